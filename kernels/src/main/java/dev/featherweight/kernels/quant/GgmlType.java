@@ -29,7 +29,9 @@ public enum GgmlType {
     I32(26, 1, 4),
     I64(27, 1, 8),
     F64(28, 1, 8),
-    BF16(30, 1, 2);
+    BF16(30, 1, 2),
+    /** Not a ggml type: unsigned bytes as safetensors stores them (bitsandbytes packs 4-bit weights so). */
+    U8(-1, 1, 1);
 
     private static final Map<Integer, GgmlType> BY_ID = new HashMap<>();
 
