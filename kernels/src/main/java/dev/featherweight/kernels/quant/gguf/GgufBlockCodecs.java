@@ -45,6 +45,13 @@ public final class GgufBlockCodecs {
         entry(new Q4_1Codec(), 0, 2);
         entry(new Q5_0Codec(), 0);
         entry(new Q5_1Codec(), 0, 2);
+        entry(new Q2_KCodec(), 80, 82);
+        entry(new Q3_KCodec(), 108);
+        entry(new Q4_KCodec(), 0, 2);
+        entry(new Q5_KCodec(), 0, 2);
+        entry(new Q6_KCodec(), 208);
+        entry(new Q8_KCodec());     // f32 d checked instead
+        entry(new IQ4_NLCodec(), 0);
     }
 
     /** The codec of a type; an IllegalArgumentException naming the supported types when there is none. */
