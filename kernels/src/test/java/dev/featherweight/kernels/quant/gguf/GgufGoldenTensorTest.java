@@ -63,6 +63,30 @@ class GgufGoldenTensorTest {
         return SYNTH_TYPES.stream().map(t -> fileTests(dir.resolve("synth256-" + t + ".gguf"), source::f32, null));
     }
 
+    /**
+     * The imatrix comparison can fail: quantizing the imatrix files' tensors without the imatrix gives other
+     * bytes for every tensor that has an imatrix entry (so the match above is not the reference path by accident).
+     */
+    @org.junit.jupiter.api.Test
+    void imatrixTensorsDifferFromTheReferencePath() throws IOException {
+        Path dir = SharedData.shared("golden/gguf");
+        Map<String, float[]> imatrix = ImatrixDat.load(dir.resolve("feather-3m.imatrix"));
+        try (GoldenGguf source = GoldenGguf.open(dir.resolve("feather-3m-F32.gguf"));
+             GoldenGguf golden = GoldenGguf.open(dir.resolve("feather-3m-Q4_K_M.imatrix.gguf"));
+             Arena arena = Arena.ofShared()) {
+            int checked = 0;
+            for (GoldenGguf.TensorInfo t : golden.tensors.values()) {
+                if (!imatrix.containsKey(t.name())) continue;
+                MemorySegment actual = arena.allocate(t.nbytes());
+                GgufBlockCodecs.quantizeRows(GgufBlockCodecs.of(t.type()), source.data(t.name()).toArray(F32_LE), 0,
+                        (int) t.rows(), (int) t.rowLength(), actual, 0, null, 2);
+                assertThat(golden.data(t).mismatch(actual)).as(t.name()).isNotEqualTo(-1L);
+                checked++;
+            }
+            assertThat(checked).isEqualTo(28);
+        }
+    }
+
     private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private static DynamicNode fileTests(Path file, Function<String, float[]> f32, Map<String, float[]> imatrix) {
