@@ -1,5 +1,9 @@
 package dev.featherweight.kernels.infer;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * One sequence through a {@link LlamaModel}: the KV cache and scratch buffers, and the forward pass.
  * Activations are float32, row-major, one row per token. Not thread-safe (the matmuls inside use the
@@ -14,11 +18,12 @@ package dev.featherweight.kernels.infer;
  * [0, startPos+i]; start a new sequence with startPos 0 (no reset needed: positions are overwritten).
  */
 public final class LlamaSession {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private final LlamaModel model;
     private final LlamaModel.Config c;
     private final Parallel pool;
     private final int maxTokens;
-    private final float[][] keyCache, valueCache; // [layer][pos · kvDim + head · headDim + d]
+    private final float[][] keyCache, valueCache; // [layer][(kvHead · headDim + d) · maxTokens + pos]
     private final float[] cos, sin;               // [pos · headDim/2 + i]
     private ActivationObserver observer;
 
@@ -113,8 +118,8 @@ public final class LlamaSession {
             keyCache[layer] = new float[maxTokens * kvDim];
             valueCache[layer] = new float[maxTokens * kvDim];
         }
-        System.arraycopy(k, 0, keyCache[layer], startPos * kvDim, n * kvDim);
-        System.arraycopy(v, 0, valueCache[layer], startPos * kvDim, n * kvDim);
+        storeTransposed(k, keyCache[layer], n, startPos);
+        storeTransposed(v, valueCache[layer], n, startPos);
         attention(keyCache[layer], valueCache[layer], n, startPos);
 
         observe(layer, "attn_output", att, n, qDim);
@@ -127,13 +132,18 @@ public final class LlamaSession {
         w.gate().matmul(xb, n, gate, pool);
         w.up().matmul(xb, n, up, pool);
         int ffn = c.ffnDim();
-        for (int i = 0; i < n * ffn; i++) {
-            float g = gate[i];
-            gate[i] = g / (1.0f + (float) Math.exp(-g)) * up[i]; // SwiGLU: silu(gate) · up
-        }
+        swiglu(gate, up, n * ffn);
         observe(layer, "ffn_down", gate, n, ffn);
         w.down().matmul(gate, n, tmp, pool);
         for (int i = 0; i < n * dim; i++) hidden[i] += tmp[i];
+    }
+
+    /** Writes n tokens' k or v rows (n × kvDim) into the cache at [kvHead][d][startPos + t]. */
+    private void storeTransposed(float[] x, float[] cache, int n, int startPos) {
+        int kvDim = c.kvDim();
+        for (int t = 0; t < n; t++) {
+            for (int j = 0; j < kvDim; j++) cache[j * maxTokens + startPos + t] = x[t * kvDim + j];
+        }
     }
 
     /** Final RMSNorm and output projection of rows fromRow … n−1 of hidden: (n − fromRow) × vocab logits. */
@@ -165,6 +175,21 @@ public final class LlamaSession {
         tmp = new float[n * c.dim()];
         gate = new float[n * c.ffnDim()];
         up = new float[n * c.ffnDim()];
+    }
+
+    /** gate[i] = silu(gate[i]) · up[i] = gate / (1 + e^−gate) · up, vectorized (the exp is the cost). */
+    static void swiglu(float[] gate, float[] up, int len) {
+        int i = 0, upper = S.loopBound(len);
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        for (; i < upper; i += S.length()) {
+            FloatVector g = FloatVector.fromArray(S, gate, i);
+            FloatVector e = g.neg().lanewise(VectorOperators.EXP);
+            g.div(e.add(one)).mul(FloatVector.fromArray(S, up, i)).intoArray(gate, i);
+        }
+        for (; i < len; i++) {
+            float g = gate[i];
+            gate[i] = g / (1.0f + (float) Math.exp(-g)) * up[i];
+        }
     }
 
     /** out = x / sqrt(mean(x²) + eps) · weight, per row; the sum of squares in double. */
@@ -204,38 +229,55 @@ public final class LlamaSession {
         }
     }
 
-    /** Causal attention of the n new queries (positions startPos…) over the cache; writes att (n × qDim). */
+    /**
+     * Causal attention of the n new queries (positions startPos…) over the cache; writes att (n × qDim).
+     * The cache is stored transposed per kv head ([kvHead][d][pos]) so both q·K and P·V run as Vector API
+     * loops over positions, whatever the head size (8 in stories260K, 128 in Llama).
+     */
     private void attention(float[] kc, float[] vc, int n, int startPos) {
-        int hd = c.headDim(), qDim = c.qDim(), kvDim = c.kvDim(), group = c.heads() / c.kvHeads();
+        int hd = c.headDim(), qDim = c.qDim(), group = c.heads() / c.kvHeads();
         float scale = (float) (1.0 / Math.sqrt(hd));
         int tokenBlock = 16, blocks = (n + tokenBlock - 1) / tokenBlock;
+        int L = S.length();
         pool.forEach(c.heads() * blocks, task -> {
             int h = task / blocks, t0 = (task % blocks) * tokenBlock, t1 = Math.min(n, t0 + tokenBlock);
-            int kvOff = (h / group) * hd;
-            float[] scores = new float[startPos + t1];
+            int kvBase = (h / group) * hd * maxTokens;
+            float[] scores = new float[startPos + t1 + L];
             for (int t = t0; t < t1; t++) {
                 int qo = t * qDim + h * hd, len = startPos + t + 1;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int p = 0; p < len; p++) {
-                    float s = MatmulKernel.dot(q, qo, kc, p * kvDim + kvOff, hd) * scale;
-                    scores[p] = s;
-                    if (s > max) max = s;
+                int upper = S.loopBound(len);
+                java.util.Arrays.fill(scores, 0, len, 0f);
+                for (int d = 0; d < hd; d++) {
+                    FloatVector qd = FloatVector.broadcast(S, q[qo + d] * scale);
+                    int ko = kvBase + d * maxTokens;
+                    int p = 0;
+                    for (; p < upper; p += L) {
+                        FloatVector.fromArray(S, kc, ko + p).fma(qd, FloatVector.fromArray(S, scores, p)).intoArray(scores, p);
+                    }
+                    float qs = q[qo + d] * scale;
+                    for (; p < len; p++) scores[p] += qs * kc[ko + p];
                 }
-                float sum = 0;
-                for (int p = 0; p < len; p++) {
+                float max = Float.NEGATIVE_INFINITY;
+                for (int p = 0; p < len; p++) max = Math.max(max, scores[p]);
+                FloatVector vmax = FloatVector.broadcast(S, max);
+                FloatVector vsum = FloatVector.zero(S);
+                int p = 0;
+                for (; p < upper; p += L) {
+                    FloatVector e = FloatVector.fromArray(S, scores, p).sub(vmax).lanewise(VectorOperators.EXP);
+                    e.intoArray(scores, p);
+                    vsum = vsum.add(e);
+                }
+                float sum = vsum.reduceLanes(VectorOperators.ADD);
+                for (; p < len; p++) {
                     float e = (float) Math.exp(scores[p] - max);
                     scores[p] = e;
                     sum += e;
                 }
                 float inv = 1.0f / sum;
                 int ao = t * qDim + h * hd;
-                for (int d = 0; d < hd; d++) att[ao + d] = 0;
-                for (int p = 0; p < len; p++) {
-                    float wgt = scores[p] * inv;
-                    int vo = p * kvDim + kvOff;
-                    for (int d = 0; d < hd; d++) att[ao + d] += wgt * vc[vo + d];
-                }
+                for (int d = 0; d < hd; d++) att[ao + d] = MatmulKernel.dot(scores, 0, vc, kvBase + d * maxTokens, len) * inv;
             }
         });
     }
+
 }
