@@ -246,22 +246,40 @@ public final class LlamaSession {
             for (int t = t0; t < t1; t++) {
                 int qo = t * qDim + h * hd, len = startPos + t + 1;
                 int upper = S.loopBound(len);
-                java.util.Arrays.fill(scores, 0, len, 0f);
-                for (int d = 0; d < hd; d++) {
-                    FloatVector qd = FloatVector.broadcast(S, q[qo + d] * scale);
-                    int ko = kvBase + d * maxTokens;
-                    int p = 0;
-                    for (; p < upper; p += L) {
-                        FloatVector.fromArray(S, kc, ko + p).fma(qd, FloatVector.fromArray(S, scores, p)).intoArray(scores, p);
+                // scores[p] = Σ_d q[d]·K[d][p]: four position vectors in flight hide the FMA latency.
+                int p = 0;
+                for (; p + 4 * L <= len; p += 4 * L) {
+                    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+                    for (int d = 0; d < hd; d++) {
+                        FloatVector qd = FloatVector.broadcast(S, q[qo + d] * scale);
+                        int ko = kvBase + d * maxTokens + p;
+                        a0 = FloatVector.fromArray(S, kc, ko).fma(qd, a0);
+                        a1 = FloatVector.fromArray(S, kc, ko + L).fma(qd, a1);
+                        a2 = FloatVector.fromArray(S, kc, ko + 2 * L).fma(qd, a2);
+                        a3 = FloatVector.fromArray(S, kc, ko + 3 * L).fma(qd, a3);
                     }
-                    float qs = q[qo + d] * scale;
-                    for (; p < len; p++) scores[p] += qs * kc[ko + p];
+                    a0.intoArray(scores, p);
+                    a1.intoArray(scores, p + L);
+                    a2.intoArray(scores, p + 2 * L);
+                    a3.intoArray(scores, p + 3 * L);
+                }
+                for (; p < upper; p += L) {
+                    FloatVector a0 = FloatVector.zero(S);
+                    for (int d = 0; d < hd; d++) {
+                        a0 = FloatVector.fromArray(S, kc, kvBase + d * maxTokens + p).fma(FloatVector.broadcast(S, q[qo + d] * scale), a0);
+                    }
+                    a0.intoArray(scores, p);
+                }
+                for (; p < len; p++) {
+                    float sc = 0;
+                    for (int d = 0; d < hd; d++) sc += q[qo + d] * scale * kc[kvBase + d * maxTokens + p];
+                    scores[p] = sc;
                 }
                 float max = Float.NEGATIVE_INFINITY;
-                for (int p = 0; p < len; p++) max = Math.max(max, scores[p]);
+                for (int i = 0; i < len; i++) max = Math.max(max, scores[i]);
                 FloatVector vmax = FloatVector.broadcast(S, max);
                 FloatVector vsum = FloatVector.zero(S);
-                int p = 0;
+                p = 0;
                 for (; p < upper; p += L) {
                     FloatVector e = FloatVector.fromArray(S, scores, p).sub(vmax).lanewise(VectorOperators.EXP);
                     e.intoArray(scores, p);
