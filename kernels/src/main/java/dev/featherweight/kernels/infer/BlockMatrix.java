@@ -81,6 +81,41 @@ public abstract class BlockMatrix implements WeightMatrix {
         for (int i = 0; i < nb; i++) decodeBlock(b, i * ts, dst, off + i * bs);
     }
 
+    /**
+     * Few tokens (generation): no tile to amortize a decode over, so each row is dotted straight from the
+     * mapping with {@link #dotRow}; otherwise the shared tiled kernel.
+     */
+    @Override
+    public void matmul(float[] x, int nTokens, float[] out, Parallel pool) {
+        if (nTokens >= 4) {
+            MatmulKernel.matmul(this, x, nTokens, out, pool);
+            return;
+        }
+        int chunk = 64, tasks = (rows + chunk - 1) / chunk;
+        pool.forEach(tasks, ti -> {
+            int r1 = Math.min(rows, (ti + 1) * chunk);
+            for (int r = ti * chunk; r < r1; r++) {
+                for (int t = 0; t < nTokens; t++) out[t * rows + r] = dotRow(r, x, t * cols);
+            }
+        });
+    }
+
+    private static final ThreadLocal<float[]> ROW_FLOATS = ThreadLocal.withInitial(() -> new float[0]);
+
+    /**
+     * dot(W[row], x[xOff .. xOff+cols)). This default decodes the row and uses the vector dot; the common
+     * types override it with a Vector API loop over the mapped blocks.
+     */
+    public float dotRow(int row, float[] x, int xOff) {
+        float[] w = ROW_FLOATS.get();
+        if (w.length < cols) {
+            w = new float[cols];
+            ROW_FLOATS.set(w);
+        }
+        decodeRow(row, w, 0);
+        return MatmulKernel.dot(w, 0, x, xOff, cols);
+    }
+
     /** Dequantizes the block at b[o ..) into y[yo .. yo+blockSize). */
     protected abstract void decodeBlock(byte[] b, int o, float[] y, int yo);
 
