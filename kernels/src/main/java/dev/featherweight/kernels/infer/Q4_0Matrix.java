@@ -17,6 +17,22 @@ public final class Q4_0Matrix extends BlockMatrix {
         super(t, GgmlType.Q4_0);
     }
 
+    /** Vectorized row decode for the batched kernel. */
+    @Override
+    public void decodeRow(int row, float[] dst, int off) {
+        long base = row * rowBytes;
+        int nb = cols / 32;
+        for (int b = 0; b < nb; b++) {
+            long o = base + 18L * b;
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(data.get(LE_SHORT, o)));
+            ByteVector q = ByteVector.fromMemorySegment(B, data, o + 2, ByteOrder.LITTLE_ENDIAN);
+            ByteVector lo = q.and((byte) 0xF).sub((byte) 8);
+            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF).sub((byte) 8);
+            ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(dst, off + 32 * b);
+            ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(dst, off + 32 * b + 16);
+        }
+    }
+
     /** Per block: 16 bytes → low nibbles (weights 0–15) and high nibbles (16–31) as float vectors, minus 8. */
     @Override
     public float dotRow(int row, float[] x, int xOff) {

@@ -2,12 +2,18 @@ package dev.featherweight.kernels.infer;
 
 import dev.featherweight.kernels.formats.Tensor;
 import dev.featherweight.kernels.quant.GgmlType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Q4_K: 256 weights = fp16 d, fp16 dmin, scales[12] (8 six-bit scales + 8 six-bit mins, get_scale_min_k4),
  * qs[128] (per 64 weights: 32 bytes, low nibbles first 32, high nibbles next 32); w = d·sc·q − dmin·m.
  */
 public final class Q4_KMatrix extends BlockMatrix {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
     public Q4_KMatrix(Tensor t) {
         super(t, GgmlType.Q4_K);
     }
@@ -23,6 +29,28 @@ public final class Q4_KMatrix extends BlockMatrix {
             m = (u8(b, so + j + 4) >> 4) | ((u8(b, so + j) >> 6) << 4);
         }
         return sc | m << 8;
+    }
+
+    /** Vectorized row decode: per 32-weight sub-block, 16-lane nibble vectors · (d·sc) − dmin·m. */
+    @Override
+    public void decodeRow(int row, float[] dst, int off) {
+        byte[] b = rowBytes(row);
+        int nb = cols / 256;
+        for (int blk = 0; blk < nb; blk++) {
+            int o = blk * 144, yo = off + blk * 256;
+            float d = f16(b, o), min = f16(b, o + 2);
+            int so = o + 4, q = o + 16;
+            for (int is = 0; is < 8; is += 2, q += 32, yo += 64) {
+                int sm1 = scaleMin(b, so, is), sm2 = scaleMin(b, so, is + 1);
+                FloatVector d1 = FloatVector.broadcast(F, d * (sm1 & 0xFF)), m1 = FloatVector.broadcast(F, min * (sm1 >> 8));
+                FloatVector d2 = FloatVector.broadcast(F, d * (sm2 & 0xFF)), m2 = FloatVector.broadcast(F, min * (sm2 >> 8));
+                for (int h = 0; h < 32; h += 16) {
+                    ByteVector v = ByteVector.fromArray(B, b, q + h);
+                    ((FloatVector) v.and((byte) 0xF).convertShape(VectorOperators.B2F, F, 0)).mul(d1).sub(m1).intoArray(dst, yo + h);
+                    ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF).convertShape(VectorOperators.B2F, F, 0)).mul(d2).sub(m2).intoArray(dst, yo + 32 + h);
+                }
+            }
+        }
     }
 
     @Override

@@ -75,6 +75,19 @@ public final class SyntheticModel {
      * @param tokenizerFrom a model folder whose tokenizer*.json / special_tokens_map.json / tokenizer.model are copied
      */
     public static void write(Shape s, long seed, String dtype, Path out, Path tokenizerFrom, Parallel pool) throws IOException {
+        write(s, seed, dtype, out, tokenizerFrom, pool, false);
+    }
+
+    /**
+     * A model of the same shape whose weights are all zero, stored as a sparse file (the data section is a hole:
+     * instant, no disk used). Its logits are all equal, so its perplexity is exactly the vocabulary size — a
+     * cheap full-size model for memory checks.
+     */
+    public static void writeZeros(Shape s, String dtype, Path out, Path tokenizerFrom) throws IOException {
+        write(s, 0, dtype, out, tokenizerFrom, null, true);
+    }
+
+    private static void write(Shape s, long seed, String dtype, Path out, Path tokenizerFrom, Parallel pool, boolean sparseZeros) throws IOException {
         String st = switch (dtype.toLowerCase(Locale.ROOT)) {
             case "f32" -> "F32";
             case "f16" -> "F16";
@@ -111,7 +124,11 @@ public final class SyntheticModel {
                 hbuf.put(hb);
                 while (hbuf.hasRemaining()) hbuf.put((byte) ' ');
                 writeFully(ch, hbuf.flip());
-                for (int ti = 0; ti < entries.size(); ti++) writeTensor(ch, entries.get(ti), st, seed, pool);
+                if (sparseZeros) {
+                    ch.write(ByteBuffer.allocate(1), ch.position() + off - 1); // extends the file, leaving a hole
+                } else {
+                    for (Entry e : entries) writeTensor(ch, e, st, seed, pool);
+                }
             }
             Files.writeString(tmp.resolve("config.json"), configJson(s, om));
             for (String f : List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model", "generation_config.json")) {
