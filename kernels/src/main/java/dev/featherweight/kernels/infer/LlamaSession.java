@@ -26,6 +26,8 @@ public final class LlamaSession {
     private final float[][] keyCache, valueCache; // [layer][(kvHead · headDim + d) · maxTokens + pos]
     private final float[] cos, sin;               // [pos · headDim/2 + i]
     private ActivationObserver observer;
+    private Numerics numerics = Numerics.FP32;
+    private float[] rounded = new float[0];
 
     private int capacity;
     private float[] xb, q, k, v, att, tmp, gate, up;
@@ -105,9 +107,9 @@ public final class LlamaSession {
         observe(layer, "attn_q", xb, n, dim);
         observe(layer, "attn_k", xb, n, dim);
         observe(layer, "attn_v", xb, n, dim);
-        w.q().matmul(xb, n, q, pool);
-        w.k().matmul(xb, n, k, pool);
-        w.v().matmul(xb, n, v, pool);
+        matmul(w.q(), xb, n, q);
+        matmul(w.k(), xb, n, k);
+        matmul(w.v(), xb, n, v);
         addBias(q, w.qBias(), n, qDim);
         addBias(k, w.kBias(), n, kvDim);
         addBias(v, w.vBias(), n, kvDim);
@@ -118,23 +120,29 @@ public final class LlamaSession {
             keyCache[layer] = new float[maxTokens * kvDim];
             valueCache[layer] = new float[maxTokens * kvDim];
         }
+        if (numerics.kvF16()) {
+            // llama.cpp's f16 cache: K and V stored as fp16; q rounded to fp16 for the K·q product.
+            roundF16(k, n * kvDim);
+            roundF16(v, n * kvDim);
+            roundF16(q, n * qDim);
+        }
         storeTransposed(k, keyCache[layer], n, startPos);
         storeTransposed(v, valueCache[layer], n, startPos);
         attention(keyCache[layer], valueCache[layer], n, startPos);
 
         observe(layer, "attn_output", att, n, qDim);
-        w.o().matmul(att, n, tmp, pool);
+        matmul(w.o(), att, n, tmp);
         for (int i = 0; i < n * dim; i++) hidden[i] += tmp[i];
 
         rmsNorm(hidden, w.ffnNorm(), xb, n, dim);
         observe(layer, "ffn_gate", xb, n, dim);
         observe(layer, "ffn_up", xb, n, dim);
-        w.gate().matmul(xb, n, gate, pool);
-        w.up().matmul(xb, n, up, pool);
+        matmul(w.gate(), xb, n, gate);
+        matmul(w.up(), xb, n, up);
         int ffn = c.ffnDim();
         swiglu(gate, up, n * ffn);
         observe(layer, "ffn_down", gate, n, ffn);
-        w.down().matmul(gate, n, tmp, pool);
+        matmul(w.down(), gate, n, tmp);
         for (int i = 0; i < n * dim; i++) hidden[i] += tmp[i];
     }
 
@@ -156,8 +164,31 @@ public final class LlamaSession {
         rmsNorm(rows, model.outputNorm(), normed, m, dim);
         observe(-1, "output", normed, m, dim);
         float[] out = new float[m * c.vocab()];
-        model.output().matmul(normed, m, out, pool);
+        matmul(model.output(), normed, m, out);
         return out;
+    }
+
+    /** out = x·Wᵀ, with x first rounded as llama.cpp would when {@link Numerics#roundActivations()}. */
+    private void matmul(WeightMatrix w, float[] x, int n, float[] out) {
+        float[] in = x;
+        if (numerics.roundActivations()) {
+            if (rounded.length < n * w.cols()) rounded = new float[n * w.cols()];
+            in = Numerics.roundForWeights(w.format(), x, n, w.cols(), rounded);
+        }
+        w.matmul(in, n, out, pool);
+    }
+
+    private static void roundF16(float[] x, int len) {
+        for (int i = 0; i < len; i++) x[i] = Numerics.f16(x[i]);
+    }
+
+    /** Sets how activations and the KV cache are rounded (default {@link Numerics#FP32}). */
+    public void setNumerics(Numerics numerics) {
+        this.numerics = numerics;
+    }
+
+    public Numerics numerics() {
+        return numerics;
     }
 
     private void observe(int layer, String module, float[] x, int n, int cols) {
@@ -293,7 +324,13 @@ public final class LlamaSession {
                 }
                 float inv = 1.0f / sum;
                 int ao = t * qDim + h * hd;
-                for (int d = 0; d < hd; d++) att[ao + d] = MatmulKernel.dot(scores, 0, vc, kvBase + d * maxTokens, len) * inv;
+                if (numerics.kvF16()) {
+                    // llama.cpp: softmax probabilities rounded to fp16 for the product with the f16 V cache.
+                    for (int i = 0; i < len; i++) scores[i] = Numerics.f16(scores[i] * inv);
+                    for (int d = 0; d < hd; d++) att[ao + d] = MatmulKernel.dot(scores, 0, vc, kvBase + d * maxTokens, len);
+                } else {
+                    for (int d = 0; d < hd; d++) att[ao + d] = MatmulKernel.dot(scores, 0, vc, kvBase + d * maxTokens, len) * inv;
+                }
             }
         });
     }

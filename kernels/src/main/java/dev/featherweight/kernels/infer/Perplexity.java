@@ -34,9 +34,17 @@ public final class Perplexity {
     }
 
     /** What to compute. chunks ≤ 0 = all; stride used by SLIDING only (≤ 0 → ctx/2). */
-    public record Options(Mode mode, int ctx, int chunks, int stride, boolean addBos, int bosId) {
+    public record Options(Mode mode, int ctx, int chunks, int stride, boolean addBos, int bosId, Numerics numerics) {
+        public Options(Mode mode, int ctx, int chunks, int stride, boolean addBos, int bosId) {
+            this(mode, ctx, chunks, stride, addBos, bosId, Numerics.FP32);
+        }
+
         public static Options llamacpp(int ctx, int chunks, int bosId) {
             return new Options(Mode.LLAMACPP, ctx, chunks, 0, true, bosId);
+        }
+
+        public Options withNumerics(Numerics n) {
+            return new Options(mode, ctx, chunks, stride, addBos, bosId, n);
         }
     }
 
@@ -62,6 +70,7 @@ public final class Perplexity {
         long t0 = System.nanoTime();
         Acc acc = new Acc(progress);
         LlamaSession s = model.newSession(o.ctx());
+        s.setNumerics(o.numerics());
         int vocab = model.config().vocab();
         long evaluated = 0;
         int chunks = 0;
