@@ -28,6 +28,28 @@ class PerplexityTokenFileTest {
         return tests;
     }
 
+    /** The converter's F32 GGUF (interleaved RoPE after Q/K un-permutation, GGUF names) gives the HF folder's value. */
+    @TestFactory
+    List<DynamicTest> f32GgufEqualsTheHfFolder() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (JsonNode r : ReferenceEntries.results(r -> "numpy-fp32".equals(ReferenceEntries.s(r, "source"))
+                && "feather-3m".equals(ReferenceEntries.s(r, "model")) && "token_file".equals(ReferenceEntries.s(r, "tokens_from"))
+                && "llamacpp".equals(ReferenceEntries.s(r, "mode")) && "dev.tinystories".equals(ReferenceEntries.s(r, "text")))) {
+            tests.add(DynamicTest.dynamicTest("feather-3m-F32.gguf dev.tinystories llamacpp", () -> {
+                Path eval = SharedData.shared("eval");
+                int[] tokens = ForwardLogitsTest.readTokens(eval.resolve("dev.tinystories.tokens.u32"), r.get("tokens_used").asInt());
+                try (LlamaModel m = TestModels.loadHf(SharedData.shared("golden/gguf/feather-3m-F32.gguf"))) {
+                    assertThat(m.config().ropeLayout()).isEqualTo(LlamaModel.RopeLayout.INTERLEAVED);
+                    Perplexity.Result res = Perplexity.run(m, tokens, new Perplexity.Options(Perplexity.Mode.LLAMACPP, r.get("ctx").asInt(), 0, 0, true, 1));
+                    System.out.printf("feather-3m-F32.gguf token file llamacpp: %.6f vs numpy %.6f%n", res.perplexity(), r.get("perplexity").asDouble());
+                    assertThat(res.perplexity()).isCloseTo(r.get("perplexity").asDouble(), org.assertj.core.data.Percentage.withPercentage(0.05));
+                }
+            }));
+        }
+        assertThat(tests).hasSize(1);
+        return tests;
+    }
+
     private static void check(JsonNode r, String model, String text, String mode) throws Exception {
         Path eval = SharedData.shared("eval");
         int[] tokens = ForwardLogitsTest.readTokens(eval.resolve(text + ".tokens.u32"), r.get("tokens_used").asInt());
