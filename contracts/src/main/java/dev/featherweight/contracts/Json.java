@@ -14,6 +14,7 @@ public final class Json {
 
     public static final JsonMapper MAPPER = JsonMapper.builder()
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .disable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES) // an omitted flag is false, an omitted number 0 (then named by validation)
             .build();
 
     public static String write(Message message) {

@@ -27,14 +27,19 @@ public class GatewayApplication {
 
     /** Submissions: acks=all and idempotence, so a 202 means the job is on every in-sync replica. */
     @Bean
-    public KafkaTemplate<String, String> kafkaTemplate(KafkaProperties properties) {
+    public DefaultKafkaProducerFactory<String, String> stringProducerFactory(KafkaProperties properties) {
         Map<String, Object> config = new HashMap<>(properties.buildProducerProperties());
         config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
         config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
         config.put(ProducerConfig.ACKS_CONFIG, "all");
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         config.put(ProducerConfig.LINGER_MS_CONFIG, 1);
-        return new KafkaTemplate<>(new DefaultKafkaProducerFactory<>(config));
+        return new DefaultKafkaProducerFactory<>(config); // a bean, so the context closes its producers
+    }
+
+    @Bean
+    public KafkaTemplate<String, String> kafkaTemplate(DefaultKafkaProducerFactory<String, String> stringProducerFactory) {
+        return new KafkaTemplate<>(stringProducerFactory);
     }
 
     static RestClient client(String baseUrl) {

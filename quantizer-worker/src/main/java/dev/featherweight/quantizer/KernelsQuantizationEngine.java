@@ -22,6 +22,6 @@ public class KernelsQuantizationEngine implements QuantizationEngine {
 
     @Override
     public String version() {
-        return "featherweight-kernels " + KernelsQuantizationEngine.class.getPackage().getImplementationVersion();
+        return "featherweight-kernels (" + dev.featherweight.kernels.cli.Fw.class.getAnnotation(picocli.CommandLine.Command.class).version()[0] + ")";
     }
 }

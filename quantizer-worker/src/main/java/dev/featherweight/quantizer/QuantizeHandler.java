@@ -48,13 +48,13 @@ public class QuantizeHandler implements TaskHandler {
             log.info("task {} already has complete artifact {}", task.taskId(), done.id());
             return new Outcome(done.id(), done.metrics(), 0);
         }
-        if (!engine.supports(recipe))
-            throw new TaskFailure(recipe.label() + ": not available in these kernels (" + engine.version() + ")", false);
         Path model = registry.fetchModel(task.tenantId(), task.modelId());
         WorkModel work = WorkModel.of(model, recipe);
         if (work.peakBytes() > gpu.memoryBytes())
             throw new TaskFailure(String.format(java.util.Locale.ROOT, "%s does not fit the simulated %s: peak %s (%s) > %s device memory",
                     recipe.label(), gpu.name(), SimulatedGpu.gib(work.peakBytes()), work.describe(), SimulatedGpu.gib(gpu.memoryBytes())), false);
+        if (!engine.supports(recipe))
+            throw new TaskFailure(recipe.label() + ": not available in these kernels (" + engine.version() + ")", false);
         Path out = workDir.resolve(task.taskId());
         Files.createDirectories(out);
         double[] gpuSeconds = {0};

@@ -24,6 +24,10 @@ public final class ApiClient {
     private final String base;
     private final String key;
 
+    public String key() {
+        return key;
+    }
+
     public ApiClient(String base, String key) {
         this.base = base;
         this.key = key;

@@ -33,7 +33,11 @@ abstract class PlatformTestBase {
     @BeforeAll
     void startPlatform() throws Exception {
         Path data = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "fw-platform-");
-        platform = Platform.start(new Platform.Options(data, 0, 0, ADMIN_KEY, overrides(), sharedBeans()));
+        int s3Port;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            s3Port = socket.getLocalPort(); // fixed, so a test can stop and restart S3 on the same endpoint
+        }
+        platform = Platform.start(new Platform.Options(data, 0, s3Port, ADMIN_KEY, overrides(), sharedBeans()));
         admin = new ApiClient(platform.gatewayUrl(), ADMIN_KEY);
     }
 

@@ -87,6 +87,7 @@ public class TaskRuntime implements Consumer<byte[]>, AutoCloseable {
             JobsClient.TaskStatus status = jobs.status(task.taskId());
             if (status == null || !status.open() || status.attempt() != task.attempt()) {
                 log.info("skipping task {} attempt {}: job-service says {}", task.taskId(), task.attempt(), status);
+                meters.counter("featherweight.worker.task.skipped").increment();
                 return;
             }
             log.info("task {} attempt {} started: {}", task.taskId(), task.attempt(), task.recipe() == null ? "eval of " + task.artifactId() : task.recipe().label());

@@ -22,13 +22,18 @@ import java.util.Map;
 public class WorkerConfiguration {
 
     @Bean
-    public KafkaTemplate<String, String> kafkaTemplate(KafkaProperties properties) {
+    public DefaultKafkaProducerFactory<String, String> stringProducerFactory(KafkaProperties properties) {
         Map<String, Object> config = new HashMap<>(properties.buildProducerProperties());
         config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
         config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
         config.put(ProducerConfig.ACKS_CONFIG, "all");
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        return new KafkaTemplate<>(new DefaultKafkaProducerFactory<>(config));
+        return new DefaultKafkaProducerFactory<>(config); // a bean, so the context closes its producers
+    }
+
+    @Bean
+    public KafkaTemplate<String, String> kafkaTemplate(DefaultKafkaProducerFactory<String, String> stringProducerFactory) {
+        return new KafkaTemplate<>(stringProducerFactory);
     }
 
     @Bean
