@@ -42,8 +42,12 @@ public class BlobStore {
                      @Value("${featherweight.s3.bucket:featherweight}") String bucket,
                      @Value("${featherweight.s3.attempts:3}") int attempts,
                      @Value("${featherweight.s3.backoff:200ms}") Duration backoff,
+                     @Value("${featherweight.s3.timeout:15s}") Duration timeout,
                      MeterRegistry meters) {
         this.client = MinioClient.builder().endpoint(endpoint).credentials(accessKey, secretKey).region("us-east-1").build();
+        // an unreachable or hung S3 must fail a put within seconds (then retried), not after OkHttp's minutes
+        long ms = timeout.toMillis();
+        client.setTimeout(ms, ms, ms);
         this.bucket = bucket;
         this.attempts = attempts;
         this.backoff = backoff;

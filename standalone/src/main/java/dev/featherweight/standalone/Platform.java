@@ -49,24 +49,41 @@ public final class Platform implements AutoCloseable {
 
     public record Options(Path dataDir, int gatewayPort, int s3Port, String adminKey, Map<String, String> overrides, Map<String, Object> sharedBeans) {}
 
+    /** Where the services find Kafka, PostgreSQL and S3. */
+    public record Endpoints(String kafka, String jobsDbUrl, String registryDbUrl, String dbUser, String dbPassword,
+                            String s3Endpoint, String s3AccessKey, String s3SecretKey) {}
+
+    /** All services on embedded Kafka, PostgreSQL and S3 (started here, stopped by {@link #close}). */
     public static Platform start(Options options) throws Exception {
-        return new Platform(options);
+        AnnotationConfigApplicationContext infra = EmbeddedInfra.start(options.dataDir(), options.s3Port(), options.sharedBeans());
+        EmbeddedPostgres pg = infra.getBean(EmbeddedPostgres.class);
+        return new Platform(options, infra, new Endpoints(infra.getBean(EmbeddedKafkaKraftBroker.class).getBrokersAsString(),
+                pg.getJdbcUrl("postgres", "jobs"), pg.getJdbcUrl("postgres", "registry"), "postgres", "postgres",
+                "http://127.0.0.1:" + infra.getBean(S3Proxy.class).getPort(), EmbeddedInfra.S3_ACCESS_KEY, EmbeddedInfra.S3_SECRET_KEY));
     }
 
-    private Platform(Options o) throws Exception {
+    /** All services on servers that run elsewhere (containers in tests, or real ones). */
+    @SuppressWarnings("unchecked")
+    public static Platform start(Options options, Endpoints endpoints) throws Exception {
+        AnnotationConfigApplicationContext infra = new AnnotationConfigApplicationContext();
+        options.sharedBeans().forEach((name, bean) -> infra.registerBean(name, (Class<Object>) bean.getClass(), () -> bean));
+        infra.refresh();
+        return new Platform(options, infra, endpoints);
+    }
+
+    private Platform(Options o, AnnotationConfigApplicationContext infra, Endpoints e) throws Exception {
         this.dataDir = o.dataDir();
         this.overrides = o.overrides();
-        infra = EmbeddedInfra.start(o.dataDir(), o.s3Port(), o.sharedBeans());
-        EmbeddedPostgres pg = infra.getBean(EmbeddedPostgres.class);
+        this.infra = infra;
         common = new LinkedHashMap<>();
-        common.put("FW_KAFKA", infra.getBean(EmbeddedKafkaKraftBroker.class).getBrokersAsString());
-        common.put("FW_DB_USER", "postgres");
-        common.put("FW_DB_PASSWORD", "postgres");
-        common.put("FW_JOBS_DB_URL", pg.getJdbcUrl("postgres", "jobs"));
-        common.put("FW_REGISTRY_DB_URL", pg.getJdbcUrl("postgres", "registry"));
-        common.put("FW_S3_ENDPOINT", "http://127.0.0.1:" + infra.getBean(S3Proxy.class).getPort());
-        common.put("FW_S3_ACCESS_KEY", EmbeddedInfra.S3_ACCESS_KEY);
-        common.put("FW_S3_SECRET_KEY", EmbeddedInfra.S3_SECRET_KEY);
+        common.put("FW_KAFKA", e.kafka());
+        common.put("FW_DB_USER", e.dbUser());
+        common.put("FW_DB_PASSWORD", e.dbPassword());
+        common.put("FW_JOBS_DB_URL", e.jobsDbUrl());
+        common.put("FW_REGISTRY_DB_URL", e.registryDbUrl());
+        common.put("FW_S3_ENDPOINT", e.s3Endpoint());
+        common.put("FW_S3_ACCESS_KEY", e.s3AccessKey());
+        common.put("FW_S3_SECRET_KEY", e.s3SecretKey());
         common.put("FW_ADMIN_KEY", o.adminKey());
         common.put("spring.main.banner-mode", "off");
         common.put("logging.include-application-name", "false"); // one logback for all contexts of this JVM

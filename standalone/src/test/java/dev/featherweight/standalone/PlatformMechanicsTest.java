@@ -5,13 +5,11 @@ import dev.featherweight.contracts.Message;
 import dev.featherweight.contracts.Recipe;
 import dev.featherweight.contracts.Topics;
 import io.micrometer.core.instrument.MeterRegistry;
-import org.gaul.s3proxy.S3Proxy;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.springframework.context.ConfigurableApplicationContext;
-import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 import tools.jackson.databind.JsonNode;
 
 import java.nio.file.Files;
@@ -31,7 +29,7 @@ class PlatformMechanicsTest extends PlatformTestBase {
             {"modelId":"feather-3m","recipes":[{"method":"rtn","bits":4,"groupSize":32,"symmetric":true}]}""";
 
     KafkaProbe kafka() {
-        return new KafkaProbe(platform.infra.getBean(EmbeddedKafkaKraftBroker.class).getBrokersAsString());
+        return new KafkaProbe(kafkaBootstrap());
     }
 
     @Override
@@ -214,8 +212,7 @@ class PlatformMechanicsTest extends PlatformTestBase {
         ApiClient api = tenantWithFeather("s3-down");
         // warm the worker's model cache so that the only S3 traffic of the next job is the artifact upload
         assertThat(api.awaitJob(submit(api, RTN_JOB), Duration.ofSeconds(60)).path("state").asString()).isEqualTo("SUCCEEDED");
-        S3Proxy s3 = platform.infra.getBean(S3Proxy.class);
-        s3.stop();
+        stopS3();
         String job;
         JsonNode done;
         try {
@@ -223,7 +220,7 @@ class PlatformMechanicsTest extends PlatformTestBase {
                     {"modelId":"feather-3m","recipes":[{"method":"rtn","bits":8,"groupSize":32,"symmetric":true}]}""");
             done = api.awaitJob(job, Duration.ofSeconds(120));
         } finally {
-            s3.start();
+            startS3();
         }
         assertThat(done.path("state").asString()).isEqualTo("FAILED");
         JsonNode task = done.path("tasks").get(0);

@@ -33,12 +33,29 @@ abstract class PlatformTestBase {
     @BeforeAll
     void startPlatform() throws Exception {
         Path data = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "fw-platform-");
+        platform = start(data);
+        admin = new ApiClient(platform.gatewayUrl(), ADMIN_KEY);
+    }
+
+    /** The embedded variant; the Testcontainers variant overrides this and the S3 hooks. */
+    Platform start(Path data) throws Exception {
         int s3Port;
         try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
             s3Port = socket.getLocalPort(); // fixed, so a test can stop and restart S3 on the same endpoint
         }
-        platform = Platform.start(new Platform.Options(data, 0, s3Port, ADMIN_KEY, overrides(), sharedBeans()));
-        admin = new ApiClient(platform.gatewayUrl(), ADMIN_KEY);
+        return Platform.start(new Platform.Options(data, 0, s3Port, ADMIN_KEY, overrides(), sharedBeans()));
+    }
+
+    String kafkaBootstrap() {
+        return platform.infra.getBean(org.springframework.kafka.test.EmbeddedKafkaKraftBroker.class).getBrokersAsString();
+    }
+
+    void stopS3() throws Exception {
+        platform.infra.getBean(org.gaul.s3proxy.S3Proxy.class).stop();
+    }
+
+    void startS3() throws Exception {
+        platform.infra.getBean(org.gaul.s3proxy.S3Proxy.class).start();
     }
 
     @AfterAll
