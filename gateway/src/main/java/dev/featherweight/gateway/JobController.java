@@ -105,7 +105,7 @@ public class JobController {
     @Operation(summary = "Server-sent events of a job: state changes, task progress")
     public SseEmitter stream(HttpServletRequest request, @PathVariable String id) {
         String tenant = Auth.tenant(request);
-        get(request, id);
-        return events.subscribe(tenant, id);
+        get(request, id); // 404 for an unknown or another tenant's job
+        return events.subscribe(tenant, id, () -> get(request, id)); // snapshot taken after subscribing: no event falls between
     }
 }

@@ -9,6 +9,7 @@ import org.springframework.stereotype.Component;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 
 import java.io.IOException;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,7 +24,8 @@ public class JobEvents {
     private static final Logger log = LoggerFactory.getLogger(JobEvents.class);
     private final Map<String, Set<SseEmitter>> byJob = new ConcurrentHashMap<>();
 
-    SseEmitter subscribe(String tenant, String jobId) {
+    /** Subscribes, then sends the job as it is now ("snapshot"); a finished job's stream ends there. */
+    SseEmitter subscribe(String tenant, String jobId, java.util.function.Supplier<Object> snapshotAfterSubscribing) {
         SseEmitter emitter = new SseEmitter(30 * 60_000L);
         Set<SseEmitter> set = byJob.computeIfAbsent(jobId, k -> new CopyOnWriteArraySet<>());
         set.add(emitter);
@@ -32,7 +34,12 @@ public class JobEvents {
         emitter.onTimeout(remove);
         emitter.onError(e -> remove.run());
         try {
-            emitter.send(SseEmitter.event().name("subscribed").data(Map.of("jobId", jobId)));
+            Object snapshot = snapshotAfterSubscribing.get();
+            emitter.send(SseEmitter.event().name("snapshot").data(snapshot, org.springframework.http.MediaType.APPLICATION_JSON));
+            if (snapshot instanceof Map<?, ?> m && List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(String.valueOf(m.get("state")))) {
+                emitter.complete();
+                remove.run();
+            }
         } catch (IOException e) {
             remove.run();
         }

@@ -44,13 +44,14 @@ public class ModelController {
         checkName(name);
         if ((files == null || files.isEmpty()) == (archive == null))
             throw new ApiException(HttpStatus.BAD_REQUEST, "send either 'files' or one 'archive'");
-        create(tenant, name, archive == null ? "upload" : "upload:" + archive.getOriginalFilename());
+        String fn = archive == null || archive.getOriginalFilename() == null ? "" : archive.getOriginalFilename();
+        if (archive != null && !fn.endsWith(".zip") && !fn.endsWith(".tar"))
+            throw new ApiException(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "archive must be .tar or .zip, got '" + fn + "'");
+        create(tenant, name, archive == null ? "upload" : "upload:" + fn);
         if (archive != null) {
-            String fn = archive.getOriginalFilename() == null ? "" : archive.getOriginalFilename();
             try (InputStream in = archive.getInputStream()) {
                 if (fn.endsWith(".zip")) unzip(tenant, name, in);
-                else if (fn.endsWith(".tar")) Tar.read(in, (path, body) -> put(tenant, name, strip(path), body));
-                else throw new ApiException(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "archive must be .tar or .zip, got '" + fn + "'");
+                else Tar.read(in, (path, body) -> put(tenant, name, strip(path), body));
             }
         } else {
             for (MultipartFile f : files) {
