@@ -223,4 +223,55 @@ class PlatformApiTest extends PlatformTestBase {
         assertThat(anonymous.get("/api/v1/jobs").status()).isEqualTo(401);
         assertThat(anonymous.get("/api/v1/jobs").header("Content-Type")).startsWith("application/problem+json");
     }
+
+    /**
+     * Load: 500 submissions spread evenly over 10 s (open loop: each request starts on its schedule whatever
+     * the earlier ones are doing). All must be accepted (202) and all must reach the job-service (none lost).
+     * Latencies are reported (target/load-report.txt), not asserted.
+     */
+    @Test
+    @Order(99)
+    void fiveHundredSubmissionsInTenSecondsAreAllAcceptedAndNoneIsLost() throws Exception {
+        ApiClient api = tenantWithFeather("load");
+        String body = """
+                {"modelId":"feather-3m","recipes":[{"method":"gptq","bits":4,"groupSize":128,"damp":0.01,"calibrationSamples":65536,"calibrationSeqLen":4096}]}""";
+        int n = 500;
+        long periodNanos = Duration.ofSeconds(10).toNanos() / n;
+        long[] latencies = new long[n];
+        int[] statuses = new int[n];
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(64);
+        long t0 = System.nanoTime();
+        List<java.util.concurrent.Future<?>> futures = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int k = i;
+            long start = t0 + k * periodNanos;
+            futures.add(pool.submit(() -> {
+                long wait = start - System.nanoTime();
+                if (wait > 0) java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                long s0 = System.nanoTime();
+                ApiClient.Response r = api.post("/api/v1/jobs", body);
+                latencies[k] = System.nanoTime() - s0;
+                statuses[k] = r.status();
+                return null;
+            }));
+        }
+        for (var f : futures) f.get();
+        double wallSeconds = (System.nanoTime() - t0) / 1e9;
+        pool.shutdown();
+        assertThat(statuses).containsOnly(202);
+        long known;
+        do { // every accepted job reaches the job-service
+            Thread.sleep(200);
+            known = api.get("/api/v1/jobs?size=1").json().path("total").asLong();
+        } while (known < n);
+        assertThat(known).isEqualTo(n);
+        long[] sorted = latencies.clone();
+        java.util.Arrays.sort(sorted);
+        String report = String.format(java.util.Locale.ROOT,
+                "load: %d submissions in %.2f s (%.1f/s offered 50/s): all 202 and all %d known to the job-service; latency ms p50 %.1f, p90 %.1f, p99 %.1f, max %.1f (cores %d)%n",
+                n, wallSeconds, n / wallSeconds, known, sorted[n / 2] / 1e6, sorted[n * 9 / 10] / 1e6, sorted[n * 99 / 100] / 1e6, sorted[n - 1] / 1e6,
+                Runtime.getRuntime().availableProcessors());
+        System.out.print(report);
+        Files.writeString(Path.of("target/load-report.txt"), report);
+    }
 }
