@@ -52,7 +52,7 @@ public class QuantizeHandler implements TaskHandler {
         WorkModel work = WorkModel.of(model, recipe);
         if (work.peakBytes() > gpu.memoryBytes())
             throw new TaskFailure(String.format(java.util.Locale.ROOT, "%s does not fit the simulated %s: peak %s (%s) > %s device memory",
-                    recipe.label(), gpu.name(), SimulatedGpu.gib(work.peakBytes()), work.describe(), SimulatedGpu.gib(gpu.memoryBytes())), false);
+                    recipe.label(), gpu.name(), SimulatedGpu.gb(work.peakBytes()), work.describe(), SimulatedGpu.gb(gpu.memoryBytes())), false);
         if (!engine.supports(recipe))
             throw new TaskFailure(recipe.label() + ": not available in these kernels (" + engine.version() + ")", false);
         Path out = workDir.resolve(task.taskId());

@@ -26,7 +26,7 @@ public record WorkModel(int layers, long hidden, long intermediate, long qDim, l
     }
 
     public String describe() {
-        return peakParts.entrySet().stream().map(e -> e.getKey() + " " + SimulatedGpu.gib(e.getValue())).collect(Collectors.joining(" + "));
+        return peakParts.entrySet().stream().map(e -> e.getKey() + " " + SimulatedGpu.gb(e.getValue())).collect(Collectors.joining(" + "));
     }
 
     public static WorkModel of(Path modelDir, Recipe recipe) throws IOException {

@@ -135,11 +135,11 @@ class PlatformMechanicsTest extends PlatformTestBase {
                 {"modelId":"feather-3m","recipes":[{"method":"gptq","bits":4,"groupSize":128,"damp":0.01,"calibrationSamples":65536,"calibrationSeqLen":4096}]}""");
         JsonNode done = api.awaitJob(job, Duration.ofSeconds(60));
         assertThat(done.path("state").asString()).isEqualTo("FAILED");
-        // 65536 × 4096 tokens × 768 (intermediate) × 2 bytes × 2 (in and out) = 768 GiB of activations alone
+        // 65536 × 4096 tokens × 768 (intermediate) × 2 bytes × 2 (in and out) = 824.63 GB of activations alone
         assertThat(done.path("error").asString())
                 .contains("does not fit the simulated A100-40GB-PCIe: peak ")
-                .contains("calibration activations fp16 768.00 GiB")
-                .contains("> 40.00 GiB device memory");
+                .contains("calibration activations fp16 824.63 GB")
+                .contains("> 40.00 GB device memory");
         assertThat(done.path("tasks").get(0).path("attempt").asInt()).isEqualTo(1); // not retried: it can never fit
     }
 

@@ -9,16 +9,21 @@ import java.util.Locale;
  * (dense FP16 tensor throughput, no sparsity).
  */
 public record SimulatedGpu(String name, long memoryBytes, double bandwidthBytesPerSecond, double fp16FlopsPerSecond) {
-    static final long GIB = 1L << 30;
+    static final long GB = 1_000_000_000L;
 
+    /** Until the kernels' catalog (capacity package) is wired in: the same figures as issue 5 lists. */
     public static final List<SimulatedGpu> CATALOG = List.of(
-            new SimulatedGpu("T4", 16 * GIB, 320e9, 65e12),
-            new SimulatedGpu("L4", 24 * GIB, 300e9, 121e12),
-            new SimulatedGpu("RTX-4090", 24 * GIB, 1008e9, 165e12),
-            new SimulatedGpu("A10G", 24 * GIB, 600e9, 125e12),
-            new SimulatedGpu("A100-40GB-PCIe", 40 * GIB, 1555e9, 312e12),
-            new SimulatedGpu("A100-80GB-SXM", 80 * GIB, 2039e9, 312e12),
-            new SimulatedGpu("H100-80GB-SXM", 80 * GIB, 3350e9, 989e12));
+            new SimulatedGpu("A100-40GB-PCIe", 40 * GB, 1555e9, 312e12),
+            new SimulatedGpu("A100-80GB-SXM", 80 * GB, 2039e9, 312e12),
+            new SimulatedGpu("H100-80GB-SXM", 80 * GB, 3350e9, 989e12),
+            new SimulatedGpu("H100-80GB-PCIe", 80 * GB, 2000e9, 756e12),
+            new SimulatedGpu("H200-141GB", 141 * GB, 4800e9, 989e12),
+            new SimulatedGpu("L4", 24 * GB, 300e9, 121e12),
+            new SimulatedGpu("L40S", 48 * GB, 864e9, 362e12),
+            new SimulatedGpu("A10", 24 * GB, 600e9, 125e12),
+            new SimulatedGpu("T4", 16 * GB, 320e9, 65e12),
+            new SimulatedGpu("RTX-4090", 24 * GB, 1008e9, 165e12),
+            new SimulatedGpu("MI300X", 192 * GB, 5300e9, 1307e12));
 
     public static SimulatedGpu named(String name) {
         return CATALOG.stream().filter(g -> g.name.equalsIgnoreCase(name)).findFirst()
@@ -30,7 +35,8 @@ public record SimulatedGpu(String name, long memoryBytes, double bandwidthBytesP
         return Math.max(flops / fp16FlopsPerSecond, bytes / bandwidthBytesPerSecond);
     }
 
-    public static String gib(long bytes) {
-        return String.format(Locale.ROOT, "%.2f GiB", bytes / (double) GIB);
+    /** Bytes in decimal GB, as GPU vendors state memory. */
+    public static String gb(long bytes) {
+        return String.format(Locale.ROOT, "%.2f GB", bytes / (double) GB);
     }
 }
