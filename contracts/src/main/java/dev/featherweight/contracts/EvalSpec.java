@@ -24,7 +24,10 @@ public record EvalSpec(Perplexity perplexity, Capacity capacity) {
         if (capacity != null) {
             if (capacity.gpus() == null || capacity.gpus().isEmpty() || capacity.gpus().size() > 64)
                 errors.add(path + ".capacity.gpus: 1 to 64 GPU names from the catalog");
-            else for (int i = 0; i < capacity.gpus().size(); i++) Checks.id(errors, path + ".capacity.gpus[" + i + "]", capacity.gpus().get(i));
+            else for (int i = 0; i < capacity.gpus().size(); i++)
+                if (!Gpu.known(capacity.gpus().get(i)))
+                    errors.add(path + ".capacity.gpus[" + i + "]: '" + capacity.gpus().get(i) + "' is not in the GPU catalog; one of "
+                            + Gpu.CATALOG.stream().map(Gpu::name).toList());
             Checks.range(errors, path + ".capacity.ctx", capacity.ctx(), 1, 1 << 21);
             if (!KV_DTYPES.contains(capacity.kvDtype()))
                 errors.add(path + ".capacity.kvDtype: '" + capacity.kvDtype() + "' is not allowed; one of " + KV_DTYPES);

@@ -1,6 +1,6 @@
 package dev.featherweight.quantizer;
 
-import dev.featherweight.worker.SimulatedGpu;
+import dev.featherweight.contracts.Gpu;
 import dev.featherweight.contracts.Json;
 import dev.featherweight.contracts.Message;
 import dev.featherweight.contracts.Recipe;
@@ -26,12 +26,12 @@ public class QuantizeHandler implements TaskHandler {
 
     private final QuantizationEngine engine;
     private final RegistryClient registry;
-    private final SimulatedGpu gpu;
+    private final Gpu gpu;
     private final Path workDir;
     private final Duration blockDelay;
 
     /** @param blockDelay extra wall time per block (0 in production): lets tests stop a worker mid-task deterministically */
-    public QuantizeHandler(QuantizationEngine engine, RegistryClient registry, SimulatedGpu gpu, Path workDir, Duration blockDelay) {
+    public QuantizeHandler(QuantizationEngine engine, RegistryClient registry, Gpu gpu, Path workDir, Duration blockDelay) {
         this.engine = engine;
         this.registry = registry;
         this.gpu = gpu;
@@ -52,7 +52,7 @@ public class QuantizeHandler implements TaskHandler {
         WorkModel work = WorkModel.of(model, recipe);
         if (work.peakBytes() > gpu.memoryBytes())
             throw new TaskFailure(String.format(java.util.Locale.ROOT, "%s does not fit the simulated %s: peak %s (%s) > %s device memory",
-                    recipe.label(), gpu.name(), SimulatedGpu.gb(work.peakBytes()), work.describe(), SimulatedGpu.gb(gpu.memoryBytes())), false);
+                    recipe.label(), gpu.name(), Gpu.gb(work.peakBytes()), work.describe(), Gpu.gb(gpu.memoryBytes())), false);
         if (!engine.supports(recipe))
             throw new TaskFailure(recipe.label() + ": not available in these kernels (" + engine.version() + ")", false);
         Path out = workDir.resolve(task.taskId());

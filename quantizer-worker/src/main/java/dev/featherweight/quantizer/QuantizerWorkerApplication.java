@@ -1,6 +1,6 @@
 package dev.featherweight.quantizer;
 
-import dev.featherweight.worker.SimulatedGpu;
+import dev.featherweight.contracts.Gpu;
 import dev.featherweight.worker.Events;
 import dev.featherweight.worker.JobsClient;
 import dev.featherweight.worker.RegistryClient;
@@ -35,12 +35,12 @@ public class QuantizerWorkerApplication {
     }
 
     @Bean
-    public SimulatedGpu simulatedGpu(@Value("${featherweight.worker.gpu:A100-40GB-PCIe}") String name) {
-        return SimulatedGpu.named(name);
+    public Gpu simulatedGpu(@Value("${featherweight.worker.gpu:A100-40GB-PCIe}") String name) {
+        return Gpu.named(name);
     }
 
     @Bean
-    public QuantizeHandler quantizeHandler(QuantizationEngine engine, RegistryClient registry, SimulatedGpu gpu,
+    public QuantizeHandler quantizeHandler(QuantizationEngine engine, RegistryClient registry, Gpu gpu,
                                            @Value("${featherweight.worker.work-dir:${java.io.tmpdir}/featherweight-work}") Path workDir,
                                            @Value("${featherweight.worker.block-delay:0ms}") Duration blockDelay) {
         return new QuantizeHandler(engine, registry, gpu, workDir, blockDelay);
@@ -49,7 +49,7 @@ public class QuantizerWorkerApplication {
     /** The binding's consumer: returns as soon as the task is handed to the runtime's executor. */
     @Bean
     public TaskRuntime quantize(QuantizeHandler handler, Events events, JobsClient jobs, ObjectProvider<BindingsLifecycleController> bindings,
-                                SimulatedGpu gpu, @Value("${featherweight.worker.name:quantizer-${random.uuid}}") String worker,
+                                Gpu gpu, @Value("${featherweight.worker.name:quantizer-${random.uuid}}") String worker,
                                 @Value("${featherweight.worker.concurrency:1}") int concurrency, MeterRegistry meters) {
         return new TaskRuntime(handler, events, jobs, bindings, "quantize-in-0", worker, gpu.name(), concurrency, meters);
     }

@@ -1,6 +1,6 @@
 package dev.featherweight.quantizer;
 
-import dev.featherweight.worker.SimulatedGpu;
+import dev.featherweight.contracts.Gpu;
 import dev.featherweight.contracts.Recipe;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -26,7 +26,7 @@ public record WorkModel(int layers, long hidden, long intermediate, long qDim, l
     }
 
     public String describe() {
-        return peakParts.entrySet().stream().map(e -> e.getKey() + " " + SimulatedGpu.gb(e.getValue())).collect(Collectors.joining(" + "));
+        return peakParts.entrySet().stream().map(e -> e.getKey() + " " + Gpu.gb(e.getValue())).collect(Collectors.joining(" + "));
     }
 
     public static WorkModel of(Path modelDir, Recipe recipe) throws IOException {

@@ -1,7 +1,7 @@
 package dev.featherweight.quantizer;
 
 import dev.featherweight.contracts.Recipe;
-import dev.featherweight.worker.SimulatedGpu;
+import dev.featherweight.contracts.Gpu;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -37,7 +37,7 @@ class WorkModelTest {
 
     @Test
     void rooflineTakesTheSlowerOfComputeAndMemory() {
-        SimulatedGpu a100 = SimulatedGpu.named("a100-40gb-pcie");
+        Gpu a100 = Gpu.named("a100-40gb-pcie");
         assertThat(a100.seconds(312e12, 0)).isEqualTo(1.0);
         assertThat(a100.seconds(0, 1555e9 * 2)).isEqualTo(2.0);
         assertThat(a100.seconds(312e12, 1555e9 * 2)).isEqualTo(2.0);

@@ -129,7 +129,7 @@ class PlatformMechanicsTest extends PlatformTestBase {
 
     @Test
     @Order(5)
-    void jobThatDoesNotFitTheSimulatedGpuFailsWithTheMemoryNumbers() throws Exception {
+    void jobThatDoesNotFitTheGpuFailsWithTheMemoryNumbers() throws Exception {
         ApiClient api = tenantWithFeather("too-big");
         String job = submit(api, """
                 {"modelId":"feather-3m","recipes":[{"method":"gptq","bits":4,"groupSize":128,"damp":0.01,"calibrationSamples":65536,"calibrationSeqLen":4096}]}""");
