@@ -32,12 +32,6 @@ class PlatformMechanicsTest extends PlatformTestBase {
         return new KafkaProbe(kafkaBootstrap());
     }
 
-    @Override
-    Map<String, String> overrides() {
-        Map<String, String> m = new java.util.HashMap<>(super.overrides());
-        m.put("featherweight.worker.block-delay", "400ms"); // 5 blocks ≈ 2 s per task: long enough to stop a worker mid-task
-        return m;
-    }
 
     @Override
     Map<String, Object> sharedBeans() {
@@ -90,6 +84,9 @@ class PlatformMechanicsTest extends PlatformTestBase {
                     {"modelId":"feather-3m","recipes":[{"method":"magic"}]}""");
             assertThat(unknownMethod.status()).isEqualTo(400);
             assertThat(unknownMethod.header("Content-Type")).startsWith("application/problem+json");
+            ApiClient.Response huge = api.post("/api/v1/jobs", "{\"modelId\":\"feather-3m\",\"pad\":\"" + "x".repeat(300_000) + "\"}");
+            assertThat(huge.status()).isEqualTo(413);
+            assertThat(huge.header("Content-Type")).startsWith("application/problem+json");
             assertThat(kafka.endOffsets(Topics.JOB_COMMANDS)).isEqualTo(before);
         }
     }
@@ -147,6 +144,10 @@ class PlatformMechanicsTest extends PlatformTestBase {
     @Order(6)
     void workerStoppedMidTaskIsReplacedAndTheJobSucceedsWithOneArtifact() throws Exception {
         ApiClient api = tenantWithFeather("worker-dies");
+        // a worker slow enough (1.5 s per block, 5 blocks) to be stopped mid-task whatever the machine's load
+        for (ConfigurableApplicationContext c : platform.quantizers) c.close();
+        platform.quantizers.clear();
+        ConfigurableApplicationContext slow = platform.startQuantizer("quantizer-slow", Map.of("featherweight.worker.block-delay", "1500ms"));
         String job = submit(api, RTN_JOB);
         JsonNode running;
         do { // until the first attempt reports its second block
@@ -154,9 +155,9 @@ class PlatformMechanicsTest extends PlatformTestBase {
             running = api.get("/api/v1/jobs/" + job).json();
         } while (running.path("tasks").isEmpty() || running.path("tasks").get(0).path("block").asInt() < 2);
         assertThat(running.path("tasks").get(0).path("attempt").asInt()).isEqualTo(1);
-        ConfigurableApplicationContext first = platform.quantizers.getFirst();
-        first.close();
-        platform.quantizers.remove(first);
+        assertThat(running.path("tasks").get(0).path("state").asString()).isEqualTo("RUNNING");
+        slow.close();
+        platform.quantizers.remove(slow);
         platform.startQuantizer("quantizer-2", Map.of());
         JsonNode done = api.awaitJob(job, Duration.ofSeconds(90));
         assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("SUCCEEDED");
