@@ -29,7 +29,7 @@ public class EvalWorkerApplication {
     @Bean
     @ConditionalOnMissingBean
     public EvaluationEngine evaluationEngine() {
-        return new BasicEvaluationEngine();
+        return new KernelsEvaluationEngine();
     }
 
     @Bean

@@ -59,8 +59,10 @@ public class QuantizeHandler implements TaskHandler {
         Files.createDirectories(out);
         double[] gpuSeconds = {0};
         QuantizationEngine.Result result = engine.quantize(model, recipe, out, (i, n, module) -> {
-            boolean block = module.startsWith("blk.");
-            gpuSeconds[0] += block ? gpu.seconds(work.flopsPerBlock(), work.bytesPerBlock()) : gpu.seconds(work.flopsOther(), work.bytesOther());
+            // simulated time of the work done since the last report: n reports cover all layers plus the non-block tensors
+            double blocksDone = module.startsWith("blk.") ? 1 : Math.max(0, work.layers() - (n - 1));
+            gpuSeconds[0] += blocksDone * gpu.seconds(work.flopsPerBlock(), work.bytesPerBlock())
+                    + (module.startsWith("blk.") ? 0 : gpu.seconds(work.flopsOther(), work.bytesOther()));
             if (!blockDelay.isZero()) Thread.sleep(blockDelay);
             context.progress(i, n, module, gpuSeconds[0]);
         });
