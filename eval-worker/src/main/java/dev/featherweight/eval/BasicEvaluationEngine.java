@@ -22,7 +22,7 @@ public class BasicEvaluationEngine implements EvaluationEngine {
     }
 
     @Override
-    public double perplexity(Path model, Path text, int ctx, int chunks) {
+    public double perplexity(Path model, Path text, int ctx, int chunks) throws Exception {
         throw new UnsupportedOperationException("perplexity");
     }
 
