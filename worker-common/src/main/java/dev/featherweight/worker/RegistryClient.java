@@ -27,10 +27,12 @@ public class RegistryClient {
     private static final Logger log = LoggerFactory.getLogger(RegistryClient.class);
     private final RestClient http;
     private final Path cacheDir;
+    private final long cacheMaxBytes;
 
-    public RegistryClient(RestClient http, Path cacheDir) {
+    public RegistryClient(RestClient http, Path cacheDir, long cacheMaxBytes) {
         this.http = http;
         this.cacheDir = cacheDir;
+        this.cacheMaxBytes = cacheMaxBytes;
     }
 
     public record FileInfo(String path, long size, String sha256) {}
@@ -76,7 +78,45 @@ public class RegistryClient {
             Files.writeString(marker, sha);
             log.info("cached {} of model {} ({} bytes)", f.path(), name, f.size());
         }
+        Files.setLastModifiedTime(dir, java.nio.file.attribute.FileTime.from(java.time.Instant.now())); // recency for eviction
+        evict(dir);
         return dir;
+    }
+
+    /**
+     * Keeps the model cache under its byte budget: removes the least recently used model folders (never the
+     * one just fetched). A folder removed while another task reads it is re-downloaded next time; on Linux
+     * the open mapping stays valid.
+     */
+    synchronized void evict(Path keep) throws IOException {
+        Path models = cacheDir.resolve("models");
+        if (!Files.isDirectory(models)) return;
+        record Entry(Path dir, long bytes, long used) {}
+        List<Entry> entries = new java.util.ArrayList<>();
+        try (var tenants = Files.list(models)) {
+            for (Path t : tenants.toList()) {
+                try (var ms = Files.list(t)) {
+                    for (Path m : ms.toList()) {
+                        long bytes;
+                        try (var walk = Files.walk(m)) {
+                            bytes = walk.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+                        }
+                        entries.add(new Entry(m, bytes, Files.getLastModifiedTime(m).toMillis()));
+                    }
+                }
+            }
+        }
+        long total = entries.stream().mapToLong(Entry::bytes).sum();
+        entries.sort(java.util.Comparator.comparingLong(Entry::used));
+        for (Entry e : entries) {
+            if (total <= cacheMaxBytes) break;
+            if (e.dir().equals(keep)) continue;
+            try (var walk = Files.walk(e.dir())) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+            }
+            total -= e.bytes();
+            log.info("evicted {} ({} bytes) from the model cache", e.dir(), e.bytes());
+        }
     }
 
     /** Idempotent per task (the registry keys artifacts by task id). */
