@@ -1,0 +1,104 @@
+package dev.featherweight.quantizer;
+
+import dev.featherweight.contracts.Recipe;
+import dev.featherweight.kernels.cli.Fw;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The kernels behind the {@link QuantizationEngine} port, through the same entry point as the command line:
+ * {@code fw quantize} run in-process. An artifact made here is therefore by construction what
+ * {@code fw quantize} makes for the same model and recipe (the end-to-end test checks it). A recipe is
+ * supported when these kernels' {@code fw quantize} has the option it needs ({@code --format gguf} for GGUF
+ * file types, {@code --method} for rtn/gptq/awq/nf4/fp4/llm-int8); otherwise the task fails saying so.
+ * Progress is reported when the command finishes (one step); per-block resume needs a kernels API that
+ * exposes blocks.
+ */
+public class KernelsQuantizationEngine implements QuantizationEngine {
+
+    static CommandLine.Model.CommandSpec quantizeCommand() {
+        CommandLine q = new CommandLine(new Fw()).getSubcommands().get("quantize");
+        return q == null ? null : q.getCommandSpec();
+    }
+
+    @Override
+    public boolean supports(Recipe recipe) {
+        CommandLine.Model.CommandSpec q = quantizeCommand();
+        if (q == null) return false;
+        return recipe instanceof Recipe.Gguf ? q.findOption("--format") != null && q.findOption("--type") != null : q.findOption("--method") != null;
+    }
+
+    /** The fw quantize arguments for a recipe (the e2e test runs exactly these to get the expected bytes). */
+    public static List<String> arguments(Path modelDir, Recipe recipe, Path out) {
+        List<String> a = new ArrayList<>(List.of("quantize", "--model", modelDir.toString()));
+        switch (recipe) {
+            case Recipe.Gguf g -> a.addAll(List.of("--format", "gguf", "--type", g.fileType()));
+            case Recipe.Rtn r -> {
+                a.addAll(List.of("--method", "rtn", "--bits", "" + r.bits(), "--group-size", "" + r.groupSize()));
+                a.add(r.symmetric() ? "--sym" : "--asym");
+            }
+            case Recipe.Gptq g -> {
+                a.addAll(List.of("--method", "gptq", "--bits", "" + g.bits(), "--group-size", "" + g.groupSize(),
+                        "--samples", "" + g.calibrationSamples(), "--seq-len", "" + g.calibrationSeqLen()));
+                a.add(g.symmetric() ? "--sym" : "--asym");
+                if (g.descAct()) a.add("--act-order");
+            }
+            case Recipe.Awq w -> a.addAll(List.of("--method", "awq", "--bits", "" + w.bits(), "--group-size", "" + w.groupSize(),
+                    "--samples", "" + w.calibrationSamples(), "--seq-len", "" + w.calibrationSeqLen()));
+            case Recipe.Nf4 n -> {
+                a.addAll(List.of("--method", "nf4", "--group-size", "" + n.blockSize()));
+                if (n.doubleQuant()) a.add("--double-quant");
+            }
+            case Recipe.Fp4 f -> {
+                a.addAll(List.of("--method", "fp4", "--group-size", "" + f.blockSize()));
+                if (f.doubleQuant()) a.add("--double-quant");
+            }
+            case Recipe.LlmInt8 l -> a.addAll(List.of("--method", "llm-int8"));
+        }
+        a.addAll(List.of("--out", out.toString()));
+        return a;
+    }
+
+    /** GGUF: one file named after the model and type; other methods: a folder. */
+    public static Path output(Path modelDir, Recipe recipe, Path outDir) {
+        return recipe instanceof Recipe.Gguf g
+                ? outDir.resolve(modelDir.getFileName() + "-" + g.fileType().toLowerCase(Locale.ROOT) + ".gguf")
+                : outDir.resolve("model");
+    }
+
+    @Override
+    public Result quantize(Path modelDir, Recipe recipe, Path outDir, Progress progress) throws Exception {
+        Path out = output(modelDir, recipe, outDir);
+        QuantizationEngine.deleteRecursively(out);
+        StringWriter err = new StringWriter();
+        CommandLine cl = new CommandLine(new Fw());
+        cl.setOut(new PrintWriter(java.io.Writer.nullWriter()));
+        cl.setErr(new PrintWriter(err));
+        cl.setExecutionExceptionHandler((ex, cmd, parse) -> {
+            err.append(ex.toString());
+            return 1;
+        });
+        int code = cl.execute(arguments(modelDir, recipe, out).toArray(String[]::new));
+        if (code != 0) throw new IllegalStateException("fw quantize (" + recipe.label() + ") exited " + code + ": " + err.toString().strip());
+        List<String> files = new ArrayList<>();
+        if (Files.isDirectory(out)) {
+            try (var walk = Files.walk(out)) {
+                walk.filter(Files::isRegularFile).map(p -> outDir.relativize(p).toString()).sorted().forEach(files::add);
+            }
+        } else files.add(outDir.relativize(out).toString());
+        progress.block(1, 1, "output");
+        return new Result(files, 0);
+    }
+
+    @Override
+    public String version() {
+        return "featherweight-kernels (" + Fw.class.getAnnotation(CommandLine.Command.class).version()[0] + ")";
+    }
+}
