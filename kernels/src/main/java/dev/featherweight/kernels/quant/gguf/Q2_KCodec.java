@@ -35,20 +35,27 @@ final class Q2_KCodec extends BlockCodec {
 
     private static void quantizeRef(float[] x, int xo, int n, byte[] y) {
         byte[] L = new byte[QK_K];
-        byte[] Laux = new byte[16];
-        float[] weights = new float[16];
+        float[] xt = new float[128];
+        float[] wt = new float[128];
+        float[] st = new float[LaneSearch.STATE];
+        float[] Lt = new float[128];
+        float[] Laux = new float[128];
         float[] mins = new float[QK_K / 16];
         float[] scales = new float[QK_K / 16];
         final float q4scale = 15.f;
         for (int i = 0, nb = n / QK_K; i < nb; i++) {
             int bx = xo + i * QK_K;
             int by = i * BLOCK_BYTES;
+            // Sixteen sub-blocks of 16, searched eight at a time, one per SIMD lane.
+            for (int g = 0; g < 2; g++) {
+                LaneSearch.transpose(x, bx + 128 * g, 16, 8, xt);
+                for (int k = 0; k < 128; k++) wt[k] = Math.abs(xt[k]);
+                LaneSearch.makeQkx2Quants(16, 3, xt, wt, Lt, Laux, scales, mins, 8 * g, -0.5f, 0.1f, 15, true, st);
+                LaneSearch.untranspose(Lt, 16, 8, L, 128 * g);
+            }
             float maxScale = 0;
             float maxMin = 0;
             for (int j = 0; j < QK_K / 16; ++j) {
-                for (int l = 0; l < 16; ++l) weights[l] = Math.abs(x[bx + 16 * j + l]);
-                scales[j] = QuantSearch.makeQkx2Quants(16, 3, x, bx + 16 * j, weights, 0, L, 16 * j, mins, j, Laux,
-                        -0.5f, 0.1f, 15, true);
                 if (scales[j] > maxScale) maxScale = scales[j];
                 if (mins[j] > maxMin) maxMin = mins[j];
             }

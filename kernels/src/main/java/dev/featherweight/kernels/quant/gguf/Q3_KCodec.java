@@ -35,13 +35,21 @@ final class Q3_KCodec extends BlockCodec {
     private static void quantizeRef(float[] x, int xo, int n, byte[] y) {
         byte[] L = new byte[QK_K];
         float[] scales = new float[QK_K / 16];
+        float[] xt = new float[128];
+        float[] st = new float[LaneSearch.STATE];
+        float[] Lt = new float[128];
         for (int i = 0, nb = n / QK_K; i < nb; i++) {
             int bx = xo + i * QK_K;
             int by = i * BLOCK_BYTES;
             float maxScale = 0;
             float amax = 0;
+            // Sixteen sub-blocks of 16, searched eight at a time, one per SIMD lane.
+            for (int g = 0; g < 2; g++) {
+                LaneSearch.transpose(x, bx + 128 * g, 16, 8, xt);
+                LaneSearch.makeQ3Quants(16, 4, xt, Lt, scales, 8 * g, st);
+                LaneSearch.untranspose(Lt, 16, 8, L, 128 * g);
+            }
             for (int j = 0; j < QK_K / 16; ++j) {
-                scales[j] = QuantSearch.makeQ3Quants(16, 4, x, bx + 16 * j, L, 16 * j, true);
                 float scale = Math.abs(scales[j]);
                 if (scale > amax) {
                     amax = scale;
