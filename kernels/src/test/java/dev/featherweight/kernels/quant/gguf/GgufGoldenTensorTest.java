@@ -1,6 +1,8 @@
 package dev.featherweight.kernels.quant.gguf;
 
 import dev.featherweight.kernels.SharedData;
+import dev.featherweight.kernels.formats.gguf.GgufFile;
+import dev.featherweight.kernels.formats.gguf.GgufTensorInfo;
 import dev.featherweight.kernels.quant.GgmlType;
 import org.junit.jupiter.api.DynamicContainer;
 import org.junit.jupiter.api.DynamicNode;
@@ -41,18 +43,18 @@ class GgufGoldenTensorTest {
     @TestFactory
     Stream<DynamicNode> feather3mWithoutImatrix() throws IOException {
         Path dir = SharedData.shared("golden/gguf");
-        GoldenGguf source = GoldenGguf.open(dir.resolve("feather-3m-F32.gguf"));
-        Function<String, float[]> f32 = name -> source.data(name).toArray(F32_LE);
+        GgufFile source = GgufFile.open(dir.resolve("feather-3m-F32.gguf"));
+        Function<String, float[]> f32 = name -> source.tensor(name).data().toArray(F32_LE);
         return FEATHER_TYPES.stream().map(t -> fileTests(dir.resolve("feather-3m-" + t + ".gguf"), f32, null));
     }
 
     @TestFactory
     Stream<DynamicNode> feather3mWithImatrix() throws IOException {
         Path dir = SharedData.shared("golden/gguf");
-        GoldenGguf source = GoldenGguf.open(dir.resolve("feather-3m-F32.gguf"));
+        GgufFile source = GgufFile.open(dir.resolve("feather-3m-F32.gguf"));
         Map<String, float[]> imatrix = ImatrixDat.load(dir.resolve("feather-3m.imatrix"));
         assertThat(imatrix).hasSize(28);
-        Function<String, float[]> f32 = name -> source.data(name).toArray(F32_LE);
+        Function<String, float[]> f32 = name -> source.tensor(name).data().toArray(F32_LE);
         return IMATRIX_TYPES.stream().map(t -> fileTests(dir.resolve("feather-3m-" + t + ".imatrix.gguf"), f32, imatrix));
     }
 
@@ -71,16 +73,16 @@ class GgufGoldenTensorTest {
     void imatrixTensorsDifferFromTheReferencePath() throws IOException {
         Path dir = SharedData.shared("golden/gguf");
         Map<String, float[]> imatrix = ImatrixDat.load(dir.resolve("feather-3m.imatrix"));
-        try (GoldenGguf source = GoldenGguf.open(dir.resolve("feather-3m-F32.gguf"));
-             GoldenGguf golden = GoldenGguf.open(dir.resolve("feather-3m-Q4_K_M.imatrix.gguf"));
+        try (GgufFile source = GgufFile.open(dir.resolve("feather-3m-F32.gguf"));
+             GgufFile golden = GgufFile.open(dir.resolve("feather-3m-Q4_K_M.imatrix.gguf"));
              Arena arena = Arena.ofShared()) {
             int checked = 0;
-            for (GoldenGguf.TensorInfo t : golden.tensors.values()) {
+            for (GgufTensorInfo t : golden.tensorInfos()) {
                 if (!imatrix.containsKey(t.name())) continue;
-                MemorySegment actual = arena.allocate(t.nbytes());
-                GgufBlockCodecs.quantizeRows(GgufBlockCodecs.of(t.type()), source.data(t.name()).toArray(F32_LE), 0,
-                        (int) t.rows(), (int) t.rowLength(), actual, 0, null, 2);
-                assertThat(golden.data(t).mismatch(actual)).as(t.name()).isNotEqualTo(-1L);
+                MemorySegment actual = arena.allocate(t.bytes());
+                GgufBlockCodecs.quantizeRows(GgufBlockCodecs.of(t.type()), source.tensor(t.name()).data().toArray(F32_LE), 0,
+                        rows(t), (int) t.ne()[0], actual, 0, null, 2);
+                assertThat(golden.tensor(t.name()).data().mismatch(actual)).as(t.name()).isNotEqualTo(-1L);
                 checked++;
             }
             assertThat(checked).isEqualTo(28);
@@ -94,26 +96,25 @@ class GgufGoldenTensorTest {
         if (!Files.exists(file)) {
             return DynamicTest.dynamicTest(file.getFileName().toString(), () -> fail("golden file missing: " + file));
         }
-        try {
-            GoldenGguf golden = GoldenGguf.open(file);
-            for (GoldenGguf.TensorInfo t : golden.tensors.values()) {
-                if (t.type() == GgmlType.F32) continue; // norms: copied, not quantized
-                if (!GgufBlockCodecs.supported().contains(t.type())) continue;
-                tests.add(DynamicTest.dynamicTest(t.name() + " " + t.typeName(),
-                        () -> assertSameBytes(golden, t, f32.apply(t.name()), imatrix == null ? null : imatrix.get(t.name()))));
-            }
-        } catch (IOException e) {
-            throw new RuntimeException(e);
+        GgufFile golden = GgufFile.open(file);
+        for (GgufTensorInfo t : golden.tensorInfos()) {
+            if (t.type() == GgmlType.F32) continue; // norms: copied, not quantized
+            tests.add(DynamicTest.dynamicTest(t.name() + " " + t.type(),
+                    () -> assertSameBytes(golden, t, f32.apply(t.name()), imatrix == null ? null : imatrix.get(t.name()))));
         }
         return DynamicContainer.dynamicContainer(file.getFileName().toString(), tests);
     }
 
-    static void assertSameBytes(GoldenGguf golden, GoldenGguf.TensorInfo t, float[] src, float[] importance) {
+    private static int rows(GgufTensorInfo t) {
+        return (int) (t.elements() / t.ne()[0]);
+    }
+
+    static void assertSameBytes(GgufFile golden, GgufTensorInfo t, float[] src, float[] importance) {
         GgufBlockCodec codec = GgufBlockCodecs.of(t.type());
-        int n = (int) t.rowLength();
-        int rows = (int) t.rows();
+        int n = (int) t.ne()[0];
+        int rows = rows(t);
         assertThat(src).hasSize(n * rows);
-        MemorySegment expected = golden.data(t);
+        MemorySegment expected = golden.tensor(t.name()).data();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment actual = arena.allocate(expected.byteSize());
             GgufBlockCodecs.quantizeRows(codec, src, 0, rows, n, actual, 0, importance, 2);
@@ -122,10 +123,10 @@ class GgufGoldenTensorTest {
         }
     }
 
-    static String describeMismatch(GoldenGguf golden, GoldenGguf.TensorInfo t, MemorySegment expected, MemorySegment actual,
+    static String describeMismatch(GgufFile golden, GgufTensorInfo t, MemorySegment expected, MemorySegment actual,
                                    long at, float[] src, boolean imatrix) {
         GgmlType type = t.type();
-        int n = (int) t.rowLength();
+        int n = (int) t.ne()[0];
         long rowBytes = type.rowBytes(n);
         long row = at / rowBytes;
         long block = (at % rowBytes) / type.typeSize;
@@ -136,7 +137,7 @@ class GgufGoldenTensorTest {
         int blockCols = type.blockSize;
         float[] x = new float[Math.min(blockCols, 16)];
         System.arraycopy(src, (int) (row * n + block * blockCols), x, 0, x.length);
-        return golden.file.getFileName() + ": tensor " + t.name() + " (" + type + (imatrix ? ", imatrix" : "") + ") row " + row
+        return golden.path().getFileName() + ": tensor " + t.name() + " (" + type + (imatrix ? ", imatrix" : "") + ") row " + row
                 + " block " + block + " differs at byte " + (at - blockStart) + " of the block\n expected " + hex.formatHex(e)
                 + "\n actual   " + hex.formatHex(a) + "\n expected scales " + GgufBlockCodecs.describeScales(type, e)
                 + "\n actual scales   " + GgufBlockCodecs.describeScales(type, a)
