@@ -172,16 +172,17 @@ final class LaneSearch {
     // ---------------------------------------------------------------- make_qx_quants (rmse_type 1, no qw)
 
     /**
-     * {@link QuantSearch#makeQxQuants} with rmse_type 1 and no qw (weights x²) for eight sub-blocks of n
-     * values; Lt gets the quants with the +nmax offset, scales[so..so+8) the scales.
+     * {@link QuantSearch#makeQxQuants} with rmse_type 1 for eight sub-blocks of n values, weighted by wt
+     * (transposed, the C qw) or, when wt is null, by x²; Lt gets the quants with the +nmax offset,
+     * scales[so..so+8) the scales.
      */
-    static void makeQxQuants(int n, int nmax, float[] xt, float[] Lt, float[] Laux, float[] scales, int so, float[] st) {
+    static void makeQxQuants(int n, int nmax, float[] xt, float[] wt, float[] Lt, float[] Laux, float[] scales, int so, float[] st) {
         signedMaxAbs(n, xt, st);
-        qxSums(n, nmax, (float) -nmax, xt, Lt, st);
+        qxSums(n, nmax, (float) -nmax, xt, wt, Lt, st);
         qxFirstScale(st);
         for (int is = -9; is <= 9; ++is) {
             if (is == 0) continue;
-            qxSums(n, nmax, -(nmax + 0.1f * is), xt, Laux, st);
+            qxSums(n, nmax, -(nmax + 0.1f * is), xt, wt, Laux, st);
             qxAccept(n, Lt, Laux, st);
         }
         zeroSmallLanes(n, 0f, Lt, scales, so, st);
@@ -201,14 +202,14 @@ final class LaneSearch {
         amax.intoArray(st, AMAX);
     }
 
-    private static void qxSums(int n, int nmax, float numerator, float[] xt, float[] Lout, float[] st) {
+    private static void qxSums(int n, int nmax, float numerator, float[] xt, float[] wt, float[] Lout, float[] st) {
         FloatVector iscale = FloatVector.broadcast(F, numerator).div(FloatVector.fromArray(F, st, MAX));
         FloatVector sumlx = FloatVector.zero(F), suml2 = FloatVector.zero(F);
         for (int i = 0; i < n; ++i) {
             FloatVector xi = FloatVector.fromArray(F, xt, i * LANES);
             FloatVector l = ((FloatVector) iscale.mul(xi).add(12582912.f).reinterpretAsInts().and(0x007fffff).sub(0x00400000).min(nmax - 1).max(-nmax).convert(VectorOperators.I2F, 0));
             l.add((float) nmax).intoArray(Lout, i * LANES);
-            FloatVector w = xi.mul(xi);
+            FloatVector w = wt == null ? xi.mul(xi) : FloatVector.fromArray(F, wt, i * LANES);
             sumlx = sumlx.add(w.mul(xi).mul(l));
             suml2 = suml2.add(w.mul(l).mul(l));
         }

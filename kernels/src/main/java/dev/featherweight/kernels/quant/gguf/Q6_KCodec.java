@@ -29,6 +29,7 @@ final class Q6_KCodec extends BlockCodec {
         byte[] L = new byte[QK_K];
         float[] scales = new float[QK_K / 16];
         float[] xt = new float[128];
+        float[] wt = new float[128];
         float[] st = new float[LaneSearch.STATE];
         float[] Lt = new float[128];
         float[] Laux = new float[128];
@@ -37,17 +38,12 @@ final class Q6_KCodec extends BlockCodec {
             int by = i * BLOCK_BYTES;
             float maxScale = 0;
             float maxAbsScale = 0;
-            if (qw == null) {
-                // Sixteen sub-blocks of 16, searched eight at a time, one per SIMD lane.
-                for (int g = 0; g < 2; g++) {
-                    LaneSearch.transpose(x, bx + 128 * g, 16, 8, xt);
-                    LaneSearch.makeQxQuants(16, 32, xt, Lt, Laux, scales, 8 * g, st);
-                    LaneSearch.untranspose(Lt, 16, 8, L, 128 * g);
-                }
-            } else {
-                for (int ib = 0; ib < QK_K / 16; ++ib) {
-                    scales[ib] = QuantSearch.makeQxQuants(16, 32, x, bx + 16 * ib, L, 16 * ib, 1, qw, QK_K * i + 16 * ib);
-                }
+            // Sixteen sub-blocks of 16, searched eight at a time, one per SIMD lane; weights x² or the imatrix.
+            for (int g = 0; g < 2; g++) {
+                LaneSearch.transpose(x, bx + 128 * g, 16, 8, xt);
+                if (qw != null) LaneSearch.transpose(qw, QK_K * i + 128 * g, 16, 8, wt);
+                LaneSearch.makeQxQuants(16, 32, xt, qw == null ? null : wt, Lt, Laux, scales, 8 * g, st);
+                LaneSearch.untranspose(Lt, 16, 8, L, 128 * g);
             }
             for (int ib = 0; ib < QK_K / 16; ++ib) {
                 float scale = scales[ib];
