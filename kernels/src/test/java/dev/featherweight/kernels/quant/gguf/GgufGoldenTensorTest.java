@@ -89,6 +89,40 @@ class GgufGoldenTensorTest {
         }
     }
 
+    /**
+     * Requantizing from llama.cpp's own F16 file (F16 → float is exact) equals quantizing the F16-rounded
+     * weights: checked against a direct quantization of the decoded rows, for a K-quant and a legacy type.
+     */
+    @org.junit.jupiter.api.Test
+    void requantizesFromF16AndBf16Files() {
+        Path dir = SharedData.shared("golden/gguf");
+        for (String src : List.of("F16", "BF16")) {
+            try (GgufFile f = GgufFile.open(dir.resolve("feather-3m-" + src + ".gguf"));
+                 GgufFile f32 = GgufFile.open(dir.resolve("feather-3m-F32.gguf"));
+                 Arena arena = Arena.ofShared()) {
+                GgufTensorInfo t = f.tensorInfo("blk.1.ffn_down.weight");
+                int n = (int) t.ne()[0];
+                int rows = rows(t);
+                // the converter's F16/BF16 bytes are our F16/BF16 codec's bytes of the F32 weights
+                MemorySegment mine = arena.allocate(t.bytes());
+                GgufBlockCodecs.quantizeRows(GgufBlockCodecs.of(t.type()), f32.tensor(t.name()).data(), 0, rows, n, mine, 0, null, 2);
+                assertThat(mine.mismatch(f.tensor(t.name()).data())).isEqualTo(-1L);
+                for (GgmlType target : List.of(GgmlType.Q4_K, GgmlType.Q5_0)) {
+                    GgufBlockCodec codec = GgufBlockCodecs.of(target);
+                    MemorySegment viaSource = arena.allocate(codec.rowBytes(n) * rows);
+                    GgufBlockCodecs.quantizeRows(codec, t.type(), f.tensor(t.name()).data(), 0, rows, n, viaSource, 0, null, 2);
+                    float[] decoded = new float[n * rows];
+                    for (int r = 0; r < rows; r++) {
+                        GgufBlockCodecs.of(t.type()).dequantizeRow(f.tensor(t.name()).data(), (long) r * n * 2, decoded, r * n, n);
+                    }
+                    MemorySegment direct = arena.allocate(codec.rowBytes(n) * rows);
+                    GgufBlockCodecs.quantizeRows(codec, decoded, 0, rows, n, direct, 0, null, 1);
+                    assertThat(viaSource.mismatch(direct)).as(src + " -> " + target).isEqualTo(-1L);
+                }
+            }
+        }
+    }
+
     private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private static DynamicNode fileTests(Path file, Function<String, float[]> f32, Map<String, float[]> imatrix) {
