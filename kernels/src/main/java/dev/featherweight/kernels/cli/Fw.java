@@ -11,6 +11,9 @@ import picocli.CommandLine.Command;
         description = "Make large language models lighter: inspect, quantize, evaluate, size.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                PerplexityCommand.class,
+                GenerateCommand.class,
+                SynthCommand.class,
         })
 public final class Fw {
     public static void main(String[] args) {

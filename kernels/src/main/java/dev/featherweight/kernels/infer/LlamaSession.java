@@ -1,0 +1,338 @@
+package dev.featherweight.kernels.infer;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * One sequence through a {@link LlamaModel}: the KV cache and scratch buffers, and the forward pass.
+ * Activations are float32, row-major, one row per token. Not thread-safe (the matmuls inside use the
+ * model's thread pool); use one session per concurrent sequence.
+ *
+ * <p>Whole-model use: {@link #forward(int[], int, int, int, int)} runs a batch of tokens at positions
+ * startPos… and returns the logits of the rows asked for.
+ *
+ * <p>Layer-by-layer use (calibration): {@link #embed} → {@link #forwardBlock} for each layer (optionally with
+ * replacement {@link BlockWeights}) → {@link #logits}. {@link #setObserver} reports every matmul input.
+ * forwardBlock writes that layer's KV cache at positions [startPos, startPos+n) and attends causally to
+ * [0, startPos+i]; start a new sequence with startPos 0 (no reset needed: positions are overwritten).
+ */
+public final class LlamaSession {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private final LlamaModel model;
+    private final LlamaModel.Config c;
+    private final Parallel pool;
+    private final int maxTokens;
+    private final float[][] keyCache, valueCache; // [layer][(kvHead · headDim + d) · maxTokens + pos]
+    private final float[] cos, sin;               // [pos · headDim/2 + i]
+    private ActivationObserver observer;
+    private Numerics numerics = Numerics.FP32;
+    private float[] rounded = new float[0];
+
+    private int capacity;
+    private float[] xb, q, k, v, att, tmp, gate, up;
+
+    LlamaSession(LlamaModel model, int maxTokens) {
+        this.model = model;
+        this.c = model.config();
+        this.pool = model.pool();
+        this.maxTokens = maxTokens;
+        this.keyCache = new float[c.layers()][];
+        this.valueCache = new float[c.layers()][];
+        int half = c.headDim() / 2;
+        cos = new float[maxTokens * half];
+        sin = new float[maxTokens * half];
+        double[] f = model.ropeFreqs();
+        for (int p = 0; p < maxTokens; p++) {
+            for (int i = 0; i < half; i++) {
+                double a = p * f[i];
+                cos[p * half + i] = (float) Math.cos(a);
+                sin[p * half + i] = (float) Math.sin(a);
+            }
+        }
+    }
+
+    public LlamaModel model() {
+        return model;
+    }
+
+    public int maxTokens() {
+        return maxTokens;
+    }
+
+    /** Sets (or clears, with null) the observer of matmul inputs. */
+    public void setObserver(ActivationObserver observer) {
+        this.observer = observer;
+    }
+
+    /**
+     * Runs tokens[off .. off+n) at positions startPos … startPos+n−1 through the whole model and returns the
+     * logits of rows fromRow … n−1 ((n − fromRow) × vocab, row-major). fromRow = n−1 for generation.
+     */
+    public float[] forward(int[] tokens, int off, int n, int startPos, int fromRow) {
+        float[] h = embed(tokens, off, n);
+        for (int l = 0; l < c.layers(); l++) forwardBlock(l, h, n, startPos, model.block(l));
+        return logits(h, n, fromRow);
+    }
+
+    /** The token embeddings of tokens[off .. off+n): hidden states (n × dim). */
+    public float[] embed(int[] tokens, int off, int n) {
+        float[] h = new float[n * c.dim()];
+        WeightMatrix e = model.tokenEmbedding();
+        for (int i = 0; i < n; i++) {
+            int t = tokens[off + i];
+            if (t < 0 || t >= c.vocab()) throw new IllegalArgumentException("token id " + t + " at " + (off + i) + " is outside the vocabulary [0, " + c.vocab() + ")");
+            e.decodeRow(t, h, i * c.dim());
+        }
+        return h;
+    }
+
+    /** One transformer block with the model's own weights, in place on hidden (n × dim). */
+    public void forwardBlock(int layer, float[] hidden, int n, int startPos) {
+        forwardBlock(layer, hidden, n, startPos, model.block(layer));
+    }
+
+    /**
+     * One transformer block, in place on hidden (n × dim): h += attn(norm(h)); h += mlp(norm(h)), using the
+     * given weights instead of the model's (the model is not changed).
+     */
+    public void forwardBlock(int layer, float[] hidden, int n, int startPos, BlockWeights w) {
+        if (startPos < 0 || startPos + n > maxTokens) {
+            throw new IllegalArgumentException("positions " + startPos + ".." + (startPos + n - 1) + " exceed this session's " + maxTokens);
+        }
+        ensureCapacity(n);
+        int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim();
+
+        rmsNorm(hidden, w.attnNorm(), xb, n, dim);
+        observe(layer, "attn_q", xb, n, dim);
+        observe(layer, "attn_k", xb, n, dim);
+        observe(layer, "attn_v", xb, n, dim);
+        matmul(w.q(), xb, n, q);
+        matmul(w.k(), xb, n, k);
+        matmul(w.v(), xb, n, v);
+        addBias(q, w.qBias(), n, qDim);
+        addBias(k, w.kBias(), n, kvDim);
+        addBias(v, w.vBias(), n, kvDim);
+        rope(q, n, c.heads(), startPos);
+        rope(k, n, c.kvHeads(), startPos);
+
+        if (keyCache[layer] == null) {
+            keyCache[layer] = new float[maxTokens * kvDim];
+            valueCache[layer] = new float[maxTokens * kvDim];
+        }
+        if (numerics.kvF16()) {
+            // llama.cpp's f16 cache: K and V stored as fp16; q rounded to fp16 for the K·q product.
+            roundF16(k, n * kvDim);
+            roundF16(v, n * kvDim);
+            roundF16(q, n * qDim);
+        }
+        storeTransposed(k, keyCache[layer], n, startPos);
+        storeTransposed(v, valueCache[layer], n, startPos);
+        attention(keyCache[layer], valueCache[layer], n, startPos);
+
+        observe(layer, "attn_output", att, n, qDim);
+        matmul(w.o(), att, n, tmp);
+        for (int i = 0; i < n * dim; i++) hidden[i] += tmp[i];
+
+        rmsNorm(hidden, w.ffnNorm(), xb, n, dim);
+        observe(layer, "ffn_gate", xb, n, dim);
+        observe(layer, "ffn_up", xb, n, dim);
+        matmul(w.gate(), xb, n, gate);
+        matmul(w.up(), xb, n, up);
+        int ffn = c.ffnDim();
+        swiglu(gate, up, n * ffn);
+        observe(layer, "ffn_down", gate, n, ffn);
+        matmul(w.down(), gate, n, tmp);
+        for (int i = 0; i < n * dim; i++) hidden[i] += tmp[i];
+    }
+
+    /** Writes n tokens' k or v rows (n × kvDim) into the cache at [kvHead][d][startPos + t]. */
+    private void storeTransposed(float[] x, float[] cache, int n, int startPos) {
+        int kvDim = c.kvDim();
+        for (int t = 0; t < n; t++) {
+            for (int j = 0; j < kvDim; j++) cache[j * maxTokens + startPos + t] = x[t * kvDim + j];
+        }
+    }
+
+    /** Final RMSNorm and output projection of rows fromRow … n−1 of hidden: (n − fromRow) × vocab logits. */
+    public float[] logits(float[] hidden, int n, int fromRow) {
+        int dim = c.dim(), m = n - fromRow;
+        if (m <= 0) return new float[0];
+        float[] normed = new float[m * dim];
+        float[] rows = new float[m * dim];
+        System.arraycopy(hidden, fromRow * dim, rows, 0, m * dim);
+        rmsNorm(rows, model.outputNorm(), normed, m, dim);
+        observe(-1, "output", normed, m, dim);
+        float[] out = new float[m * c.vocab()];
+        matmul(model.output(), normed, m, out);
+        return out;
+    }
+
+    /** out = x·Wᵀ, with x first rounded as llama.cpp would when {@link Numerics#roundActivations()}. */
+    private void matmul(WeightMatrix w, float[] x, int n, float[] out) {
+        float[] in = x;
+        if (numerics.roundActivations()) {
+            if (rounded.length < n * w.cols()) rounded = new float[n * w.cols()];
+            in = Numerics.roundForWeights(w.format(), x, n, w.cols(), rounded);
+        }
+        w.matmul(in, n, out, pool);
+    }
+
+    private static void roundF16(float[] x, int len) {
+        for (int i = 0; i < len; i++) x[i] = Numerics.f16(x[i]);
+    }
+
+    /** Sets how activations and the KV cache are rounded (default {@link Numerics#FP32}). */
+    public void setNumerics(Numerics numerics) {
+        this.numerics = numerics;
+    }
+
+    public Numerics numerics() {
+        return numerics;
+    }
+
+    private void observe(int layer, String module, float[] x, int n, int cols) {
+        if (observer != null) observer.onMatmulInput(layer, module, x, n, cols);
+    }
+
+    private void ensureCapacity(int n) {
+        if (n <= capacity) return;
+        capacity = n;
+        xb = new float[n * c.dim()];
+        q = new float[n * c.qDim()];
+        k = new float[n * c.kvDim()];
+        v = new float[n * c.kvDim()];
+        att = new float[n * c.qDim()];
+        tmp = new float[n * c.dim()];
+        gate = new float[n * c.ffnDim()];
+        up = new float[n * c.ffnDim()];
+    }
+
+    /** gate[i] = silu(gate[i]) · up[i] = gate / (1 + e^−gate) · up, vectorized (the exp is the cost). */
+    static void swiglu(float[] gate, float[] up, int len) {
+        int i = 0, upper = S.loopBound(len);
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        for (; i < upper; i += S.length()) {
+            FloatVector g = FloatVector.fromArray(S, gate, i);
+            FloatVector e = g.neg().lanewise(VectorOperators.EXP);
+            g.div(e.add(one)).mul(FloatVector.fromArray(S, up, i)).intoArray(gate, i);
+        }
+        for (; i < len; i++) {
+            float g = gate[i];
+            gate[i] = g / (1.0f + (float) Math.exp(-g)) * up[i];
+        }
+    }
+
+    /** out = x / sqrt(mean(x²) + eps) · weight, per row; the sum of squares in double. */
+    void rmsNorm(float[] x, float[] weight, float[] out, int n, int dim) {
+        for (int t = 0; t < n; t++) {
+            int o = t * dim;
+            double ss = 0;
+            for (int i = 0; i < dim; i++) ss += (double) x[o + i] * x[o + i];
+            float scale = (float) (1.0 / Math.sqrt(ss / dim + c.rmsEps()));
+            for (int i = 0; i < dim; i++) out[o + i] = x[o + i] * scale * weight[i];
+        }
+    }
+
+    private static void addBias(float[] x, float[] bias, int n, int width) {
+        if (bias == null) return;
+        for (int t = 0; t < n; t++) {
+            for (int i = 0; i < width; i++) x[t * width + i] += bias[i];
+        }
+    }
+
+    /** Rotates each head's pairs by position: (x[i], x[i+hd/2]) for ROTATE_HALF, (x[2i], x[2i+1]) for INTERLEAVED. */
+    private void rope(float[] x, int n, int nHeads, int startPos) {
+        int hd = c.headDim(), half = hd / 2, width = nHeads * hd;
+        boolean interleaved = c.ropeLayout() == LlamaModel.RopeLayout.INTERLEAVED;
+        for (int t = 0; t < n; t++) {
+            int cs = (startPos + t) * half;
+            for (int h = 0; h < nHeads; h++) {
+                int base = t * width + h * hd;
+                for (int i = 0; i < half; i++) {
+                    int a = interleaved ? base + 2 * i : base + i;
+                    int b = interleaved ? a + 1 : a + half;
+                    float x0 = x[a], x1 = x[b], co = cos[cs + i], si = sin[cs + i];
+                    x[a] = x0 * co - x1 * si;
+                    x[b] = x0 * si + x1 * co;
+                }
+            }
+        }
+    }
+
+    /**
+     * Causal attention of the n new queries (positions startPos…) over the cache; writes att (n × qDim).
+     * The cache is stored transposed per kv head ([kvHead][d][pos]) so both q·K and P·V run as Vector API
+     * loops over positions, whatever the head size (8 in stories260K, 128 in Llama).
+     */
+    private void attention(float[] kc, float[] vc, int n, int startPos) {
+        int hd = c.headDim(), qDim = c.qDim(), group = c.heads() / c.kvHeads();
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        int tokenBlock = 16, blocks = (n + tokenBlock - 1) / tokenBlock;
+        int L = S.length();
+        pool.forEach(c.heads() * blocks, task -> {
+            int h = task / blocks, t0 = (task % blocks) * tokenBlock, t1 = Math.min(n, t0 + tokenBlock);
+            int kvBase = (h / group) * hd * maxTokens;
+            float[] scores = new float[startPos + t1 + L];
+            for (int t = t0; t < t1; t++) {
+                int qo = t * qDim + h * hd, len = startPos + t + 1;
+                int upper = S.loopBound(len);
+                // scores[p] = Σ_d q[d]·K[d][p]: four position vectors in flight hide the FMA latency.
+                int p = 0;
+                for (; p + 4 * L <= len; p += 4 * L) {
+                    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+                    for (int d = 0; d < hd; d++) {
+                        FloatVector qd = FloatVector.broadcast(S, q[qo + d] * scale);
+                        int ko = kvBase + d * maxTokens + p;
+                        a0 = FloatVector.fromArray(S, kc, ko).fma(qd, a0);
+                        a1 = FloatVector.fromArray(S, kc, ko + L).fma(qd, a1);
+                        a2 = FloatVector.fromArray(S, kc, ko + 2 * L).fma(qd, a2);
+                        a3 = FloatVector.fromArray(S, kc, ko + 3 * L).fma(qd, a3);
+                    }
+                    a0.intoArray(scores, p);
+                    a1.intoArray(scores, p + L);
+                    a2.intoArray(scores, p + 2 * L);
+                    a3.intoArray(scores, p + 3 * L);
+                }
+                for (; p < upper; p += L) {
+                    FloatVector a0 = FloatVector.zero(S);
+                    for (int d = 0; d < hd; d++) {
+                        a0 = FloatVector.fromArray(S, kc, kvBase + d * maxTokens + p).fma(FloatVector.broadcast(S, q[qo + d] * scale), a0);
+                    }
+                    a0.intoArray(scores, p);
+                }
+                for (; p < len; p++) {
+                    float sc = 0;
+                    for (int d = 0; d < hd; d++) sc += q[qo + d] * scale * kc[kvBase + d * maxTokens + p];
+                    scores[p] = sc;
+                }
+                float max = Float.NEGATIVE_INFINITY;
+                for (int i = 0; i < len; i++) max = Math.max(max, scores[i]);
+                FloatVector vmax = FloatVector.broadcast(S, max);
+                FloatVector vsum = FloatVector.zero(S);
+                p = 0;
+                for (; p < upper; p += L) {
+                    FloatVector e = FloatVector.fromArray(S, scores, p).sub(vmax).lanewise(VectorOperators.EXP);
+                    e.intoArray(scores, p);
+                    vsum = vsum.add(e);
+                }
+                float sum = vsum.reduceLanes(VectorOperators.ADD);
+                for (; p < len; p++) {
+                    float e = (float) Math.exp(scores[p] - max);
+                    scores[p] = e;
+                    sum += e;
+                }
+                float inv = 1.0f / sum;
+                int ao = t * qDim + h * hd;
+                if (numerics.kvF16()) {
+                    // llama.cpp: softmax probabilities rounded to fp16 for the product with the f16 V cache.
+                    for (int i = 0; i < len; i++) scores[i] = Numerics.f16(scores[i] * inv);
+                    for (int d = 0; d < hd; d++) att[ao + d] = MatmulKernel.dot(scores, 0, vc, kvBase + d * maxTokens, len);
+                } else {
+                    for (int d = 0; d < hd; d++) att[ao + d] = MatmulKernel.dot(scores, 0, vc, kvBase + d * maxTokens, len) * inv;
+                }
+            }
+        });
+    }
+
+}

@@ -1,0 +1,88 @@
+package dev.featherweight.kernels.quant.gguf;
+
+import dev.featherweight.kernels.quant.GgmlType;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
+/**
+ * Common frame of the block codecs: argument checks and the copy between a heap row buffer and the
+ * (usually memory-mapped) segment. Subclasses see one row as {@code float[]} in and {@code byte[]} out,
+ * laid out exactly like the C block structs of ggml-common.h (little-endian).
+ */
+abstract class BlockCodec implements GgufBlockCodec {
+    private static final VarHandle SHORT_LE = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+
+    private final GgmlType type;
+
+    BlockCodec(GgmlType type) {
+        this.type = type;
+    }
+
+    @Override
+    public final GgmlType type() {
+        return type;
+    }
+
+    @Override
+    public final void quantizeRow(float[] src, int srcOff, int n, MemorySegment dst, long dstOff, float[] importance) {
+        checkRow(n);
+        if (srcOff < 0 || srcOff + n > src.length) {
+            throw new IndexOutOfBoundsException("source row [" + srcOff + ", " + (srcOff + n) + ") outside an array of " + src.length);
+        }
+        if (importance != null && importance.length != n) {
+            throw new IllegalArgumentException(type + ": importance has " + importance.length + " values for a row of " + n);
+        }
+        byte[] out = new byte[(int) type.rowBytes(n)];
+        quantize(src, srcOff, n, out, importance);
+        MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, dstOff, out.length);
+    }
+
+    @Override
+    public final void dequantizeRow(MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
+        checkRow(n);
+        byte[] in = new byte[(int) type.rowBytes(n)];
+        MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOff, in, 0, in.length);
+        dequantize(in, dst, dstOff, n);
+    }
+
+    /** Quantizes the row x[xo .. xo+n) into y (rowBytes(n) bytes); qw is null or n importance values. */
+    abstract void quantize(float[] x, int xo, int n, byte[] y, float[] qw);
+
+    /** Decodes rowBytes(n) bytes of y into x[xo .. xo+n). */
+    abstract void dequantize(byte[] y, float[] x, int xo, int n);
+
+    private void checkRow(int n) {
+        if (n < 0 || n % type.blockSize != 0) {
+            throw new IllegalArgumentException(type + " needs rows of a multiple of " + type.blockSize + " weights, got " + n);
+        }
+    }
+
+    static void putFp16(byte[] b, int off, float v) {
+        SHORT_LE.set(b, off, HalfFloats.fp32ToFp16(v));
+    }
+
+    static float getFp16(byte[] b, int off) {
+        return HalfFloats.fp16ToFp32((short) SHORT_LE.get(b, off));
+    }
+
+    static void putShort(byte[] b, int off, short v) {
+        SHORT_LE.set(b, off, v);
+    }
+
+    static short getShort(byte[] b, int off) {
+        return (short) SHORT_LE.get(b, off);
+    }
+
+    static void putInt(byte[] b, int off, int v) {
+        INT_LE.set(b, off, v);
+    }
+
+    static int getInt(byte[] b, int off) {
+        return (int) INT_LE.get(b, off);
+    }
+}

@@ -1,0 +1,23 @@
+package dev.featherweight.kernels.quant.gguf;
+
+import dev.featherweight.kernels.quant.GgmlType;
+
+/**
+ * F16: {@code ggml_fp32_to_fp16_row} as ggml_quantize_chunk runs it for F16 (IEEE half, round to nearest
+ * even, see {@link HalfFloats#fp32ToFp16}); the importance matrix does not apply.
+ */
+final class F16Codec extends BlockCodec {
+    F16Codec() {
+        super(GgmlType.F16);
+    }
+
+    @Override
+    void quantize(float[] x, int xo, int n, byte[] y, float[] qw) {
+        for (int i = 0; i < n; i++) putShort(y, 2 * i, HalfFloats.fp32ToFp16(x[xo + i]));
+    }
+
+    @Override
+    void dequantize(byte[] y, float[] x, int xo, int n) {
+        for (int i = 0; i < n; i++) x[xo + i] = HalfFloats.fp16ToFp32(getShort(y, 2 * i));
+    }
+}

@@ -1,0 +1,39 @@
+package dev.featherweight.kernels.quant.gguf;
+
+import dev.featherweight.kernels.quant.GgmlType;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * One GGUF tensor type: how a row of float weights becomes that type's blocks and back, byte for byte
+ * as llama.cpp's ggml-quants.c does it (the {@code quantize_<type>} entry point that llama-quantize calls
+ * through {@code ggml_quantize_chunk}, and {@code dequantize_row_<type>}).
+ *
+ * <p>Implementations are stateless and thread-safe: every call allocates its own small scratch arrays.
+ * A row is quantized independently of every other row, so splitting rows across threads never changes
+ * the bytes ({@link GgufBlockCodecs#quantizeRows}).
+ */
+public interface GgufBlockCodec {
+    /** The ggml type this codec writes. */
+    GgmlType type();
+
+    /**
+     * Quantizes {@code n} weights {@code src[srcOff .. srcOff+n)} (one tensor row) into
+     * {@link #rowBytes(int) rowBytes(n)} bytes at {@code dst[dstOff ..]}.
+     *
+     * @param importance per-column importance of this row ({@code n} values, the imatrix entry of the
+     *                   tensor as llama-quantize passes it), or {@code null} for no importance matrix. With
+     *                   null the reference path ({@code quantize_row_*_ref}) is used, otherwise the weighted
+     *                   {@code quantize_row_*_impl} search, exactly as {@code quantize_<type>} chooses.
+     * @throws IllegalArgumentException when n is not a multiple of the block size or importance has the wrong length
+     */
+    void quantizeRow(float[] src, int srcOff, int n, MemorySegment dst, long dstOff, float[] importance);
+
+    /** Decodes {@code n} weights (one row, {@link #rowBytes(int) rowBytes(n)} bytes at srcOff) into {@code dst[dstOff ..]}. */
+    void dequantizeRow(MemorySegment src, long srcOff, float[] dst, int dstOff, int n);
+
+    /** Bytes of one row of {@code n} weights ({@code ggml_row_size}). */
+    default long rowBytes(int n) {
+        return type().rowBytes(n);
+    }
+}

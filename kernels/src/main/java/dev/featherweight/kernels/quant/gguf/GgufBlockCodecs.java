@@ -1,0 +1,232 @@
+package dev.featherweight.kernels.quant.gguf;
+
+import dev.featherweight.kernels.quant.GgmlType;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The table of GGUF block codecs (the Java counterpart of ggml's type traits: one entry per type, data
+ * not a switch), plus the row-parallel quantization loop and the checks llama-quantize applies around
+ * {@code ggml_quantize_chunk}.
+ */
+public final class GgufBlockCodecs {
+    private GgufBlockCodecs() {
+    }
+
+    /**
+     * One row of the table: the codec and where {@code ggml_validate_row_data} looks for the block's
+     * fp16 scales (byte offsets inside a block).
+     */
+    private record Entry(GgufBlockCodec codec, int... fp16ScaleOffsets) {
+    }
+
+    private static final Map<GgmlType, Entry> TABLE = new EnumMap<>(GgmlType.class);
+
+    private static void entry(GgufBlockCodec codec, int... fp16ScaleOffsets) {
+        TABLE.put(codec.type(), new Entry(codec, fp16ScaleOffsets));
+    }
+
+    static {
+        //    codec                 fp16 scales checked by ggml_validate_row_data
+        entry(new F32Codec());      // every element is checked instead
+        entry(new F16Codec());      // every element
+        entry(new Bf16Codec());     // every element
+        entry(new Q8_0Codec(), 0);
+        entry(new Q4_0Codec(), 0);
+        entry(new Q4_1Codec(), 0, 2);
+        entry(new Q5_0Codec(), 0);
+        entry(new Q5_1Codec(), 0, 2);
+        entry(new Q2_KCodec(), 80, 82);
+        entry(new Q3_KCodec(), 108);
+        entry(new Q4_KCodec(), 0, 2);
+        entry(new Q5_KCodec(), 0, 2);
+        entry(new Q6_KCodec(), 208);
+        entry(new Q8_KCodec());     // f32 d checked instead
+        entry(new IQ4_NLCodec(), 0);
+    }
+
+    /** The codec of a type; an IllegalArgumentException naming the supported types when there is none. */
+    public static GgufBlockCodec of(GgmlType type) {
+        Entry e = TABLE.get(type);
+        if (e == null) {
+            throw new IllegalArgumentException("no GGUF block codec for " + type + "; supported: " + TABLE.keySet());
+        }
+        return e.codec();
+    }
+
+    /** Types with a codec. */
+    public static Set<GgmlType> supported() {
+        return Collections.unmodifiableSet(TABLE.keySet());
+    }
+
+    /**
+     * {@code ggml_quantize_requires_imatrix}: true only for IQ2_XXS (16), IQ2_XS (17) and IQ1_S (19),
+     * none of which Featherweight writes; every type in this table quantizes without one.
+     */
+    public static boolean requiresImatrix(int ggmlTypeId) {
+        return ggmlTypeId == 16 || ggmlTypeId == 17 || ggmlTypeId == 19;
+    }
+
+    public static boolean requiresImatrix(GgmlType type) {
+        return requiresImatrix(type.id);
+    }
+
+    /**
+     * {@code ggml_validate_row_data}: the checks llama-quantize runs on every quantized chunk before
+     * writing it. The byte count must be whole blocks; F32/F16/BF16 values and the fp16 block scales
+     * (f32 for Q8_K) must be finite.
+     *
+     * @throws InvalidBlockDataException naming the block (element) and the problem
+     */
+    public static void validateRowData(GgmlType type, MemorySegment data, long offset, long nbytes) {
+        if (nbytes % type.typeSize != 0) {
+            throw new InvalidBlockDataException(type, -1, "invalid size " + nbytes + " (type size = " + type.typeSize + ")");
+        }
+        long blocks = nbytes / type.typeSize;
+        switch (type) {
+            case F32, Q8_K -> {
+                long stride = type.typeSize;
+                for (long i = 0; i < blocks; i++) {
+                    float v = data.get(F32_LE, offset + i * stride);
+                    if (Float.isNaN(v)) throw new InvalidBlockDataException(type, i, "found nan value");
+                    if (Float.isInfinite(v)) throw new InvalidBlockDataException(type, i, "found inf value");
+                }
+            }
+            case F16 -> {
+                for (long i = 0; i < blocks; i++) checkFp16(type, i, data.get(I16_LE, offset + 2 * i));
+            }
+            case BF16 -> {
+                for (long i = 0; i < blocks; i++) {
+                    float v = HalfFloats.bf16ToFp32(data.get(I16_LE, offset + 2 * i));
+                    if (Float.isNaN(v)) throw new InvalidBlockDataException(type, i, "found nan value");
+                    if (Float.isInfinite(v)) throw new InvalidBlockDataException(type, i, "found inf value");
+                }
+            }
+            default -> {
+                Entry e = TABLE.get(type);
+                if (e == null) throw new IllegalArgumentException("no GGUF block codec for " + type);
+                for (long i = 0; i < blocks; i++) {
+                    for (int off : e.fp16ScaleOffsets()) {
+                        checkFp16(type, i, data.get(I16_LE, offset + i * type.typeSize + off));
+                    }
+                }
+            }
+        }
+    }
+
+    /** The fp16 scales of one block as text (for failure messages: which scale went wrong). */
+    static String describeScales(GgmlType type, byte[] block) {
+        Entry e = TABLE.get(type);
+        if (e == null || e.fp16ScaleOffsets().length == 0) return "-";
+        StringBuilder sb = new StringBuilder();
+        for (int off : e.fp16ScaleOffsets()) {
+            short h = (short) ((block[off] & 0xFF) | (block[off + 1] << 8));
+            sb.append(sb.isEmpty() ? "" : ", ").append("@").append(off).append('=').append(HalfFloats.fp16ToFp32(h))
+                    .append(String.format(" (0x%04x)", h & 0xFFFF));
+        }
+        return sb.toString();
+    }
+
+    private static void checkFp16(GgmlType type, long block, short h) {
+        if ((h & 0x7c00) == 0x7c00) {
+            throw new InvalidBlockDataException(type, block, (h & 0x03ff) != 0 ? "found nan value" : "found inf value");
+        }
+    }
+
+    private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /**
+     * Quantizes {@code rows} rows of {@code n} little-endian F32 weights starting at {@code srcOff} of
+     * {@code src} into {@code dst} at {@code dstOff} (rows × rowBytes(n) bytes), with {@code threads}
+     * threads each taking a contiguous range of rows. Every row is quantized on its own, so the bytes do
+     * not depend on the thread count. Memory: one row buffer per thread. Segments of a confined arena
+     * can only be touched by their owner thread; with them the work runs on the calling thread.
+     *
+     * @param importance per-column importance (n values, shared by all rows, as llama-quantize passes a
+     *                   2-D tensor's imatrix entry) or null
+     */
+    public static void quantizeRows(GgufBlockCodec codec, MemorySegment src, long srcOff, long rows, int n,
+                                    MemorySegment dst, long dstOff, float[] importance, int threads) {
+        long rowBytes = codec.rowBytes(n);
+        int t = (int) Math.max(1, Math.min(threads, rows));
+        if (!sharedAcrossThreads(src) || !sharedAcrossThreads(dst)) t = 1;
+        RowRange body = (from, to) -> {
+            float[] row = new float[n];
+            for (long r = from; r < to; r++) {
+                MemorySegment.copy(src, F32_LE, srcOff + r * n * 4L, row, 0, n);
+                codec.quantizeRow(row, 0, n, dst, dstOff + r * rowBytes, importance);
+            }
+        };
+        runSplit(rows, t, body);
+    }
+
+    /** The same for rows already on the heap: {@code src[srcOff + r·n ..]} for r in [0, rows). */
+    public static void quantizeRows(GgufBlockCodec codec, float[] src, int srcOff, int rows, int n,
+                                    MemorySegment dst, long dstOff, float[] importance, int threads) {
+        long rowBytes = codec.rowBytes(n);
+        int t = Math.max(1, Math.min(threads, rows));
+        if (!sharedAcrossThreads(dst)) t = 1;
+        runSplit(rows, t, (from, to) -> {
+            for (long r = from; r < to; r++) {
+                codec.quantizeRow(src, srcOff + (int) r * n, n, dst, dstOff + r * rowBytes, importance);
+            }
+        });
+    }
+
+    /** A confined segment (Arena.ofConfined) can only be used by its owner: such calls run on the calling thread. */
+    private static boolean sharedAcrossThreads(MemorySegment s) {
+        return s.isAccessibleBy(PROBE);
+    }
+
+    private static final Thread PROBE = Thread.ofPlatform().unstarted(() -> { });
+
+    @FunctionalInterface
+    private interface RowRange {
+        void run(long from, long to);
+    }
+
+    private static void runSplit(long rows, int threads, RowRange body) {
+        if (threads <= 1) {
+            body.run(0, rows);
+            return;
+        }
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        List<Thread> workers = new ArrayList<>(threads);
+        for (int i = 0; i < threads; i++) {
+            long from = rows * i / threads;
+            long to = rows * (i + 1) / threads;
+            Thread th = Thread.ofPlatform().name("gguf-quant-" + i).unstarted(() -> {
+                try {
+                    body.run(from, to);
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            });
+            workers.add(th);
+            th.start();
+        }
+        for (Thread th : workers) {
+            try {
+                th.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while quantizing", e);
+            }
+        }
+        Throwable e = failure.get();
+        if (e instanceof RuntimeException re) throw re;
+        if (e instanceof Error err) throw err;
+        if (e != null) throw new IllegalStateException(e);
+    }
+}

@@ -1,0 +1,86 @@
+package dev.featherweight.kernels.quant.gguf;
+
+import dev.featherweight.kernels.quant.GgmlType;
+
+/**
+ * Q4_0 ({@code block_q4_0}: fp16 d, qs[16] with weight j in the low nibble of byte j and weight j+16 in
+ * the high nibble; 4.5 bpw). x ≈ d·(q - 8).
+ * <ul>
+ * <li>No imatrix, {@code quantize_row_q4_0_ref}: d = (signed value of largest magnitude)/-8,
+ *     q = min(15, (int8)(x/d + 8.5)) — truncation, not rounding.</li>
+ * <li>Imatrix, {@code quantize_row_q4_0_impl}: weights qw·sqrt(σ² + x²) with σ² the mean square of the
+ *     whole row, then {@code make_qx_quants(32, 8, …)}.</li>
+ * </ul>
+ */
+final class Q4_0Codec extends BlockCodec {
+    static final int QK = 32;
+    static final int BLOCK_BYTES = 18;
+
+    Q4_0Codec() {
+        super(GgmlType.Q4_0);
+    }
+
+    @Override
+    void quantize(float[] x, int xo, int n, byte[] y, float[] qw) {
+        if (qw == null) quantizeRef(x, xo, n, y);
+        else quantizeImpl(x, xo, n, y, qw);
+    }
+
+    private static void quantizeRef(float[] x, int xo, int n, byte[] y) {
+        for (int ib = 0, nb = n / QK; ib < nb; ib++) {
+            int bx = xo + ib * QK;
+            int by = ib * BLOCK_BYTES;
+            float amax = 0.0f;
+            float max = 0.0f;
+            for (int j = 0; j < QK; j++) {
+                float v = x[bx + j];
+                if (amax < Math.abs(v)) {
+                    amax = Math.abs(v);
+                    max = v;
+                }
+            }
+            float d = max / -8;
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            putFp16(y, by, d);
+            for (int j = 0; j < QK / 2; ++j) {
+                float x0 = x[bx + j] * id;
+                float x1 = x[bx + QK / 2 + j] * id;
+                int xi0 = Math.min(15, (byte) (int) (x0 + 8.5f));
+                int xi1 = Math.min(15, (byte) (int) (x1 + 8.5f));
+                y[by + 2 + j] = (byte) (xi0 | (xi1 << 4));
+            }
+        }
+    }
+
+    private static void quantizeImpl(float[] x, int xo, int n, byte[] y, float[] qw) {
+        float[] weight = new float[QK];
+        byte[] L = new byte[QK];
+        float sumX2 = 0;
+        for (int j = 0; j < n; ++j) sumX2 += x[xo + j] * x[xo + j];
+        float sigma2 = sumX2 / n;
+        for (int ib = 0, nb = n / QK; ib < nb; ++ib) {
+            int bx = xo + ib * QK;
+            int by = ib * BLOCK_BYTES;
+            for (int j = 0; j < QK; ++j) {
+                weight[j] = qw[ib * QK + j] * (float) Math.sqrt(sigma2 + x[bx + j] * x[bx + j]);
+            }
+            float d = QuantSearch.makeQxQuants(QK, 8, x, bx, L, 0, 1, weight, 0);
+            putFp16(y, by, d);
+            for (int j = 0; j < 16; ++j) y[by + 2 + j] = (byte) (L[j] | (L[j + 16] << 4));
+        }
+    }
+
+    @Override
+    void dequantize(byte[] y, float[] x, int xo, int n) {
+        for (int ib = 0, nb = n / QK; ib < nb; ib++) {
+            int by = ib * BLOCK_BYTES;
+            int bx = xo + ib * QK;
+            float d = getFp16(y, by);
+            for (int j = 0; j < QK / 2; ++j) {
+                int q = y[by + 2 + j] & 0xFF;
+                x[bx + j] = ((q & 0x0F) - 8) * d;
+                x[bx + j + QK / 2] = ((q >> 4) - 8) * d;
+            }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package dev.featherweight.kernels.quant.gguf;
+
+import dev.featherweight.kernels.quant.GgmlType;
+
+/**
+ * Q4_1 ({@code block_q4_1}: fp16 d, fp16 m, qs[16] as Q4_0; 5.0 bpw). x ≈ d·q + m.
+ * <ul>
+ * <li>No imatrix, {@code quantize_row_q4_1_ref}: m = min, d = (max-min)/15, q = min(15, (int8)((x-min)/d + 0.5)).</li>
+ * <li>Imatrix, {@code quantize_row_q4_1_impl}: weights qw·sqrt(σ² + x²) (σ² of the whole row), then
+ *     {@code make_qkx3_quants(32, 15, …, -0.9, 0.05, 36)}; m = -(returned min).</li>
+ * </ul>
+ */
+final class Q4_1Codec extends BlockCodec {
+    static final int QK = 32;
+    static final int BLOCK_BYTES = 20;
+
+    Q4_1Codec() {
+        super(GgmlType.Q4_1);
+    }
+
+    @Override
+    void quantize(float[] x, int xo, int n, byte[] y, float[] qw) {
+        if (qw == null) quantizeRef(x, xo, n, y);
+        else quantizeImpl(x, xo, n, y, qw);
+    }
+
+    private static void quantizeRef(float[] x, int xo, int n, byte[] y) {
+        for (int ib = 0, nb = n / QK; ib < nb; ib++) {
+            int bx = xo + ib * QK;
+            int by = ib * BLOCK_BYTES;
+            float min = Float.MAX_VALUE;
+            float max = -Float.MAX_VALUE;
+            for (int j = 0; j < QK; j++) {
+                float v = x[bx + j];
+                if (v < min) min = v;
+                if (v > max) max = v;
+            }
+            float d = (max - min) / ((1 << 4) - 1);
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            putFp16(y, by, d);
+            putFp16(y, by + 2, min);
+            for (int j = 0; j < QK / 2; ++j) {
+                float x0 = (x[bx + j] - min) * id;
+                float x1 = (x[bx + QK / 2 + j] - min) * id;
+                int xi0 = Math.min(15, (byte) (int) (x0 + 0.5f));
+                int xi1 = Math.min(15, (byte) (int) (x1 + 0.5f));
+                y[by + 4 + j] = (byte) (xi0 | (xi1 << 4));
+            }
+        }
+    }
+
+    private static void quantizeImpl(float[] x, int xo, int n, byte[] y, float[] qw) {
+        float[] weight = new float[QK];
+        byte[] L = new byte[QK];
+        byte[] Laux = new byte[QK];
+        float[] min = new float[1];
+        float sumX2 = 0;
+        for (int j = 0; j < n; ++j) sumX2 += x[xo + j] * x[xo + j];
+        float sigma2 = sumX2 / n;
+        for (int ib = 0, nb = n / QK; ib < nb; ++ib) {
+            int bx = xo + ib * QK;
+            int by = ib * BLOCK_BYTES;
+            for (int j = 0; j < QK; ++j) {
+                weight[j] = qw[ib * QK + j] * (float) Math.sqrt(sigma2 + x[bx + j] * x[bx + j]);
+            }
+            float d = QuantSearch.makeQkx3Quants(QK, 15, x, bx, weight, 0, L, 0, min, 0, Laux, -0.9f, 0.05f, 36, false);
+            putFp16(y, by, d);
+            putFp16(y, by + 2, -min[0]);
+            for (int j = 0; j < 16; ++j) y[by + 4 + j] = (byte) (L[j] | (L[j + 16] << 4));
+        }
+    }
+
+    @Override
+    void dequantize(byte[] y, float[] x, int xo, int n) {
+        for (int ib = 0, nb = n / QK; ib < nb; ib++) {
+            int by = ib * BLOCK_BYTES;
+            int bx = xo + ib * QK;
+            float d = getFp16(y, by);
+            float m = getFp16(y, by + 2);
+            for (int j = 0; j < QK / 2; ++j) {
+                int q = y[by + 4 + j] & 0xFF;
+                x[bx + j] = (q & 0x0F) * d + m;
+                x[bx + j + QK / 2] = (q >> 4) * d + m;
+            }
+        }
+    }
+}

@@ -1,0 +1,168 @@
+package dev.featherweight.kernels.quant.gguf;
+
+import dev.featherweight.kernels.quant.GgmlType;
+
+import static dev.featherweight.kernels.quant.gguf.QuantSearch.nearestInt;
+
+/**
+ * Q4_K ({@code block_q4_K}, 256 weights in 8 sub-blocks of 32, 144 bytes = 4.5 bpw): fp16 {@code d},
+ * fp16 {@code dmin}, {@code scales[12]} ({@link KScales}), {@code qs[128]} (chunk c of 64 weights: byte
+ * 32c+l = q[64c+l] | q[64c+l+32] &lt;&lt; 4). x ≈ d·sc·q - dmin·m.
+ * <ul>
+ * <li>No imatrix, {@code quantize_row_q4_K_ref}: weights av_x + |x| (av_x = rms of the sub-block),
+ *     make_qkx2_quants(32, 15, rmin -1, rdelta 0.1, 20 steps, squared error), 6-bit scales/mins against
+ *     their maxima (uint8 wrap, then min 63).</li>
+ * <li>Imatrix, {@code quantize_row_q4_K_impl}: weights qw·sqrt(σ² + x²) with σ² = 2·Σx²/256,
+ *     make_qkx3_quants(32, 15, -0.9, 0.05, 36), 6-bit scales/mins by make_qp_quants(8, 63) weighted by
+ *     the sub-blocks' summed weights.</li>
+ * </ul>
+ * Both end by recomputing the quants from the fp16-rounded d/dmin and the packed 6-bit values.
+ */
+final class Q4_KCodec extends BlockCodec {
+    static final int QK_K = 256;
+    static final int BLOCK_BYTES = 144;
+    static final int D = 0, DMIN = 2, SCALES = 4, QS = 16;
+
+    Q4_KCodec() {
+        super(GgmlType.Q4_K);
+    }
+
+    @Override
+    void quantize(float[] x, int xo, int n, byte[] y, float[] qw) {
+        byte[] L = new byte[QK_K];
+        if (qw == null) quantizeRefScales(x, xo, n, y, L, 15, -1.f, 0.1f, 20, BLOCK_BYTES, this::finishBlock);
+        else quantizeImplScales(x, xo, n, y, qw, L, 15, false, BLOCK_BYTES, this::finishBlock);
+    }
+
+    /** What a K-quant with 6-bit scale/min pairs does with one super-block once d, dmin and scales are stored. */
+    @FunctionalInterface
+    interface BlockFinisher {
+        void finish(float[] x, int bx, byte[] y, int by, byte[] L);
+    }
+
+    /**
+     * The scale search shared by {@code quantize_row_q4_K_ref} and {@code quantize_row_q5_K_ref}
+     * (they differ in nmax and the make_qkx2_quants grid only).
+     */
+    static void quantizeRefScales(float[] x, int xo, int n, byte[] y, byte[] L, int nmax, float rmin, float rdelta,
+                                  int nstep, int blockBytes, BlockFinisher finisher) {
+        byte[] Laux = new byte[32];
+        float[] weights = new float[32];
+        float[] mins = new float[QK_K / 32];
+        float[] scales = new float[QK_K / 32];
+        for (int i = 0, nb = n / QK_K; i < nb; i++) {
+            int bx = xo + i * QK_K;
+            int by = i * blockBytes;
+            float maxScale = 0;
+            float maxMin = 0;
+            for (int j = 0; j < QK_K / 32; ++j) {
+                float sumX2 = 0;
+                for (int l = 0; l < 32; ++l) sumX2 += x[bx + 32 * j + l] * x[bx + 32 * j + l];
+                float avX = (float) Math.sqrt(sumX2 / 32);
+                for (int l = 0; l < 32; ++l) weights[l] = avX + Math.abs(x[bx + 32 * j + l]);
+                scales[j] = QuantSearch.makeQkx2Quants(32, nmax, x, bx + 32 * j, weights, 0, L, 32 * j, mins, j, Laux,
+                        rmin, rdelta, nstep, false);
+                if (scales[j] > maxScale) maxScale = scales[j];
+                if (mins[j] > maxMin) maxMin = mins[j];
+            }
+            float invScale = maxScale > 0 ? 63.f / maxScale : 0.f;
+            float invMin = maxMin > 0 ? 63.f / maxMin : 0.f;
+            for (int j = 0; j < QK_K / 32; ++j) {
+                int ls = Math.min(63, nearestInt(invScale * scales[j]) & 0xFF);
+                int lm = Math.min(63, nearestInt(invMin * mins[j]) & 0xFF);
+                KScales.put(y, by + SCALES, j, ls, lm);
+            }
+            putFp16(y, by + D, maxScale / 63.f);
+            putFp16(y, by + DMIN, maxMin / 63.f);
+            finisher.finish(x, bx, y, by, L);
+        }
+    }
+
+    /** The imatrix search shared by {@code quantize_row_q4_K_impl} and {@code quantize_row_q5_K_impl}. */
+    static void quantizeImplScales(float[] x, int xo, int n, byte[] y, float[] qw, byte[] L, int nmax, boolean clamp63, int blockBytes,
+                                   BlockFinisher finisher) {
+        byte[] Laux = new byte[32];
+        byte[] Ls = new byte[QK_K / 32];
+        byte[] Lm = new byte[QK_K / 32];
+        float[] weights = new float[32];
+        float[] sw = new float[QK_K / 32];
+        float[] mins = new float[QK_K / 32];
+        float[] scales = new float[QK_K / 32];
+        for (int i = 0, nb = n / QK_K; i < nb; i++) {
+            int bx = xo + i * QK_K;
+            int by = i * blockBytes;
+            float sumX2 = 0;
+            for (int l = 0; l < QK_K; ++l) sumX2 += x[bx + l] * x[bx + l];
+            float sigma2 = 2 * sumX2 / QK_K;
+            for (int j = 0; j < QK_K / 32; ++j) {
+                int qo = QK_K * i + 32 * j;
+                for (int l = 0; l < 32; ++l) {
+                    float xl = x[bx + 32 * j + l];
+                    weights[l] = qw[qo + l] * (float) Math.sqrt(sigma2 + xl * xl);
+                }
+                float sumw = 0;
+                for (int l = 0; l < 32; ++l) sumw += weights[l];
+                sw[j] = sumw;
+                scales[j] = QuantSearch.makeQkx3Quants(32, nmax, x, bx + 32 * j, weights, 0, L, 32 * j, mins, j, Laux,
+                        -0.9f, 0.05f, 36, false);
+            }
+            float dBlock = QuantSearch.makeQpQuants(QK_K / 32, 63, scales, Ls, sw);
+            float mBlock = QuantSearch.makeQpQuants(QK_K / 32, 63, mins, Lm, sw);
+            for (int j = 0; j < QK_K / 32; ++j) {
+                // Q5_K clamps to 63 here, Q4_K does not (a uint8 that wrapped from a negative quant stays 255).
+                int ls = Ls[j] & 0xFF;
+                int lm = Lm[j] & 0xFF;
+                if (clamp63) {
+                    ls = Math.min(63, ls);
+                    lm = Math.min(63, lm);
+                }
+                KScales.put(y, by + SCALES, j, ls, lm);
+            }
+            putFp16(y, by + D, dBlock);
+            putFp16(y, by + DMIN, mBlock);
+            finisher.finish(x, bx, y, by, L);
+        }
+    }
+
+    /** Final 4-bit quants from the stored scales (sub-blocks with zero scale keep the search's L), then packing. */
+    private void finishBlock(float[] x, int bx, byte[] y, int by, byte[] L) {
+        requantize(x, bx, y, by, L, 15);
+        for (int j = 0, q = by + QS; j < QK_K; j += 64, q += 32) {
+            for (int l = 0; l < 32; ++l) y[q + l] = (byte) (L[j + l] | (L[j + l + 32] << 4));
+        }
+    }
+
+    static void requantize(float[] x, int bx, byte[] y, int by, byte[] L, int nmax) {
+        float dAll = getFp16(y, by + D);
+        float mAll = getFp16(y, by + DMIN);
+        for (int j = 0; j < QK_K / 32; ++j) {
+            float d = dAll * KScales.scale(y, by + SCALES, j);
+            if (d == 0) continue;
+            float dm = mAll * KScales.min(y, by + SCALES, j);
+            for (int ii = 0; ii < 32; ++ii) {
+                int l = nearestInt((x[bx + 32 * j + ii] + dm) / d);
+                L[32 * j + ii] = (byte) Math.max(0, Math.min(nmax, l));
+            }
+        }
+    }
+
+    @Override
+    void dequantize(byte[] y, float[] x, int xo, int n) {
+        int out = xo;
+        for (int i = 0, nb = n / QK_K; i < nb; i++) {
+            int by = i * BLOCK_BYTES;
+            float d = getFp16(y, by + D);
+            float min = getFp16(y, by + DMIN);
+            int q = by + QS;
+            int is = 0;
+            for (int j = 0; j < QK_K; j += 64) {
+                float d1 = d * KScales.scale(y, by + SCALES, is), m1 = min * KScales.min(y, by + SCALES, is);
+                float d2 = d * KScales.scale(y, by + SCALES, is + 1), m2 = min * KScales.min(y, by + SCALES, is + 1);
+                for (int l = 0; l < 32; ++l) x[out++] = d1 * (y[q + l] & 0xF) - m1;
+                for (int l = 0; l < 32; ++l) x[out++] = d2 * ((y[q + l] & 0xFF) >> 4) - m2;
+                q += 32;
+                is += 2;
+            }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package dev.featherweight.kernels.quant.gguf;
+
+import dev.featherweight.kernels.quant.GgmlType;
+
+/**
+ * Q5_K ({@code block_q5_K}, 256 weights in 8 sub-blocks of 32, 176 bytes = 5.5 bpw): fp16 {@code d},
+ * fp16 {@code dmin}, {@code scales[12]} ({@link KScales}), {@code qh[32]} (fifth bits: chunk c sets bit 2c
+ * of qh[l] for weight 64c+l and bit 2c+1 for 64c+l+32), {@code qs[128]} low nibbles as Q4_K.
+ * Quantization is Q4_K's with nmax 31: the reference search uses make_qkx2_quants(32, 31, rmin -0.5,
+ * rdelta 0.1, 15 steps); the imatrix path is identical to Q4_K's but for nmax.
+ */
+final class Q5_KCodec extends BlockCodec {
+    static final int QK_K = 256;
+    static final int BLOCK_BYTES = 176;
+    private static final int D = Q4_KCodec.D, DMIN = Q4_KCodec.DMIN, SCALES = Q4_KCodec.SCALES, QH = 16, QS = 48;
+
+    Q5_KCodec() {
+        super(GgmlType.Q5_K);
+    }
+
+    @Override
+    void quantize(float[] x, int xo, int n, byte[] y, float[] qw) {
+        byte[] L = new byte[QK_K];
+        if (qw == null) Q4_KCodec.quantizeRefScales(x, xo, n, y, L, 31, -0.5f, 0.1f, 15, BLOCK_BYTES, Q5_KCodec::finishBlock);
+        else Q4_KCodec.quantizeImplScales(x, xo, n, y, qw, L, 31, true, BLOCK_BYTES, Q5_KCodec::finishBlock);
+    }
+
+    private static void finishBlock(float[] x, int bx, byte[] y, int by, byte[] L) {
+        Q4_KCodec.requantize(x, bx, y, by, L, 31);
+        for (int k = 0; k < QK_K / 8; k++) y[by + QH + k] = 0;
+        int m1 = 1, m2 = 2;
+        for (int nn = 0, ql = by + QS; nn < QK_K; nn += 64, ql += 32) {
+            for (int j = 0; j < 32; ++j) {
+                int l1 = L[nn + j];
+                if (l1 > 15) {
+                    l1 -= 16;
+                    y[by + QH + j] |= (byte) m1;
+                }
+                int l2 = L[nn + j + 32];
+                if (l2 > 15) {
+                    l2 -= 16;
+                    y[by + QH + j] |= (byte) m2;
+                }
+                y[ql + j] = (byte) (l1 | (l2 << 4));
+            }
+            m1 <<= 2;
+            m2 <<= 2;
+        }
+    }
+
+    @Override
+    void dequantize(byte[] y, float[] x, int xo, int n) {
+        int out = xo;
+        for (int i = 0, nb = n / QK_K; i < nb; i++) {
+            int by = i * BLOCK_BYTES;
+            float d = getFp16(y, by + D);
+            float min = getFp16(y, by + DMIN);
+            int ql = by + QS;
+            int is = 0;
+            int u1 = 1, u2 = 2;
+            for (int j = 0; j < QK_K; j += 64) {
+                float d1 = d * KScales.scale(y, by + SCALES, is), m1 = min * KScales.min(y, by + SCALES, is);
+                float d2 = d * KScales.scale(y, by + SCALES, is + 1), m2 = min * KScales.min(y, by + SCALES, is + 1);
+                for (int l = 0; l < 32; ++l) {
+                    x[out++] = d1 * ((y[ql + l] & 0xF) + ((y[by + QH + l] & u1) != 0 ? 16 : 0)) - m1;
+                }
+                for (int l = 0; l < 32; ++l) {
+                    x[out++] = d2 * (((y[ql + l] & 0xFF) >> 4) + ((y[by + QH + l] & u2) != 0 ? 16 : 0)) - m2;
+                }
+                ql += 32;
+                is += 2;
+                u1 <<= 2;
+                u2 <<= 2;
+            }
+        }
+    }
+}
