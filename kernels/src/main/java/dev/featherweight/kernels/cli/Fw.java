@@ -14,6 +14,8 @@ import picocli.CommandLine.Command;
                 PerplexityCommand.class,
                 GenerateCommand.class,
                 SynthCommand.class,
+                CapacityCommand.class,
+                SimulateCommand.class,
         })
 public final class Fw {
     public static void main(String[] args) {
