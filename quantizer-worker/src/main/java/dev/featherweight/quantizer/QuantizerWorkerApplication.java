@@ -30,8 +30,8 @@ public class QuantizerWorkerApplication {
 
     @Bean
     @ConditionalOnMissingBean
-    public QuantizationEngine quantizationEngine() {
-        return new KernelsQuantizationEngine();
+    public QuantizationEngine quantizationEngine(@Value("${featherweight.worker.calibration:}") String calibration) {
+        return new KernelsQuantizationEngine(calibration.isBlank() ? null : Path.of(calibration));
     }
 
     @Bean

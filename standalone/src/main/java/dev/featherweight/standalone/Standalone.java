@@ -48,8 +48,10 @@ public final class Standalone {
         System.setProperty("logging.threshold.console", "OFF");
         ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(ch.qos.logback.classic.Level.WARN);
         String adminKey = secret(dataDir.resolve("admin-key"), "fwadmin_");
-        Platform platform = Platform.start(new Platform.Options(dataDir, port, 0, adminKey,
-                Map.of("featherweight.eval.texts-dir", repo.resolve("models").toString()), Map.of()));
+        Map<String, String> settings = new java.util.HashMap<>(Map.of("featherweight.eval.texts-dir", repo.resolve("models").toString()));
+        Path calibration = repo.resolve("models/demo-stories.txt"); // GPTQ/AWQ calibration text of the demo
+        if (Files.exists(calibration)) settings.put("featherweight.worker.calibration", calibration.toString());
+        Platform platform = Platform.start(new Platform.Options(dataDir, port, 0, adminKey, settings, Map.of()));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.err.println("featherweight: stopping");
