@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 SynthCommand.class,
                 CapacityCommand.class,
                 SimulateCommand.class,
+                InspectCommand.class,
         })
 public final class Fw {
     public static void main(String[] args) {
