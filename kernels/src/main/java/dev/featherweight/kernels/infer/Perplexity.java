@@ -25,7 +25,8 @@ public final class Perplexity {
         LLAMACPP, SLIDING, CHUNKS;
 
         public static Mode parse(String s) {
-            return valueOf(s.trim().toUpperCase(Locale.ROOT));
+            for (Mode m : values()) if (m.name().equalsIgnoreCase(s.trim())) return m;
+            throw new IllegalArgumentException("mode must be llamacpp, sliding or chunks, got '" + s + "'");
         }
 
         public String label() {
