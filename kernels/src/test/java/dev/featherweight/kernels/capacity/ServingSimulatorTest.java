@@ -14,7 +14,7 @@ class ServingSimulatorTest {
 
     private static ServingSimulator simulator(Roofline r, int ctx) {
         CapacityReport cap = Capacity.compute(LLAMA3_8B, H100, WEIGHTS, ctx, KvDType.FP16, 0.9, Capacity.defaultOverheadBytes(LLAMA3_8B), Precision.FP16, 1);
-        return new ServingSimulator(r, cap.kvBlocks(), 256);
+        return new ServingSimulator(r, cap.kvBlocks());
     }
 
     private static Roofline roofline() {
@@ -80,7 +80,7 @@ class ServingSimulatorTest {
     void kvPressurePreemptsAndStillCompletesEveryRequest() {
         Roofline r = roofline();
         // Only 64 blocks = 1024 tokens of cache: requests of 300+300 tokens must take turns.
-        ServingSimulator sim = new ServingSimulator(r, 64, 256);
+        ServingSimulator sim = new ServingSimulator(r, 64);
         var reqs = List.of(new ServingSimulator.Request(0, 300, 300), new ServingSimulator.Request(0, 300, 300), new ServingSimulator.Request(0, 300, 300));
         ServingSimulator.Result res = sim.run(reqs);
         assertThat(res.requests()).isEqualTo(3);
