@@ -1,6 +1,7 @@
 package dev.featherweight.quantizer;
 
-import dev.featherweight.contracts.Gpu;
+import dev.featherweight.kernels.capacity.Gpu;
+import dev.featherweight.kernels.capacity.GpuCatalog;
 import dev.featherweight.worker.Events;
 import dev.featherweight.worker.JobsClient;
 import dev.featherweight.worker.RegistryClient;
@@ -36,7 +37,7 @@ public class QuantizerWorkerApplication {
 
     @Bean
     public Gpu simulatedGpu(@Value("${featherweight.worker.gpu:A100-40GB-PCIe}") String name) {
-        return Gpu.named(name);
+        return GpuCatalog.builtIn().get(name); // the kernels' catalog (gpus.json)
     }
 
     @Bean

@@ -25,7 +25,7 @@ public final class Standalone {
              "recipes":[{"method":"gguf","fileType":"Q4_K_M"},
                         {"method":"gptq","bits":4,"groupSize":128,"descAct":false,"damp":0.01,"calibrationSamples":32,"calibrationSeqLen":128,"symmetric":true}],
              "eval":{"perplexity":{"text":"demo-stories","ctx":128,"chunks":8},
-                     "capacity":{"gpus":["L4","A100-40GB-PCIe","H100-80GB-SXM"],"ctx":512,"kvDtype":"f16"}}}""";
+                     "capacity":{"gpus":["L4","A100-40GB-PCIe","H100-80GB-SXM"],"ctx":512,"kvDtype":"fp16"}}}""";
 
     public static void main(String[] args) throws Exception {
         boolean demo = false;

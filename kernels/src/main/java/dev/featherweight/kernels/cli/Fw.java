@@ -17,6 +17,8 @@ import picocli.CommandLine.Command;
                 CapacityCommand.class,
                 SimulateCommand.class,
                 InspectCommand.class,
+                QuantizeCommand.class,
+                ImatrixCommand.class,
         })
 public final class Fw {
     public static void main(String[] args) {
