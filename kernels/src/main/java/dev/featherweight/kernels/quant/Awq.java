@@ -1,5 +1,7 @@
 package dev.featherweight.kernels.quant;
 
+import dev.featherweight.kernels.infer.MatmulKernel;
+
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -160,11 +162,7 @@ public final class Awq {
                 int o = r * cols + g * gs;
                 float maxAbs = 0;
                 for (int c = 0; c < gs; c++) maxAbs = Math.max(maxAbs, Math.abs(w[o + c]));
-                for (int t = 0; t < nt; t++) {
-                    double s = 0;
-                    for (int c = 0; c < gs; c++) s += xs[t * cols + g * gs + c] * w[o + c];
-                    org[t] = (float) s;
-                }
+                for (int t = 0; t < nt; t++) org[t] = MatmulKernel.dot(xs, t * cols + g * gs, w, o, gs);
                 double bestErr = Double.POSITIVE_INFINITY;
                 float bestMax = maxAbs;
                 for (int is = 0; is < (int) (0.5 * GRID); is++) {
@@ -181,9 +179,7 @@ public final class Awq {
                     for (int c = 0; c < gs; c++) qw[c] = sc * ((int) Math.max(0, Math.min(maxq, Math.rint(cur[c] / sc) + z)) - z);
                     double err = 0;
                     for (int t = 0; t < nt; t++) {
-                        double s = 0;
-                        for (int c = 0; c < gs; c++) s += xs[t * cols + g * gs + c] * qw[c];
-                        double d = s - org[t];
+                        double d = MatmulKernel.dot(xs, t * cols + g * gs, qw, 0, gs) - org[t];
                         err += d * d;
                     }
                     err /= nt;
