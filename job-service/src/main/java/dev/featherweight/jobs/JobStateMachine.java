@@ -43,16 +43,19 @@ public class JobStateMachine {
     private final JdbcClient db;
     private final int maxAttempts;
     private final Duration lease;
+    private final Duration queueTimeout;
     private final MeterRegistry meters;
 
     public JobStateMachine(JobRepository jobs, TaskRepository tasks, JdbcClient db,
                            @Value("${featherweight.jobs.max-attempts:3}") int maxAttempts,
-                           @Value("${featherweight.jobs.lease:30s}") Duration lease, MeterRegistry meters) {
+                           @Value("${featherweight.jobs.lease:30s}") Duration lease,
+                           @Value("${featherweight.jobs.queue-timeout:6h}") Duration queueTimeout, MeterRegistry meters) {
         this.jobs = jobs;
         this.tasks = tasks;
         this.db = db;
         this.maxAttempts = maxAttempts;
         this.lease = lease;
+        this.queueTimeout = queueTimeout;
         this.meters = meters;
     }
 
@@ -226,14 +229,21 @@ public class JobStateMachine {
         TaskEntity t = tasks.findById(taskId).orElse(null);
         if (t == null || t.attempt != attempt || !t.open() || t.leaseUntil == null || t.leaseUntil.isAfter(Instant.now())) return;
         JobEntity job = jobs.findById(t.jobId).orElseThrow();
-        meters.counter("featherweight.task.lease.expired").increment();
-        failed(job, t, "lease expired: no heartbeat from " + (t.worker == null ? "any worker" : t.worker) + " for " + lease.toSeconds() + " s", true);
+        meters.counter("featherweight.task.lease.expired", "state", t.state).increment();
+        failed(job, t, t.state.equals("ASSIGNED")
+                ? "not started by any worker within " + queueTimeout.toSeconds() + " s of being assigned"
+                : "lease expired: no heartbeat from " + t.worker + " for " + lease.toSeconds() + " s", true);
     }
 
+    /**
+     * A task waits in Kafka until a worker has a free slot (workers pause their consumer while busy), so an
+     * ASSIGNED task gets the long queue timeout — it only catches a worker that took the message and died
+     * before starting — and the short heartbeat lease begins when the task starts.
+     */
     private void assign(JobEntity job, TaskEntity t, int attempt) {
         t.attempt = attempt;
         t.state = "ASSIGNED";
-        t.leaseUntil = Instant.now().plus(lease);
+        t.leaseUntil = Instant.now().plus(queueTimeout);
         t.worker = null;
         tasks.save(t);
         TaskKind kind = TaskKind.valueOf(t.kind);

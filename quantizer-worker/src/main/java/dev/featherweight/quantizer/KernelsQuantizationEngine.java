@@ -22,6 +22,16 @@ import java.util.Locale;
  * exposes blocks.
  */
 public class KernelsQuantizationEngine implements QuantizationEngine {
+    private final Path calibration;
+
+    /** @param calibration the calibration text or token file for GPTQ and AWQ (null: the kernels' default) */
+    public KernelsQuantizationEngine(Path calibration) {
+        this.calibration = calibration;
+    }
+
+    public KernelsQuantizationEngine() {
+        this(null);
+    }
 
     static CommandLine.Model.CommandSpec quantizeCommand() {
         CommandLine q = new CommandLine(new Fw()).getSubcommands().get("quantize");
@@ -37,6 +47,10 @@ public class KernelsQuantizationEngine implements QuantizationEngine {
 
     /** The fw quantize arguments for a recipe (the e2e test runs exactly these to get the expected bytes). */
     public static List<String> arguments(Path modelDir, Recipe recipe, Path out) {
+        return arguments(modelDir, recipe, out, null);
+    }
+
+    public static List<String> arguments(Path modelDir, Recipe recipe, Path out, Path calibration) {
         List<String> a = new ArrayList<>(List.of("quantize", "--model", modelDir.toString()));
         switch (recipe) {
             case Recipe.Gguf g -> a.addAll(List.of("--format", "gguf", "--type", g.fileType()));
@@ -62,6 +76,8 @@ public class KernelsQuantizationEngine implements QuantizationEngine {
             }
             case Recipe.LlmInt8 l -> a.addAll(List.of("--method", "llm-int8"));
         }
+        if (calibration != null && (recipe instanceof Recipe.Gptq || recipe instanceof Recipe.Awq))
+            a.addAll(List.of("--calibration", calibration.toString()));
         a.addAll(List.of("--out", out.toString()));
         return a;
     }
@@ -85,7 +101,7 @@ public class KernelsQuantizationEngine implements QuantizationEngine {
             err.append(ex.toString());
             return 1;
         });
-        int code = cl.execute(arguments(modelDir, recipe, out).toArray(String[]::new));
+        int code = cl.execute(arguments(modelDir, recipe, out, calibration).toArray(String[]::new));
         if (code != 0) throw new IllegalStateException("fw quantize (" + recipe.label() + ") exited " + code + ": " + err.toString().strip());
         List<String> files = new ArrayList<>();
         if (Files.isDirectory(out)) {

@@ -21,8 +21,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * The acceptance path with the real kernels: a tenant and key, feather-3m uploaded over REST, a job with
  * GGUF Q8_0 and RTN int4 plus perplexity and capacity, SUCCEEDED through the API, the GGUF artifact equal
  * byte for byte to {@code fw quantize} of the same model and type, metrics present, lineage to the model
- * and the job. Runs when the kernels on the classpath have {@code fw quantize} (gguf and rtn) and
- * {@code fw perplexity}; otherwise it is skipped and says which command is missing.
+ * and the job. Runs when the kernels on the classpath have {@code fw quantize} (gguf and rtn); otherwise it
+ * is skipped and says which is missing.
  */
 class PlatformEndToEndTest extends PlatformTestBase {
     static final String TEXT = """
@@ -47,7 +47,6 @@ class PlatformEndToEndTest extends PlatformTestBase {
         KernelsQuantizationEngine engine = new KernelsQuantizationEngine();
         if (!engine.supports(new Recipe.Gguf("Q8_0"))) missing.add("fw quantize --format gguf --type");
         if (!engine.supports(new Recipe.Rtn(4, 32, true))) missing.add("fw quantize --method");
-        if (!new KernelsEvaluationEngine().supportsPerplexity(FEATHER)) missing.add("fw perplexity --json");
         assumeTrue(missing.isEmpty(), "the kernels on this branch lack " + missing);
     }
 
@@ -69,7 +68,7 @@ class PlatformEndToEndTest extends PlatformTestBase {
         ApiClient api = tenantWithFeather("e2e");
         String job = submit(api, """
                 {"modelId":"feather-3m","recipes":[{"method":"gguf","fileType":"Q8_0"},{"method":"rtn","bits":4,"groupSize":32,"symmetric":true}],
-                 "eval":{"perplexity":{"text":"e2e-stories","ctx":64,"chunks":4},"capacity":{"gpus":["A100-40GB-PCIe","L4"],"ctx":512,"kvDtype":"f16"}}}""");
+                 "eval":{"perplexity":{"text":"e2e-stories","ctx":64,"chunks":4},"capacity":{"gpus":["A100-40GB-PCIe","L4"],"ctx":512,"kvDtype":"fp16"}}}""");
         JsonNode done = api.awaitJob(job, Duration.ofMinutes(5));
         assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("SUCCEEDED");
         JsonNode artifacts = artifactsOf(api, job);
@@ -90,8 +89,8 @@ class PlatformEndToEndTest extends PlatformTestBase {
         assertThat(a.path("lineage").path("jobId").asString()).isEqualTo(job);
         assertThat(a.path("lineage").path("kernelsVersion").asString()).startsWith("featherweight-kernels");
         JsonNode m = a.path("metrics");
-        double base = new KernelsEvaluationEngine().perplexity(FEATHER, texts.resolve("e2e-stories.txt"), 64, 4);
-        double quantized = new KernelsEvaluationEngine().perplexity(expected.getParent(), texts.resolve("e2e-stories.txt"), 64, 4);
+        double base = new KernelsEvaluationEngine().perplexity(FEATHER, FEATHER, texts.resolve("e2e-stories.txt"), 64, 4);
+        double quantized = new KernelsEvaluationEngine().perplexity(expected.getParent(), FEATHER, texts.resolve("e2e-stories.txt"), 64, 4);
         assertThat(m.path("perplexity_base").asDouble()).isEqualTo(base);
         assertThat(m.path("perplexity").asDouble()).isEqualTo(quantized);
         assertThat(m.path("perplexity_delta").asDouble()).isEqualTo(quantized - base);

@@ -14,6 +14,10 @@ import picocli.CommandLine.Command;
                 PerplexityCommand.class,
                 GenerateCommand.class,
                 SynthCommand.class,
+                CapacityCommand.class,
+                SimulateCommand.class,
+                QuantizeCommand.class,
+                ImatrixCommand.class,
         })
 public final class Fw {
     public static void main(String[] args) {
