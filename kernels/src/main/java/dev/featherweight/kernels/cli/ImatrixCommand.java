@@ -2,6 +2,7 @@ package dev.featherweight.kernels.cli;
 
 import dev.featherweight.kernels.infer.LoadedModel;
 import dev.featherweight.kernels.infer.ModelLoader;
+import dev.featherweight.kernels.infer.Numerics;
 import dev.featherweight.kernels.infer.Parallel;
 import dev.featherweight.kernels.quant.gguf.ImatrixCollector;
 import dev.featherweight.kernels.quant.gguf.ImportanceMatrix;
@@ -41,6 +42,10 @@ public final class ImatrixCommand implements Callable<Integer> {
     @Option(names = "--tokenizer", description = "folder with tokenizer.json when the model has none")
     Path tokenizer;
 
+    @Option(names = "--numerics", defaultValue = "llamacpp-kvf16",
+            description = "fp32, llamacpp or llamacpp-kvf16 (default ${DEFAULT-VALUE}: what llama-imatrix computes with its default f16 KV cache)")
+    String numerics;
+
     @Option(names = "--threads", description = "threads (default: all cores)")
     Integer threads;
 
@@ -51,7 +56,7 @@ public final class ImatrixCommand implements Callable<Integer> {
         try (LoadedModel m = ModelLoader.open(model, tokenizer, pool)) {
             int[] tokens = m.encode(Files.readString(text));
             var err = spec.commandLine().getErr();
-            ImportanceMatrix im = ImatrixCollector.compute(m.model(), tokens, ctx, chunks, text.toString(),
+            ImportanceMatrix im = ImatrixCollector.compute(m.model(), tokens, ctx, chunks, text.toString(), Numerics.parse(numerics),
                     done -> { if (done % 100 == 0) err.printf(Locale.ROOT, "fw imatrix: %d chunks%n", done); });
             im.write(out);
             spec.commandLine().getOut().printf(Locale.ROOT, "%s  %d entries  %d chunks  %.1f s%n", out, im.entries().size(), im.chunks(), (System.nanoTime() - t0) / 1e9);
