@@ -117,7 +117,7 @@ public final class CapacityCommand implements Callable<Integer> {
                     "B*", "B*@ctx", "batch", "decode tok/s", "1-seq t/s", "prefill ms", "bound");
             for (Object row : rows) {
                 if (row instanceof CapacityReport r) {
-                    out.printf(Locale.ROOT, "%-16s %9.1f %9.2f %10.1f %9d %9d %7.1f %8s %7d %12.0f %10.1f %10.1f %s%n", r.gpu(), r.usableBytes() / 1e9,
+                    out.printf(Locale.ROOT, "%-16s %9.1f %9.2f %10.1f %9d %9d %7.1f %8s %7d %12.0f %10.1f %10.2f %s%n", r.gpu(), r.usableBytes() / 1e9,
                             r.kvBudgetBytes() / 1e9, r.kvBytesPerSequence() / 1e6, r.maxSequences(), r.maxSequencesPaged(), r.optimalBatch(),
                             r.optimalBatchAtContext() == null ? "never" : String.format(Locale.ROOT, "%.1f", r.optimalBatchAtContext()),
                             r.decodeBatch(), r.decodeTokensPerSecond(), r.singleSequenceTokensPerSecond(), r.prefillSeconds() * 1e3,

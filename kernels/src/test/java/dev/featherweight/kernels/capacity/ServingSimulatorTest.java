@@ -170,4 +170,29 @@ class ServingSimulatorTest {
         double t1 = one.decodeStepSeconds(1, 1024), t2 = two.decodeStepSeconds(1, 1024);
         assertThat(t2).isLessThan(t1).isGreaterThan(t1 / 2);
     }
+
+    @Test
+    void simulateCommandPrintsTheRunAsJsonAndRepeatsItForASeed(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        String[] a = new String[2], b = new String[2];
+        String[] args = {"simulate", "--model", "Llama-3-8B", "--gpu", "A100-80GB-SXM", "--rate", "3", "--prompt-len", "uniform:100:900",
+                "--output-len", "lognormal:5.0:0.5", "--duration", "60", "--seed", "4", "--json"};
+        assertThat(CapacityTest.runFw(a, args)).as(a[1]).isZero();
+        assertThat(CapacityTest.runFw(b, args)).isZero();
+        assertThat(a[0]).isEqualTo(b[0]);
+        var j = tools.jackson.databind.json.JsonMapper.builder().build().readTree(a[0]);
+        for (String f : new String[]{"requestsPerSecond", "outputTokensPerSecond", "ttft", "tpot", "queueSeconds", "kvUtilization", "costPerMillionOutputTokens"}) {
+            assertThat(j.has(f)).as(f).isTrue();
+        }
+        assertThat(j.get("tpot").get("p99").asDouble()).isGreaterThanOrEqualTo(j.get("tpot").get("p50").asDouble()).isPositive();
+        // Cost is the hourly price spread over the output tokens of an hour.
+        double perHour = GpuCatalog.builtIn().get("A100-80GB-SXM").hourlyUsd();
+        assertThat(j.get("costPerMillionOutputTokens").asDouble()).isCloseTo(perHour / 3600 / j.get("outputTokensPerSecond").asDouble() * 1e6, within(1e-9));
+
+        java.nio.file.Path trace = dir.resolve("trace.csv");
+        java.nio.file.Files.writeString(trace, "arrival_s,prompt_tokens,output_tokens\n0.0,512,64\n0.25,128,32\n");
+        assertThat(CapacityTest.runFw(a, "simulate", "--model", "Llama-3-8B", "--gpu", "H100-80GB-SXM", "--trace", trace.toString(), "--json")).as(a[1]).isZero();
+        assertThat(tools.jackson.databind.json.JsonMapper.builder().build().readTree(a[0]).get("requests").asInt()).isEqualTo(2);
+        assertThat(CapacityTest.runFw(a, "simulate", "--model", "Llama-3-8B", "--gpu", "H100-80GB-SXM")).isNotZero();
+        assertThat(a[1]).contains("--rate or --trace");
+    }
 }
