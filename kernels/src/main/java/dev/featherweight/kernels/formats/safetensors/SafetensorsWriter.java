@@ -46,6 +46,8 @@ public final class SafetensorsWriter implements AutoCloseable {
     }
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
+    /** ByteBuffers address at most 2 GiB; tensors are written through slices of this size. */
+    private static final long WRITE_SLICE = 1L << 26;
 
     private final Path dir;
     private final List<Shard> shards = new ArrayList<>();
@@ -148,9 +150,18 @@ public final class SafetensorsWriter implements AutoCloseable {
         return buf.array();
     }
 
-    /** Writes the next tensor's bytes; tensors must come in declaration order. */
+    /** Writes the next tensor's bytes (any size: a mapped tensor over 2 GiB is written in slices); tensors must come in declaration order. */
     public void write(String name, MemorySegment data) {
-        write(name, data.asByteBuffer());
+        Spec expected = expectNext(name, data.byteSize());
+        Shard shard = shardOf.get(expected.name);
+        try {
+            for (long pos = 0; pos < data.byteSize(); pos += WRITE_SLICE) {
+                writeFully(shard, data.asSlice(pos, Math.min(WRITE_SLICE, data.byteSize() - pos)).asByteBuffer());
+            }
+        } catch (IOException e) {
+            throw new FormatException(dir, name, "write failed: " + e.getMessage(), e);
+        }
+        next++;
     }
 
     public void write(String name, byte[] data) {
@@ -158,22 +169,21 @@ public final class SafetensorsWriter implements AutoCloseable {
     }
 
     public void write(String name, ByteBuffer data) {
+        write(name, MemorySegment.ofBuffer(data));
+    }
+
+    private Spec expectNext(String name, long bytes) {
         if (finished) throw new IllegalStateException("writer already finished");
         if (next >= order.size()) throw new IllegalStateException("all declared tensors were already written; got " + name);
         Spec expected = order.get(next);
         if (!expected.name.equals(name)) {
             throw new IllegalStateException("expected tensor " + expected.name + " next, got " + name);
         }
-        if (data.remaining() != expected.bytes()) {
-            throw new FormatException(dir, name, "got " + data.remaining() + " bytes, declared " + expected.type + " "
+        if (bytes != expected.bytes()) {
+            throw new FormatException(dir, name, "got " + bytes + " bytes, declared " + expected.type + " "
                     + Arrays.toString(expected.shape) + " needs " + expected.bytes());
         }
-        try {
-            writeFully(shardOf.get(name), data);
-        } catch (IOException e) {
-            throw new FormatException(dir, name, "write failed: " + e.getMessage(), e);
-        }
-        next++;
+        return expected;
     }
 
     private static void writeFully(Shard shard, ByteBuffer buf) throws IOException {
