@@ -89,7 +89,19 @@ public final class Tokenizer {
         this.addBos = b.addBos;
         this.addEos = b.addEos;
         this.stripLeadingSpaceOnDecode = b.stripLeadingSpace;
+        boolean glued = false;
+        for (String piece : pieces) glued |= piece != null && GLUED_SPACE.matcher(piece).find();
+        this.spaceBoundariesAreFinal = !glued;
     }
+
+    /** A "▁" right after another character: a piece like "a▁" could merge across a word boundary. */
+    private static final Pattern GLUED_SPACE = Pattern.compile("[^▁]▁");
+    /**
+     * SentencePiece text is one word to the tokenizers library (and to llama.cpp), but when no piece has a
+     * "▁" after another character, no merge can join a symbol to a following "▁…" one: cutting the text
+     * before each such "▁" and merging the parts apart gives the same ids, and lets repeated words hit the cache.
+     */
+    private final boolean spaceBoundariesAreFinal;
 
     private static final class Builder {
         Kind kind;
@@ -436,11 +448,20 @@ public final class Tokenizer {
     }
 
     private void encodeSegment(String segment, IntList out) {
-        if (kind == Kind.SENTENCEPIECE_BPE) {
+        if (kind != Kind.BYTE_LEVEL_BPE) {
             String normalized = (prependSpace ? "▁" : "") + segment.replace(' ', '▁');
-            mergeWord(symbolsSentencePiece(normalized), out);
-        } else if (kind == Kind.SENTENCEPIECE_SCORES) {
-            mergeByScores((prependSpace ? "▁" : "") + segment.replace(' ', '▁'), out);
+            if (!spaceBoundariesAreFinal) {
+                encodeSentencePieceWord(normalized, out);
+                return;
+            }
+            int from = 0;
+            for (int i = 1; i < normalized.length(); i++) {
+                if (normalized.charAt(i) == '▁' && normalized.charAt(i - 1) != '▁') {
+                    encodeWord(normalized.substring(from, i), out);
+                    from = i;
+                }
+            }
+            encodeWord(normalized.substring(from), out);
         } else {
             String s = addPrefixSpace && !segment.startsWith(" ") ? " " + segment : segment;
             if (splitPattern == null) {
@@ -460,10 +481,23 @@ public final class Tokenizer {
 
     private final Map<String, int[]> wordCache = new java.util.concurrent.ConcurrentHashMap<>();
 
+    private void encodeSentencePieceWord(String normalized, IntList out) {
+        if (kind == Kind.SENTENCEPIECE_SCORES) mergeByScores(normalized, out);
+        else mergeWord(symbolsSentencePiece(normalized), out);
+    }
+
+    /** One word (a regex match for byte-level BPE, a "▁" word for SentencePiece) through the cache. */
     private void encodeWord(String word, IntList out) {
         int[] cached = wordCache.get(word);
         if (cached == null) {
             IntList wordIds = new IntList(word.length());
+            if (kind != Kind.BYTE_LEVEL_BPE) {
+                encodeSentencePieceWord(word, wordIds);
+                cached = wordIds.toArray();
+                if (wordCache.size() < 100_000) wordCache.put(word, cached);
+                out.addAll(cached);
+                return;
+            }
             // ignore_merges (Llama 3): a word that is itself in the vocabulary is taken whole.
             Integer whole = ignoreMerges ? ids.get(ByteLevel.encode(word)) : null;
             if (whole != null) wordIds.add(whole);
