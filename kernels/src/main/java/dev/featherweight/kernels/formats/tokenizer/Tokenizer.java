@@ -208,8 +208,12 @@ public final class Tokenizer {
 
         b.bosId = idOf(b, config, "bos_token", "<s>");
         b.eosId = idOf(b, config, "eos_token", "</s>");
-        if (config != null && config.has("add_bos_token")) b.addBos = config.get("add_bos_token").asBoolean();
-        else b.addBos = postProcessorAddsBos(root.get("post_processor"), b);
+        // Without tokenizer_config.json's add_bos_token (Llama 3 has none) the post-processor template decides.
+        String templateBos = templateBos(root.get("post_processor"));
+        Integer templateBosId = templateBos == null ? null : b.ids.get(templateBos);
+        if (b.bosId < 0 && templateBosId != null) b.bosId = templateBosId;
+        if (config != null && config.has("add_bos_token") && !config.get("add_bos_token").isNull()) b.addBos = config.get("add_bos_token").asBoolean();
+        else b.addBos = templateBosId != null && templateBosId == b.bosId;
         if (config != null && config.has("add_eos_token")) b.addEos = config.get("add_eos_token").asBoolean();
         return new Tokenizer(b);
     }
@@ -224,14 +228,22 @@ public final class Tokenizer {
         return id == null ? -1 : id;
     }
 
-    private static boolean postProcessorAddsBos(JsonNode pp, Builder b) {
-        if (pp == null || pp.isNull() || b.bosId < 0) return false;
-        for (JsonNode item : pp.path("single")) {
-            if (item.has("SpecialToken")) return b.ids.getOrDefault(item.get("SpecialToken").path("id").asString(), -2) == b.bosId;
-            if (item.has("Sequence")) return false;
+    /**
+     * The special token a TemplateProcessing post-processor puts before a single sequence (Llama 2's "<s>",
+     * Llama 3's "<|begin_of_text|>"), or null when the template starts with the text itself.
+     */
+    private static String templateBos(JsonNode pp) {
+        if (pp == null || pp.isNull()) return null;
+        JsonNode single = pp.path("single");
+        if (single.isArray() && !single.isEmpty()) {
+            JsonNode first = single.get(0);
+            return first.has("SpecialToken") ? first.get("SpecialToken").path("id").asString(null) : null;
         }
-        for (JsonNode p : pp.path("processors")) if (postProcessorAddsBos(p, b)) return true;
-        return false;
+        for (JsonNode p : pp.path("processors")) {
+            String bos = templateBos(p);
+            if (bos != null) return bos;
+        }
+        return null;
     }
 
     private static boolean containsType(JsonNode node, String type) {
