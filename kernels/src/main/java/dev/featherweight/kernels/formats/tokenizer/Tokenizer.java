@@ -30,7 +30,15 @@ import java.util.regex.Pattern;
  *   mapped to a printable character (GPT-2's byte↔unicode table) and merges apply within a word.</li>
  * </ul>
  * Merging follows the tokenizers library: repeatedly merge the adjacent pair of lowest merge rank,
- * leftmost first. Added tokens (e.g. {@code <s>}) are matched in the raw text before normalization.
+ * leftmost first. Added tokens (e.g. {@code <s>}) are matched in the raw text before normalization
+ * (their lstrip/rstrip/single_word flags are not applied). {@link #fromGguf} builds the same from
+ * llama.cpp's {@code tokenizer.ggml.*} metadata, with llama.cpp's merge-by-score for SentencePiece.
+ *
+ * <p>Pre-tokenizer regexes run on {@link java.util.regex} with {@code UNICODE_CHARACTER_CLASS}: the
+ * patterns GPT-2, Llama 3 and Qwen2 carry use only {@code \p{L}}, {@code \p{N}}, {@code \s}, {@code (?i:…)}
+ * and a negative lookahead, all of which Java has. {@code \s} is Unicode White_Space in Java as in
+ * Oniguruma (what the tokenizers library uses); {@code \p{L}/\p{N}} follow the JDK's Unicode tables, so
+ * characters assigned in a Unicode version newer than one side's tables may classify differently.
  */
 public final class Tokenizer {
     private enum Kind {
@@ -58,6 +66,7 @@ public final class Tokenizer {
     private final boolean[] special;
     private final Pattern splitPattern; // byte-level pre-tokenizer regex
     private final boolean prependSpace; // SentencePiece normalizer Prepend("▁")
+    private final java.text.Normalizer.Form unicodeForm; // NFC/NFKC… normalizer, null when none
     private final boolean addPrefixSpace; // byte-level add_prefix_space
     private final int bosId;
     private final int eosId;
@@ -83,6 +92,7 @@ public final class Tokenizer {
         for (AddedToken t : added) if (t.special && t.id < special.length) special[t.id] = true;
         this.splitPattern = b.splitPattern;
         this.prependSpace = b.prependSpace;
+        this.unicodeForm = b.unicodeForm;
         this.addPrefixSpace = b.addPrefixSpace;
         this.bosId = b.bosId;
         this.eosId = b.eosId;
@@ -116,6 +126,7 @@ public final class Tokenizer {
         List<AddedToken> added = new ArrayList<>();
         Pattern splitPattern;
         boolean prependSpace;
+        java.text.Normalizer.Form unicodeForm;
         boolean addPrefixSpace;
         int bosId = -1, eosId = -1;
         boolean addBos, addEos;
@@ -189,17 +200,14 @@ public final class Tokenizer {
         b.ignoreMerges = model.path("ignore_merges").asBoolean(false);
 
         boolean byteLevel = containsType(root.get("pre_tokenizer"), "ByteLevel") || containsType(root.get("decoder"), "ByteLevel");
+        checkNormalizer(file, root.get("normalizer"), byteLevel, b);
         if (byteLevel) {
             b.kind = Kind.BYTE_LEVEL_BPE;
             b.splitPattern = findSplitPattern(file, root.get("pre_tokenizer"));
             b.addPrefixSpace = findBoolean(root.get("pre_tokenizer"), "ByteLevel", "add_prefix_space");
         } else {
             b.kind = Kind.SENTENCEPIECE_BPE;
-            JsonNode norm = root.get("normalizer");
-            b.prependSpace = containsType(norm, "Prepend");
-            if (norm != null && !norm.isNull() && !containsType(norm, "Replace") && !containsType(norm, "Prepend")) {
-                throw new FormatException(file, "unsupported normalizer " + norm.path("type").asString(null));
-            }
+            b.prependSpace = containsType(root.get("normalizer"), "Prepend");
             // Llama-2 style with a Metaspace pre-tokenizer instead of the normalizer.
             JsonNode pre = root.get("pre_tokenizer");
             if (containsType(pre, "Metaspace")) b.prependSpace = !"never".equals(findString(pre, "Metaspace", "prepend_scheme"));
@@ -216,6 +224,34 @@ public final class Tokenizer {
         else b.addBos = templateBosId != null && templateBosId == b.bosId;
         if (config != null && config.has("add_eos_token")) b.addEos = config.get("add_eos_token").asBoolean();
         return new Tokenizer(b);
+    }
+
+    /**
+     * The normalizers these tokenizers use: Unicode forms (Qwen2: NFC) and, for SentencePiece, Prepend("▁")
+     * and Replace(" " → "▁"). Anything else would silently change the ids, so it is refused by name.
+     */
+    private static void checkNormalizer(Path file, JsonNode norm, boolean byteLevel, Builder b) {
+        if (norm == null || norm.isNull()) return;
+        String type = norm.path("type").asString(null);
+        switch (type == null ? "" : type) {
+            case "Sequence" -> {
+                for (JsonNode n : norm.path("normalizers")) checkNormalizer(file, n, byteLevel, b);
+            }
+            case "NFC", "NFD", "NFKC", "NFKD" -> {
+                if (b.prependSpace || b.unicodeForm != null) throw new FormatException(file, "unsupported normalizer order: " + type + " after another normalizer");
+                b.unicodeForm = java.text.Normalizer.Form.valueOf(type);
+            }
+            case "Prepend" -> {
+                if (byteLevel || !"▁".equals(norm.path("prepend").asString(null))) throw new FormatException(file, "unsupported normalizer Prepend '" + norm.path("prepend").asString(null) + "'");
+                b.prependSpace = true;
+            }
+            case "Replace" -> {
+                if (byteLevel || !" ".equals(norm.path("pattern").path("String").asString(null)) || !"▁".equals(norm.path("content").asString(null))) {
+                    throw new FormatException(file, "unsupported normalizer Replace " + norm.path("pattern") + " → '" + norm.path("content").asString(null) + "' (supported: ' ' → '▁')");
+                }
+            }
+            default -> throw new FormatException(file, "unsupported normalizer '" + type + "' (supported: NFC, NFD, NFKC, NFKD, Prepend ▁, Replace ' ' → ▁, Sequence)");
+        }
     }
 
     private static int idOf(Builder b, JsonNode config, String key, String dflt) {
@@ -283,6 +319,11 @@ public final class Tokenizer {
     private static Pattern findSplitPattern(Path file, JsonNode pre) {
         JsonNode split = findNode(pre, "Split");
         if (split != null) {
+            // Llama 3 and Qwen2 isolate each match; the text between matches becomes words of its own.
+            if (!"Isolated".equals(split.path("behavior").asString("Isolated")) || split.path("invert").asBoolean(false)) {
+                throw new FormatException(file, "unsupported Split pre-tokenizer behaviour '" + split.path("behavior").asString(null)
+                        + "' invert=" + split.path("invert").asBoolean(false) + " (supported: Isolated, not inverted)");
+            }
             JsonNode p = split.path("pattern");
             String regex = p.has("Regex") ? p.get("Regex").asString() : Pattern.quote(p.path("String").asString());
             try {
@@ -460,6 +501,7 @@ public final class Tokenizer {
     }
 
     private void encodeSegment(String segment, IntList out) {
+        if (unicodeForm != null) segment = java.text.Normalizer.normalize(segment, unicodeForm);
         if (kind != Kind.BYTE_LEVEL_BPE) {
             String normalized = (prependSpace ? "▁" : "") + segment.replace(' ', '▁');
             if (!spaceBoundariesAreFinal) {

@@ -72,4 +72,31 @@ class Llama3ByteLevelTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> t.encode("z", false)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("'z'");
     }
+
+    @Test
+    void nfcNormalizerComposesBeforeSplitting() throws Exception {
+        JsonNode root = JsonMapper.builder().build().readTree(dir().resolve("tokenizer.json").toFile());
+        Tokenizer plain = Tokenizer.fromJson(dir().resolve("tokenizer.json"), root, null);
+        ((ObjectNode) root).putObject("normalizer").put("type", "NFC");
+        Tokenizer nfc = Tokenizer.fromJson(dir().resolve("tokenizer.json"), root, null);
+        // "e" + U+0301 (combining acute) composes to "é" under NFC (Qwen2's normalizer): " café" is one piece again.
+        assertThat(nfc.encode(" cafe\u0301", false)).containsExactly(42);
+        // Without the normalizer, U+0301 (bytes CC 81) has no symbol in this vocabulary.
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> plain.encode(" cafe\u0301", false)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void unsupportedNormalizersAndSplitBehavioursAreNamed() throws Exception {
+        Path file = dir().resolve("tokenizer.json");
+        JsonNode root = JsonMapper.builder().build().readTree(file.toFile());
+        ((ObjectNode) root).putObject("normalizer").put("type", "Lowercase");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Tokenizer.fromJson(file, root, null))
+                .isInstanceOf(dev.featherweight.kernels.formats.FormatException.class)
+                .hasMessageContaining("tokenizer.json").hasMessageContaining("Lowercase");
+        JsonNode root2 = JsonMapper.builder().build().readTree(file.toFile());
+        ((ObjectNode) root2.get("pre_tokenizer").get("pretokenizers").get(0)).put("behavior", "Removed");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Tokenizer.fromJson(file, root2, null))
+                .isInstanceOf(dev.featherweight.kernels.formats.FormatException.class)
+                .hasMessageContaining("tokenizer.json").hasMessageContaining("Removed");
+    }
 }
