@@ -17,7 +17,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * Expected ids are worked out by hand from the merge ranks in the comments.
  */
 class ByteLevelBpeTest {
-    private static Tokenizer fixture() throws URISyntaxException {
+    static Tokenizer fixture() throws URISyntaxException {
         return Tokenizer.fromHfFolder(Path.of(ByteLevelBpeTest.class.getResource("/tokenizer/bytelevel/tokenizer.json").toURI()).getParent());
     }
 
