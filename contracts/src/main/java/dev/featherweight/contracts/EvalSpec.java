@@ -13,7 +13,8 @@ public record EvalSpec(Perplexity perplexity, Capacity capacity) {
 
     public record Capacity(List<String> gpus, int ctx, String kvDtype) {}
 
-    public static final List<String> KV_DTYPES = List.of("f32", "f16", "bf16", "q8_0", "q4_0");
+    /** KV-cache element types, as the kernels' capacity package names them. */
+    public static final List<String> KV_DTYPES = List.of("fp32", "fp16", "bf16", "fp8", "int8", "int4");
 
     public void validate(String path, List<String> errors) {
         if (perplexity != null) {
@@ -24,10 +25,7 @@ public record EvalSpec(Perplexity perplexity, Capacity capacity) {
         if (capacity != null) {
             if (capacity.gpus() == null || capacity.gpus().isEmpty() || capacity.gpus().size() > 64)
                 errors.add(path + ".capacity.gpus: 1 to 64 GPU names from the catalog");
-            else for (int i = 0; i < capacity.gpus().size(); i++)
-                if (!Gpu.known(capacity.gpus().get(i)))
-                    errors.add(path + ".capacity.gpus[" + i + "]: '" + capacity.gpus().get(i) + "' is not in the GPU catalog; one of "
-                            + Gpu.CATALOG.stream().map(Gpu::name).toList());
+            else for (int i = 0; i < capacity.gpus().size(); i++) Checks.id(errors, path + ".capacity.gpus[" + i + "]", capacity.gpus().get(i));
             Checks.range(errors, path + ".capacity.ctx", capacity.ctx(), 1, 1 << 21);
             if (!KV_DTYPES.contains(capacity.kvDtype()))
                 errors.add(path + ".capacity.kvDtype: '" + capacity.kvDtype() + "' is not allowed; one of " + KV_DTYPES);

@@ -19,7 +19,7 @@ class ContractsJsonTest {
                 new Recipe.Nf4(64, true), new Recipe.Fp4(64, false),
                 new Recipe.LlmInt8(6.0), new Recipe.Rtn(4, 32, false)),
                 new EvalSpec(new EvalSpec.Perplexity("demo-stories", 256, 4),
-                        new EvalSpec.Capacity(List.of("A100-40GB-PCIe", "L4"), 4096, "f16")));
+                        new EvalSpec.Capacity(List.of("A100-40GB-PCIe", "L4"), 4096, "fp16")));
     }
 
     @Test
@@ -77,7 +77,7 @@ class ContractsJsonTest {
                 "eval.perplexity.ctx: 4 is outside [8, 131072]",
                 "eval.capacity.gpus: 1 to 64 GPU names from the catalog",
                 "eval.capacity.ctx: 0 is outside [1, 2097152]",
-                "eval.capacity.kvDtype: 'f8' is not allowed; one of [f32, f16, bf16, q8_0, q4_0]");
+                "eval.capacity.kvDtype: 'f8' is not allowed; one of [fp32, fp16, bf16, fp8, int8, int4]");
         assertThat(new JobSpec("m", List.of(), null).problems()).containsExactly("recipes: 1 to 32 recipes");
     }
 }

@@ -40,16 +40,14 @@ public class EvalHandler implements TaskHandler {
             Path text = textsDir.resolve(p.text() + ".txt");
             if (!Files.isRegularFile(text)) throw new TaskFailure("evaluation text '" + p.text() + "' not found in " + textsDir, false);
             Path artifactDir = registry.fetchArtifact(task.tenantId(), task.artifactId());
-            if (!engine.supportsPerplexity(source) || !engine.supportsPerplexity(artifactDir))
-                throw new TaskFailure("perplexity of " + artifact.label() + " is not available in these kernels (" + engine.version() + ")", false);
             String key = String.format(Locale.ROOT, "perplexity.%s.ctx%d.chunks%d", p.text(), p.ctx(), p.chunks());
             Double base = registry.model(task.tenantId(), task.modelId()).metrics().get(key);
             if (base == null) {
-                base = engine.perplexity(source, text, p.ctx(), p.chunks());
+                base = engine.perplexity(source, source, text, p.ctx(), p.chunks());
                 registry.modelMetric(task.tenantId(), task.modelId(), key, base);
             }
             context.progress(++step, steps, "perplexity of the source model", 0);
-            double quantized = engine.perplexity(artifactDir, text, p.ctx(), p.chunks());
+            double quantized = engine.perplexity(artifactDir, source, text, p.ctx(), p.chunks());
             context.progress(++step, steps, "perplexity of the artifact", 0);
             metrics.put("perplexity_base", base);
             metrics.put("perplexity", quantized);
@@ -59,9 +57,12 @@ public class EvalHandler implements TaskHandler {
             EvalSpec.Capacity c = spec.capacity();
             for (EvaluationEngine.CapacityRow r : engine.capacity(source, artifact.totalBytes(), c.gpus(), c.ctx(), c.kvDtype())) {
                 String prefix = "capacity." + r.gpu() + ".";
-                metrics.put(prefix + "kv_bytes_per_token", (double) r.kvBytesPerToken());
+                metrics.put(prefix + "kv_bytes_per_token", r.kvBytesPerToken());
                 metrics.put(prefix + "max_tokens", (double) r.maxTokens());
                 metrics.put(prefix + "max_sequences_ctx" + c.ctx(), (double) r.maxSequences());
+                metrics.put(prefix + "max_sequences_paged_ctx" + c.ctx(), (double) r.maxSequencesPaged());
+                metrics.put(prefix + "optimal_batch", r.optimalBatch());
+                metrics.put(prefix + "decode_tokens_per_s", r.decodeTokensPerSecond());
             }
             context.progress(++step, steps, "capacity", 0);
         }

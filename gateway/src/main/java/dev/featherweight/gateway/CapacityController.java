@@ -1,50 +1,74 @@
 package dev.featherweight.gateway;
 
 import dev.featherweight.contracts.EvalSpec;
-import dev.featherweight.contracts.Gpu;
-import dev.featherweight.contracts.Json;
-import dev.featherweight.contracts.KvCapacity;
+import dev.featherweight.kernels.capacity.Capacity;
+import dev.featherweight.kernels.capacity.CapacityException;
+import dev.featherweight.kernels.capacity.CapacityReport;
+import dev.featherweight.kernels.capacity.Gpu;
+import dev.featherweight.kernels.capacity.GpuCatalog;
+import dev.featherweight.kernels.capacity.KvDType;
+import dev.featherweight.kernels.capacity.ModelShape;
+import dev.featherweight.kernels.capacity.Precision;
+import dev.featherweight.kernels.formats.hf.LlamaConfig;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.*;
 import org.springframework.web.client.RestClient;
-import tools.jackson.databind.JsonNode;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-/** The GPU catalog and a synchronous capacity calculation for a model or an artifact. */
+/** The GPU catalog and a synchronous capacity calculation for a model or an artifact (the kernels' capacity package). */
 @RestController
 @RequestMapping("/api/v1")
 @Tag(name = "capacity")
 public class CapacityController {
+    static final GpuCatalog CATALOG = GpuCatalog.builtIn();
     private final RestClient registry;
 
     public CapacityController(RestClient registryClient) {
         this.registry = registryClient;
     }
 
+    /** Problems with GPU names of a job's eval spec (the catalog is the kernels'). */
+    static List<String> unknownGpus(EvalSpec eval) {
+        List<String> errors = new ArrayList<>();
+        if (eval == null || eval.capacity() == null || eval.capacity().gpus() == null) return errors;
+        List<String> gpus = eval.capacity().gpus();
+        for (int i = 0; i < gpus.size(); i++)
+            if (!CATALOG.names().contains(gpus.get(i)))
+                errors.add("eval.capacity.gpus[" + i + "]: '" + gpus.get(i) + "' is not in the GPU catalog; one of " + CATALOG.names());
+        return errors;
+    }
+
     @GetMapping("/gpus")
-    @Operation(summary = "The GPU catalog: memory (bytes), bandwidth (bytes/s), dense FP16 FLOP/s")
+    @Operation(summary = "The GPU catalog: memory (bytes), bandwidth (bytes/s), dense FP16 FLOP/s, INT8 OP/s, hourly price")
     public List<Gpu> gpus() {
-        return Gpu.CATALOG;
+        return CATALOG.all();
     }
 
     public record CapacityRequest(String modelId, String artifactId, List<String> gpus, int ctx, String kvDtype) {}
 
-    public record CapacityResponse(String model, String artifactId, long weightBytes, List<KvCapacity.Row> rows) {}
+    public record Row(String gpu, CapacityReport report, String problem) {}
+
+    public record CapacityResponse(String model, String artifactId, long weightBytes, List<Row> rows) {}
 
     @PostMapping("/capacity")
-    @Operation(summary = "KV-cache capacity (tokens, sequences of ctx) per GPU for a model (its safetensors bytes) or an artifact (its bytes)")
-    public CapacityResponse capacity(HttpServletRequest request, @RequestBody CapacityRequest body) {
+    @Operation(summary = "KV-cache capacity, sequences and decode throughput per GPU for a model (its safetensors bytes) or an artifact (its bytes)")
+    public CapacityResponse capacity(HttpServletRequest request, @RequestBody CapacityRequest body) throws Exception {
         String tenant = Auth.tenant(request);
         List<String> errors = new ArrayList<>();
         if ((body.modelId() == null) == (body.artifactId() == null)) errors.add("modelId or artifactId: exactly one");
-        new EvalSpec(null, new EvalSpec.Capacity(body.gpus(), body.ctx(), body.kvDtype())).validate("", errors);
-        if (!errors.isEmpty()) throw new ApiException(HttpStatus.BAD_REQUEST, "invalid capacity request", errors.stream().map(e -> e.replaceFirst("^\\.capacity\\.", "")).toList());
+        EvalSpec spec = new EvalSpec(null, new EvalSpec.Capacity(body.gpus(), body.ctx(), body.kvDtype()));
+        spec.validate("eval", errors);
+        if (errors.isEmpty()) errors.addAll(unknownGpus(spec));
+        if (!errors.isEmpty())
+            throw new ApiException(HttpStatus.BAD_REQUEST, "invalid capacity request", errors.stream().map(e -> e.replaceFirst("^eval\\.capacity\\.", "")).toList());
         String model = body.modelId();
         long weightBytes;
         if (body.artifactId() != null) {
@@ -56,10 +80,28 @@ public class CapacityController {
             weightBytes = ((List<?>) m.get("files")).stream().map(f -> (Map<?, ?>) f)
                     .filter(f -> String.valueOf(f.get("path")).endsWith(".safetensors")).mapToLong(f -> ((Number) f.get("size")).longValue()).sum();
         }
-        String m = model;
-        byte[] config = registry.get().uri(b -> b.path("/internal/tenants/{t}/models/{n}/file").queryParam("path", "config.json").build(tenant, m))
+        String name = model;
+        byte[] config = registry.get().uri(b -> b.path("/internal/tenants/{t}/models/{n}/file").queryParam("path", "config.json").build(tenant, name))
                 .retrieve().body(byte[].class);
-        JsonNode c = Json.MAPPER.readTree(config);
-        return new CapacityResponse(model, body.artifactId(), weightBytes, KvCapacity.table(c, weightBytes, body.gpus(), body.ctx(), body.kvDtype()));
+        Path dir = Files.createTempDirectory("fw-config");
+        ModelShape shape;
+        try {
+            Files.write(dir.resolve("config.json"), config);
+            shape = ModelShape.of(name, LlamaConfig.read(dir));
+        } finally {
+            Files.deleteIfExists(dir.resolve("config.json"));
+            Files.deleteIfExists(dir);
+        }
+        KvDType kv = KvDType.parse(body.kvDtype());
+        List<Row> rows = new ArrayList<>();
+        for (String g : body.gpus()) {
+            try {
+                rows.add(new Row(g, Capacity.compute(shape, CATALOG.get(g), weightBytes, body.ctx(), kv, Capacity.DEFAULT_UTILIZATION,
+                        Capacity.defaultOverheadBytes(shape), Precision.FP16, 1), null));
+            } catch (CapacityException e) {
+                rows.add(new Row(g, null, e.getMessage()));
+            }
+        }
+        return new CapacityResponse(model, body.artifactId(), weightBytes, rows);
     }
 }

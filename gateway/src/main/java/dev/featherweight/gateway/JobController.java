@@ -56,7 +56,8 @@ public class JobController {
                                            @RequestHeader(value = "Idempotency-Key", required = false) String idempotencyKey) throws Exception {
         long t0 = System.nanoTime();
         String tenant = Auth.tenant(request);
-        List<String> problems = spec.problems();
+        List<String> problems = new java.util.ArrayList<>(spec.problems());
+        if (problems.isEmpty()) problems.addAll(CapacityController.unknownGpus(spec.eval()));
         if (!problems.isEmpty()) throw new ApiException(HttpStatus.BAD_REQUEST, "invalid job: " + problems.size() + " problem(s)", problems);
         if (idempotencyKey != null && (idempotencyKey.isBlank() || idempotencyKey.length() > 200))
             throw new ApiException(HttpStatus.BAD_REQUEST, "Idempotency-Key: 1 to 200 characters");

@@ -43,16 +43,19 @@ public class JobStateMachine {
     private final JdbcClient db;
     private final int maxAttempts;
     private final Duration lease;
+    private final Duration queueTimeout;
     private final MeterRegistry meters;
 
     public JobStateMachine(JobRepository jobs, TaskRepository tasks, JdbcClient db,
                            @Value("${featherweight.jobs.max-attempts:3}") int maxAttempts,
-                           @Value("${featherweight.jobs.lease:30s}") Duration lease, MeterRegistry meters) {
+                           @Value("${featherweight.jobs.lease:30s}") Duration lease,
+                           @Value("${featherweight.jobs.queue-timeout:6h}") Duration queueTimeout, MeterRegistry meters) {
         this.jobs = jobs;
         this.tasks = tasks;
         this.db = db;
         this.maxAttempts = maxAttempts;
         this.lease = lease;
+        this.queueTimeout = queueTimeout;
         this.meters = meters;
     }
 
@@ -188,7 +191,6 @@ public class JobStateMachine {
                 .record(Duration.ofMillis((long) (s.wallSeconds() * 1000)));
         announce(job, t, t.label + ": succeeded" + (s.artifactId() == null ? "" : " → artifact " + s.artifactId()));
         JobSpec spec = Json.MAPPER.readValue(job.spec, JobSpec.class);
-        List<TaskEntity> all = tasks.findByJobIdOrderBySeq(job.id);
         if (t.kind.equals("QUANTIZE") && spec.eval() != null) {
             TaskEntity e = new TaskEntity();
             e.id = job.id + "-e" + t.seq;
@@ -202,7 +204,19 @@ public class JobStateMachine {
             assign(job, e, 1);
             return;
         }
-        if (all.stream().allMatch(x -> x.state.equals("SUCCEEDED"))) finish(job, "SUCCEEDED", null);
+        completeIfDone(job);
+    }
+
+    /**
+     * A sweep runs to its end: a failed recipe does not stop the others (their artifacts and numbers are
+     * what the user came for). When every task is done the job SUCCEEDED, or FAILED with the first failure.
+     */
+    private void completeIfDone(JobEntity job) {
+        List<TaskEntity> all = tasks.findByJobIdOrderBySeq(job.id);
+        if (job.terminal() || all.stream().anyMatch(TaskEntity::open)) return;
+        TaskEntity failed = all.stream().filter(x -> x.state.equals("FAILED")).findFirst().orElse(null);
+        if (failed == null) finish(job, "SUCCEEDED", null);
+        else finish(job, "FAILED", failed.label + " failed after " + failed.attempt + " attempt(s): " + failed.error);
     }
 
     private void failed(JobEntity job, TaskEntity t, String reason, boolean retryable) {
@@ -216,8 +230,8 @@ public class JobStateMachine {
         t.error = reason;
         t.finishedAt = Instant.now();
         t.leaseUntil = null;
-        for (TaskEntity other : tasks.findByJobIdOrderBySeq(job.id)) if (other != t && other.open()) other.state = "CANCELLED";
-        finish(job, "FAILED", t.label + " failed after " + t.attempt + " attempt(s): " + reason);
+        announce(job, t, t.label + ": failed after " + t.attempt + " attempt(s): " + reason);
+        completeIfDone(job);
     }
 
     /** Called by the lease sweeper for a task whose lease ran out: the worker stopped heartbeating. */
@@ -226,14 +240,21 @@ public class JobStateMachine {
         TaskEntity t = tasks.findById(taskId).orElse(null);
         if (t == null || t.attempt != attempt || !t.open() || t.leaseUntil == null || t.leaseUntil.isAfter(Instant.now())) return;
         JobEntity job = jobs.findById(t.jobId).orElseThrow();
-        meters.counter("featherweight.task.lease.expired").increment();
-        failed(job, t, "lease expired: no heartbeat from " + (t.worker == null ? "any worker" : t.worker) + " for " + lease.toSeconds() + " s", true);
+        meters.counter("featherweight.task.lease.expired", "state", t.state).increment();
+        failed(job, t, t.state.equals("ASSIGNED")
+                ? "not started by any worker within " + queueTimeout.toSeconds() + " s of being assigned"
+                : "lease expired: no heartbeat from " + t.worker + " for " + lease.toSeconds() + " s", true);
     }
 
+    /**
+     * A task waits in Kafka until a worker has a free slot (workers pause their consumer while busy), so an
+     * ASSIGNED task gets the long queue timeout — it only catches a worker that took the message and died
+     * before starting — and the short heartbeat lease begins when the task starts.
+     */
     private void assign(JobEntity job, TaskEntity t, int attempt) {
         t.attempt = attempt;
         t.state = "ASSIGNED";
-        t.leaseUntil = Instant.now().plus(lease);
+        t.leaseUntil = Instant.now().plus(queueTimeout);
         t.worker = null;
         tasks.save(t);
         TaskKind kind = TaskKind.valueOf(t.kind);

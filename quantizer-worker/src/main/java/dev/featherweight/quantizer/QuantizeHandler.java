@@ -1,6 +1,8 @@
 package dev.featherweight.quantizer;
 
-import dev.featherweight.contracts.Gpu;
+import dev.featherweight.kernels.capacity.Gpu;
+import dev.featherweight.kernels.capacity.Precision;
+import dev.featherweight.kernels.capacity.SimulatedGpu;
 import dev.featherweight.contracts.Json;
 import dev.featherweight.contracts.Message;
 import dev.featherweight.contracts.Recipe;
@@ -50,22 +52,24 @@ public class QuantizeHandler implements TaskHandler {
         }
         Path model = registry.fetchModel(task.tenantId(), task.modelId());
         WorkModel work = WorkModel.of(model, recipe);
-        if (work.peakBytes() > gpu.memoryBytes())
+        SimulatedGpu device = new SimulatedGpu(gpu); // the kernels' simulated device: memory budget and roofline accounting
+        if (!device.fits(work.peakBytes()))
             throw new TaskFailure(String.format(java.util.Locale.ROOT, "%s does not fit the simulated %s: peak %s (%s) > %s device memory",
-                    recipe.label(), gpu.name(), Gpu.gb(work.peakBytes()), work.describe(), Gpu.gb(gpu.memoryBytes())), false);
+                    recipe.label(), gpu.name(), WorkModel.gb(work.peakBytes()), work.describe(), WorkModel.gb(gpu.memoryBytes())), false);
         if (!engine.supports(recipe))
             throw new TaskFailure(recipe.label() + ": not available in these kernels (" + engine.version() + ")", false);
         Path out = workDir.resolve(task.taskId());
         Files.createDirectories(out);
-        double[] gpuSeconds = {0};
         QuantizationEngine.Result result = engine.quantize(model, recipe, out, (i, n, module) -> {
-            // simulated time of the work done since the last report: n reports cover all layers plus the non-block tensors
-            double blocksDone = module.startsWith("blk.") ? 1 : Math.max(0, work.layers() - (n - 1));
-            gpuSeconds[0] += blocksDone * gpu.seconds(work.flopsPerBlock(), work.bytesPerBlock())
-                    + (module.startsWith("blk.") ? 0 : gpu.seconds(work.flopsOther(), work.bytesOther()));
+            // the work done since the last report: n reports cover all layers plus the non-block tensors
+            boolean block = module.startsWith("blk.");
+            int blocksDone = block ? 1 : Math.max(0, work.layers() - (n - 1));
+            for (int b = 0; b < blocksDone; b++) device.account(work.flopsPerBlock(), work.bytesPerBlock(), Precision.FP16);
+            if (!block) device.account(work.flopsOther(), work.bytesOther(), Precision.FP16);
             if (!blockDelay.isZero()) Thread.sleep(blockDelay);
-            context.progress(i, n, module, gpuSeconds[0]);
+            context.progress(i, n, module, device.simulatedSeconds());
         });
+        double[] gpuSeconds = {device.simulatedSeconds()};
         context.checkStop();
         RegistryClient.Artifact artifact = registry.createArtifact(new RegistryClient.NewArtifact(task.tenantId(), task.taskId(), task.jobId(),
                 task.modelId(), recipe.method(), recipe.nominalBits(), recipe.label(), Json.MAPPER.writeValueAsString(recipe), engine.version()));

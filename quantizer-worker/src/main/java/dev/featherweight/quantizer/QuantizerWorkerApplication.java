@@ -1,6 +1,7 @@
 package dev.featherweight.quantizer;
 
-import dev.featherweight.contracts.Gpu;
+import dev.featherweight.kernels.capacity.Gpu;
+import dev.featherweight.kernels.capacity.GpuCatalog;
 import dev.featherweight.worker.Events;
 import dev.featherweight.worker.JobsClient;
 import dev.featherweight.worker.RegistryClient;
@@ -30,13 +31,13 @@ public class QuantizerWorkerApplication {
 
     @Bean
     @ConditionalOnMissingBean
-    public QuantizationEngine quantizationEngine() {
-        return new KernelsQuantizationEngine();
+    public QuantizationEngine quantizationEngine(@Value("${featherweight.worker.calibration:}") String calibration) {
+        return new KernelsQuantizationEngine(calibration.isBlank() ? null : Path.of(calibration));
     }
 
     @Bean
     public Gpu simulatedGpu(@Value("${featherweight.worker.gpu:A100-40GB-PCIe}") String name) {
-        return Gpu.named(name);
+        return GpuCatalog.builtIn().get(name); // the kernels' catalog (gpus.json)
     }
 
     @Bean

@@ -1,6 +1,5 @@
 package dev.featherweight.quantizer;
 
-import dev.featherweight.contracts.Gpu;
 import dev.featherweight.contracts.Recipe;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -26,7 +25,12 @@ public record WorkModel(int layers, long hidden, long intermediate, long qDim, l
     }
 
     public String describe() {
-        return peakParts.entrySet().stream().map(e -> e.getKey() + " " + Gpu.gb(e.getValue())).collect(Collectors.joining(" + "));
+        return peakParts.entrySet().stream().map(e -> e.getKey() + " " + gb(e.getValue())).collect(Collectors.joining(" + "));
+    }
+
+    /** Bytes in decimal GB, as GPU vendors state memory. */
+    public static String gb(long bytes) {
+        return String.format(java.util.Locale.ROOT, "%.2f GB", bytes / 1e9);
     }
 
     public static WorkModel of(Path modelDir, Recipe recipe) throws IOException {

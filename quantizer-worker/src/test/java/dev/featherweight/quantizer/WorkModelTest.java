@@ -1,7 +1,9 @@
 package dev.featherweight.quantizer;
 
 import dev.featherweight.contracts.Recipe;
-import dev.featherweight.contracts.Gpu;
+import dev.featherweight.kernels.capacity.GpuCatalog;
+import dev.featherweight.kernels.capacity.Precision;
+import dev.featherweight.kernels.capacity.SimulatedGpu;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -36,10 +38,12 @@ class WorkModelTest {
     }
 
     @Test
-    void rooflineTakesTheSlowerOfComputeAndMemory() {
-        Gpu a100 = Gpu.named("a100-40gb-pcie");
-        assertThat(a100.seconds(312e12, 0)).isEqualTo(1.0);
-        assertThat(a100.seconds(0, 1555e9 * 2)).isEqualTo(2.0);
-        assertThat(a100.seconds(312e12, 1555e9 * 2)).isEqualTo(2.0);
+    void theWorkerAccountsBlocksOnTheKernelsSimulatedGpu() throws Exception {
+        WorkModel w = WorkModel.of(FEATHER, new Recipe.Rtn(4, 32, true));
+        SimulatedGpu a100 = new SimulatedGpu(GpuCatalog.builtIn().get("A100-40GB-PCIe"));
+        for (int b = 0; b < w.layers(); b++) a100.account(w.flopsPerBlock(), w.bytesPerBlock(), Precision.FP16);
+        // RTN moves each block's fp16 weights in and out: memory-bound, 4 × 2 × 2 × 753,664 bytes at 1555 GB/s
+        assertThat(a100.simulatedSeconds()).isCloseTo(4 * 2.0 * 2 * BLOCK / 1555e9, org.assertj.core.api.Assertions.within(1e-15));
+        assertThat(a100.fits(w.peakBytes())).isTrue();
     }
 }

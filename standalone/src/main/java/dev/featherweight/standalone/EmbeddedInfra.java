@@ -42,7 +42,7 @@ public final class EmbeddedInfra {
         EmbeddedPostgres pg = EmbeddedPostgres.builder()
                 .setDataDirectory(dataDir.resolve("postgres"))
                 .setCleanDataDirectory(false)
-                .setRegisterShutdownHook(false)
+                .setRegisterShutdownHook(true) // a killed JVM must not leave a postmaster behind
                 .setServerConfig("max_connections", "100")
                 .start();
         try (Connection c = pg.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {

@@ -36,11 +36,12 @@ public final class Platform implements AutoCloseable {
             "org.springframework.boot.data.jpa.autoconfigure.DataJpaRepositoriesAutoConfiguration");
 
     public final AnnotationConfigApplicationContext infra;
-    public final ConfigurableApplicationContext registry;
-    public final ConfigurableApplicationContext jobService;
-    public final ConfigurableApplicationContext gateway;
+    // set one by one as the services start (null if an earlier one failed)
+    public ConfigurableApplicationContext registry;
+    public ConfigurableApplicationContext jobService;
+    public ConfigurableApplicationContext gateway;
     public final List<ConfigurableApplicationContext> quantizers = new CopyOnWriteArrayList<>();
-    public final ConfigurableApplicationContext evalWorker;
+    public ConfigurableApplicationContext evalWorker;
     private final Map<String, String> common;
     private final Map<String, String> overrides;
     private final Path dataDir;
@@ -91,6 +92,15 @@ public final class Platform implements AutoCloseable {
         common.put("featherweight.worker.cache-dir", o.dataDir().resolve("worker-cache").toString());
         common.put("featherweight.worker.work-dir", o.dataDir().resolve("worker-work").toString());
 
+        try {
+            startServices(o);
+        } catch (RuntimeException | Error failure) {
+            close(); // a service that fails to start must not leave the others and the servers running
+            throw failure;
+        }
+    }
+
+    private void startServices(Options o) {
         registry = run(RegistryApplication.class, "registry-service", 0, Map.of("spring.autoconfigure.exclude", NO_JPA));
         jobService = run(JobServiceApplication.class, "job-service", 0, Map.of());
         common.put("FW_REGISTRY_URL", "http://127.0.0.1:" + port(registry));

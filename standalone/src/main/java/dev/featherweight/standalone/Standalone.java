@@ -25,7 +25,7 @@ public final class Standalone {
              "recipes":[{"method":"gguf","fileType":"Q4_K_M"},
                         {"method":"gptq","bits":4,"groupSize":128,"descAct":false,"damp":0.01,"calibrationSamples":32,"calibrationSeqLen":128,"symmetric":true}],
              "eval":{"perplexity":{"text":"demo-stories","ctx":128,"chunks":8},
-                     "capacity":{"gpus":["L4","A100-40GB-PCIe","H100-80GB-SXM"],"ctx":512,"kvDtype":"f16"}}}""";
+                     "capacity":{"gpus":["L4","A100-40GB-PCIe","H100-80GB-SXM"],"ctx":512,"kvDtype":"fp16"}}}""";
 
     public static void main(String[] args) throws Exception {
         boolean demo = false;
@@ -48,8 +48,18 @@ public final class Standalone {
         System.setProperty("logging.threshold.console", "OFF");
         ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(ch.qos.logback.classic.Level.WARN);
         String adminKey = secret(dataDir.resolve("admin-key"), "fwadmin_");
-        Platform platform = Platform.start(new Platform.Options(dataDir, port, 0, adminKey,
-                Map.of("featherweight.eval.texts-dir", repo.resolve("models").toString()), Map.of()));
+        Map<String, String> settings = new java.util.HashMap<>(Map.of("featherweight.eval.texts-dir", repo.resolve("models").toString()));
+        Path calibration = repo.resolve("models/demo-stories.txt"); // GPTQ/AWQ calibration text of the demo
+        if (Files.exists(calibration)) settings.put("featherweight.worker.calibration", calibration.toString());
+        // Kafka's test kit prints its storage formatting to System.out: keep the console for the summary
+        java.io.PrintStream console = System.out;
+        Platform platform;
+        try (java.io.PrintStream quiet = new java.io.PrintStream(java.io.OutputStream.nullOutputStream())) {
+            System.setOut(quiet);
+            platform = Platform.start(new Platform.Options(dataDir, port, 0, adminKey, settings, Map.of()));
+        } finally {
+            System.setOut(console);
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.err.println("featherweight: stopping");

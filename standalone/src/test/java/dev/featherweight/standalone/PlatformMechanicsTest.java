@@ -44,7 +44,7 @@ class PlatformMechanicsTest extends PlatformTestBase {
         ApiClient api = tenantWithFeather("mechanics");
         String job = submit(api, """
                 {"modelId":"feather-3m","recipes":[{"method":"gguf","fileType":"Q8_0"},{"method":"rtn","bits":4,"groupSize":32,"symmetric":true}],
-                 "eval":{"capacity":{"gpus":["A100-40GB-PCIe","L4"],"ctx":512,"kvDtype":"f16"}}}""");
+                 "eval":{"capacity":{"gpus":["A100-40GB-PCIe","L4"],"ctx":512,"kvDtype":"fp16"}}}""");
         JsonNode done = api.awaitJob(job, Duration.ofSeconds(60));
         assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("SUCCEEDED");
         assertThat(done.path("tasks")).hasSize(4);

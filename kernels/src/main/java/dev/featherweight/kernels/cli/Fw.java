@@ -14,6 +14,11 @@ import picocli.CommandLine.Command;
                 PerplexityCommand.class,
                 GenerateCommand.class,
                 SynthCommand.class,
+                CapacityCommand.class,
+                SimulateCommand.class,
+                InspectCommand.class,
+                QuantizeCommand.class,
+                ImatrixCommand.class,
         })
 public final class Fw {
     public static void main(String[] args) {

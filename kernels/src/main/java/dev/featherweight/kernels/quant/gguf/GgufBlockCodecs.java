@@ -171,6 +171,31 @@ public final class GgufBlockCodecs {
         runSplit(rows, t, body);
     }
 
+    /**
+     * Requantization: like {@link #quantizeRows(GgufBlockCodec, MemorySegment, long, long, int, MemorySegment, long, float[], int)}
+     * but the source rows are stored as {@code srcType} (F32, F16, BF16 or any type with a codec) and are
+     * first decoded to float as llama-quantize does (ggml's to_float: exact for F16/BF16).
+     */
+    public static void quantizeRows(GgufBlockCodec codec, GgmlType srcType, MemorySegment src, long srcOff, long rows, int n,
+                                    MemorySegment dst, long dstOff, float[] importance, int threads) {
+        if (srcType == GgmlType.F32) {
+            quantizeRows(codec, src, srcOff, rows, n, dst, dstOff, importance, threads);
+            return;
+        }
+        GgufBlockCodec decoder = of(srcType);
+        long srcRowBytes = decoder.rowBytes(n);
+        long rowBytes = codec.rowBytes(n);
+        int t = (int) Math.max(1, Math.min(threads, rows));
+        if (!sharedAcrossThreads(src) || !sharedAcrossThreads(dst)) t = 1;
+        runSplit(rows, t, (from, to) -> {
+            float[] row = new float[n];
+            for (long r = from; r < to; r++) {
+                decoder.dequantizeRow(src, srcOff + r * srcRowBytes, row, 0, n);
+                codec.quantizeRow(row, 0, n, dst, dstOff + r * rowBytes, importance);
+            }
+        });
+    }
+
     /** The same for rows already on the heap: {@code src[srcOff + r·n ..]} for r in [0, rows). */
     public static void quantizeRows(GgufBlockCodec codec, float[] src, int srcOff, int rows, int n,
                                     MemorySegment dst, long dstOff, float[] importance, int threads) {

@@ -35,20 +35,27 @@ final class Q2_KCodec extends BlockCodec {
 
     private static void quantizeRef(float[] x, int xo, int n, byte[] y) {
         byte[] L = new byte[QK_K];
-        byte[] Laux = new byte[16];
-        float[] weights = new float[16];
+        float[] xt = new float[128];
+        float[] wt = new float[128];
+        float[] st = new float[LaneSearch.STATE];
+        float[] Lt = new float[128];
+        float[] Laux = new float[128];
         float[] mins = new float[QK_K / 16];
         float[] scales = new float[QK_K / 16];
         final float q4scale = 15.f;
         for (int i = 0, nb = n / QK_K; i < nb; i++) {
             int bx = xo + i * QK_K;
             int by = i * BLOCK_BYTES;
+            // Sixteen sub-blocks of 16, searched eight at a time, one per SIMD lane.
+            for (int g = 0; g < 2; g++) {
+                LaneSearch.transpose(x, bx + 128 * g, 16, 8, xt);
+                for (int k = 0; k < 128; k++) wt[k] = Math.abs(xt[k]);
+                LaneSearch.makeQkx2Quants(16, 3, xt, wt, Lt, Laux, scales, mins, 8 * g, -0.5f, 0.1f, 15, true, st);
+                LaneSearch.untranspose(Lt, 16, 8, L, 128 * g);
+            }
             float maxScale = 0;
             float maxMin = 0;
             for (int j = 0; j < QK_K / 16; ++j) {
-                for (int l = 0; l < 16; ++l) weights[l] = Math.abs(x[bx + 16 * j + l]);
-                scales[j] = QuantSearch.makeQkx2Quants(16, 3, x, bx + 16 * j, weights, 0, L, 16 * j, mins, j, Laux,
-                        -0.5f, 0.1f, 15, true);
                 if (scales[j] > maxScale) maxScale = scales[j];
                 if (mins[j] > maxMin) maxMin = mins[j];
             }
@@ -74,11 +81,15 @@ final class Q2_KCodec extends BlockCodec {
 
     private static void quantizeImpl(float[] x, int xo, int n, byte[] y, float[] qw) {
         byte[] L = new byte[QK_K];
-        byte[] Laux = new byte[16];
         float[] mins = new float[QK_K / 16];
         float[] scales = new float[QK_K / 16];
         float[] sw = new float[QK_K / 16];
-        float[] weight = new float[16];
+        float[] weight = new float[QK_K];
+        float[] xt = new float[128];
+        float[] wt = new float[128];
+        float[] Lt = new float[128];
+        float[] LauxT = new float[128];
+        float[] st = new float[LaneSearch.STATE];
         byte[] Ls = new byte[QK_K / 16];
         byte[] Lm = new byte[QK_K / 16];
         for (int i = 0, nb = n / QK_K; i < nb; i++) {
@@ -92,11 +103,17 @@ final class Q2_KCodec extends BlockCodec {
                 int qo = QK_K * i + 16 * j;
                 for (int l = 0; l < 16; ++l) {
                     float xl = x[bx + 16 * j + l];
-                    weight[l] = qw[qo + l] * (float) Math.sqrt(sigma2 + xl * xl);
+                    weight[16 * j + l] = qw[qo + l] * (float) Math.sqrt(sigma2 + xl * xl);
                 }
-                for (int l = 0; l < QK_K / 16; ++l) sw[j] += weight[l];
-                scales[j] = QuantSearch.makeQkx3Quants(16, 3, x, bx + 16 * j, weight, 0, L, 16 * j, mins, j, Laux,
-                        -0.9f, 0.05f, 36, false);
+                for (int l = 0; l < QK_K / 16; ++l) sw[j] += weight[16 * j + l];
+            }
+            // make_qkx3_quants(16, 3, …, -0.9, 0.05, 36) eight sub-blocks at a time (see Q4_K for why the
+            // lane version of make_qkx2_quants computes it).
+            for (int g = 0; g < 2; g++) {
+                LaneSearch.transpose(x, bx + 128 * g, 16, 8, xt);
+                LaneSearch.transpose(weight, 128 * g, 16, 8, wt);
+                LaneSearch.makeQkx2Quants(16, 3, xt, wt, Lt, LauxT, scales, mins, 8 * g, -0.9f, 0.05f, 36, false, st);
+                LaneSearch.untranspose(Lt, 16, 8, L, 128 * g);
             }
             float dm = QuantSearch.makeQpQuants(QK_K / 16, 15, scales, Ls, sw);
             float mm = QuantSearch.makeQpQuants(QK_K / 16, 15, mins, Lm, sw);

@@ -35,13 +35,21 @@ final class Q3_KCodec extends BlockCodec {
     private static void quantizeRef(float[] x, int xo, int n, byte[] y) {
         byte[] L = new byte[QK_K];
         float[] scales = new float[QK_K / 16];
+        float[] xt = new float[128];
+        float[] st = new float[LaneSearch.STATE];
+        float[] Lt = new float[128];
         for (int i = 0, nb = n / QK_K; i < nb; i++) {
             int bx = xo + i * QK_K;
             int by = i * BLOCK_BYTES;
             float maxScale = 0;
             float amax = 0;
+            // Sixteen sub-blocks of 16, searched eight at a time, one per SIMD lane.
+            for (int g = 0; g < 2; g++) {
+                LaneSearch.transpose(x, bx + 128 * g, 16, 8, xt);
+                LaneSearch.makeQ3Quants(16, 4, xt, Lt, scales, 8 * g, st);
+                LaneSearch.untranspose(Lt, 16, 8, L, 128 * g);
+            }
             for (int j = 0; j < QK_K / 16; ++j) {
-                scales[j] = QuantSearch.makeQ3Quants(16, 4, x, bx + 16 * j, L, 16 * j, true);
                 float scale = Math.abs(scales[j]);
                 if (scale > amax) {
                     amax = scale;
@@ -67,8 +75,13 @@ final class Q3_KCodec extends BlockCodec {
     private static void quantizeImpl(float[] x, int xo, int n, byte[] y, float[] qw) {
         byte[] L = new byte[QK_K];
         float[] scales = new float[QK_K / 16];
-        float[] weight = new float[16];
+        float[] weight = new float[QK_K];
         float[] sw = new float[QK_K / 16];
+        float[] xt = new float[128];
+        float[] wt = new float[128];
+        float[] Lt = new float[128];
+        float[] LauxT = new float[128];
+        float[] st = new float[LaneSearch.STATE];
         byte[] Ls = new byte[QK_K / 16];
         for (int i = 0, nb = n / QK_K; i < nb; i++) {
             int bx = xo + i * QK_K;
@@ -80,12 +93,18 @@ final class Q3_KCodec extends BlockCodec {
                 int qo = QK_K * i + 16 * j;
                 for (int l = 0; l < 16; ++l) {
                     float xl = x[bx + 16 * j + l];
-                    weight[l] = qw[qo + l] * (float) Math.sqrt(sigma2 + xl * xl);
+                    weight[16 * j + l] = qw[qo + l] * (float) Math.sqrt(sigma2 + xl * xl);
                 }
                 float sumw = 0;
-                for (int l = 0; l < 16; ++l) sumw += weight[l];
+                for (int l = 0; l < 16; ++l) sumw += weight[16 * j + l];
                 sw[j] = sumw;
-                scales[j] = QuantSearch.makeQxQuants(16, 4, x, bx + 16 * j, L, 16 * j, 1, weight, 0);
+            }
+            // make_qx_quants(16, 4, …, rmse 1, weight) eight sub-blocks at a time, one per SIMD lane.
+            for (int g = 0; g < 2; g++) {
+                LaneSearch.transpose(x, bx + 128 * g, 16, 8, xt);
+                LaneSearch.transpose(weight, 128 * g, 16, 8, wt);
+                LaneSearch.makeQxQuants(16, 4, xt, wt, Lt, LauxT, scales, 8 * g, st);
+                LaneSearch.untranspose(Lt, 16, 8, L, 128 * g);
             }
             for (int k = 0; k < 12; k++) y[by + SCALES + k] = 0;
             float dBlock = QuantSearch.makeQxQuants(QK_K / 16, 32, scales, 0, Ls, 0, 1, sw, 0);

@@ -1,6 +1,7 @@
 package dev.featherweight.kernels.quant.gguf;
 
 import dev.featherweight.kernels.quant.GgmlType;
+import jdk.incubator.vector.FloatVector;
 
 import static dev.featherweight.kernels.quant.gguf.QuantSearch.nearestInt;
 
@@ -46,22 +47,32 @@ final class Q4_KCodec extends BlockCodec {
      */
     static void quantizeRefScales(float[] x, int xo, int n, byte[] y, byte[] L, int nmax, float rmin, float rdelta,
                                   int nstep, int blockBytes, BlockFinisher finisher) {
-        byte[] Laux = new byte[32];
-        float[] weights = new float[32];
+        float[] xt = new float[QK_K];
+        float[] wt = new float[QK_K];
+        float[] st = new float[LaneSearch.STATE];
+        float[] Lt = new float[QK_K];
+        float[] Laux = new float[QK_K];
         float[] mins = new float[QK_K / 32];
         float[] scales = new float[QK_K / 32];
         for (int i = 0, nb = n / QK_K; i < nb; i++) {
             int bx = xo + i * QK_K;
             int by = i * blockBytes;
+            // The eight sub-blocks run side by side, one per SIMD lane (same float order per lane as the C loop).
+            LaneSearch.transpose(x, bx, 32, 8, xt);
+            FloatVector sumX2 = FloatVector.zero(LaneSearch.F);
+            for (int l = 0; l < 32; ++l) {
+                FloatVector xl = FloatVector.fromArray(LaneSearch.F, xt, l * 8);
+                sumX2 = sumX2.add(xl.mul(xl));
+            }
+            FloatVector avX = sumX2.div(32f).sqrt();
+            for (int l = 0; l < 32; ++l) {
+                avX.add(FloatVector.fromArray(LaneSearch.F, xt, l * 8).abs()).intoArray(wt, l * 8);
+            }
+            LaneSearch.makeQkx2Quants(32, nmax, xt, wt, Lt, Laux, scales, mins, 0, rmin, rdelta, nstep, false, st);
+            LaneSearch.untranspose(Lt, 32, 8, L, 0);
             float maxScale = 0;
             float maxMin = 0;
             for (int j = 0; j < QK_K / 32; ++j) {
-                float sumX2 = 0;
-                for (int l = 0; l < 32; ++l) sumX2 += x[bx + 32 * j + l] * x[bx + 32 * j + l];
-                float avX = (float) Math.sqrt(sumX2 / 32);
-                for (int l = 0; l < 32; ++l) weights[l] = avX + Math.abs(x[bx + 32 * j + l]);
-                scales[j] = QuantSearch.makeQkx2Quants(32, nmax, x, bx + 32 * j, weights, 0, L, 32 * j, mins, j, Laux,
-                        rmin, rdelta, nstep, false);
                 if (scales[j] > maxScale) maxScale = scales[j];
                 if (mins[j] > maxMin) maxMin = mins[j];
             }
@@ -81,10 +92,14 @@ final class Q4_KCodec extends BlockCodec {
     /** The imatrix search shared by {@code quantize_row_q4_K_impl} and {@code quantize_row_q5_K_impl}. */
     static void quantizeImplScales(float[] x, int xo, int n, byte[] y, float[] qw, byte[] L, int nmax, boolean clamp63, int blockBytes,
                                    BlockFinisher finisher) {
-        byte[] Laux = new byte[32];
         byte[] Ls = new byte[QK_K / 32];
         byte[] Lm = new byte[QK_K / 32];
-        float[] weights = new float[32];
+        float[] weights = new float[QK_K];
+        float[] xt = new float[QK_K];
+        float[] wt = new float[QK_K];
+        float[] Lt = new float[QK_K];
+        float[] LauxT = new float[QK_K];
+        float[] st = new float[LaneSearch.STATE];
         float[] sw = new float[QK_K / 32];
         float[] mins = new float[QK_K / 32];
         float[] scales = new float[QK_K / 32];
@@ -98,14 +113,18 @@ final class Q4_KCodec extends BlockCodec {
                 int qo = QK_K * i + 32 * j;
                 for (int l = 0; l < 32; ++l) {
                     float xl = x[bx + 32 * j + l];
-                    weights[l] = qw[qo + l] * (float) Math.sqrt(sigma2 + xl * xl);
+                    weights[32 * j + l] = qw[qo + l] * (float) Math.sqrt(sigma2 + xl * xl);
                 }
                 float sumw = 0;
-                for (int l = 0; l < 32; ++l) sumw += weights[l];
+                for (int l = 0; l < 32; ++l) sumw += weights[32 * j + l];
                 sw[j] = sumw;
-                scales[j] = QuantSearch.makeQkx3Quants(32, nmax, x, bx + 32 * j, weights, 0, L, 32 * j, mins, j, Laux,
-                        -0.9f, 0.05f, 36, false);
             }
+            // make_qkx3_quants(32, nmax, …, -0.9, 0.05, 36) for the eight sub-blocks side by side. With weights
+            // given it is make_qkx2_quants' algorithm (its "max <= min" test equals "max == min" since min <= max).
+            LaneSearch.transpose(x, bx, 32, 8, xt);
+            LaneSearch.transpose(weights, 0, 32, 8, wt);
+            LaneSearch.makeQkx2Quants(32, nmax, xt, wt, Lt, LauxT, scales, mins, 0, -0.9f, 0.05f, 36, false, st);
+            LaneSearch.untranspose(Lt, 32, 8, L, 0);
             float dBlock = QuantSearch.makeQpQuants(QK_K / 32, 63, scales, Ls, sw);
             float mBlock = QuantSearch.makeQpQuants(QK_K / 32, 63, mins, Lm, sw);
             for (int j = 0; j < QK_K / 32; ++j) {

@@ -1,6 +1,8 @@
 package dev.featherweight.kernels.quant.gguf;
 
 import dev.featherweight.kernels.SharedData;
+import dev.featherweight.kernels.formats.gguf.GgufFile;
+import dev.featherweight.kernels.formats.gguf.GgufTensorInfo;
 import dev.featherweight.kernels.quant.GgmlType;
 import org.junit.jupiter.api.DynamicContainer;
 import org.junit.jupiter.api.DynamicNode;
@@ -41,18 +43,18 @@ class GgufGoldenTensorTest {
     @TestFactory
     Stream<DynamicNode> feather3mWithoutImatrix() throws IOException {
         Path dir = SharedData.shared("golden/gguf");
-        GoldenGguf source = GoldenGguf.open(dir.resolve("feather-3m-F32.gguf"));
-        Function<String, float[]> f32 = name -> source.data(name).toArray(F32_LE);
+        GgufFile source = GgufFile.open(dir.resolve("feather-3m-F32.gguf"));
+        Function<String, float[]> f32 = name -> source.tensor(name).data().toArray(F32_LE);
         return FEATHER_TYPES.stream().map(t -> fileTests(dir.resolve("feather-3m-" + t + ".gguf"), f32, null));
     }
 
     @TestFactory
     Stream<DynamicNode> feather3mWithImatrix() throws IOException {
         Path dir = SharedData.shared("golden/gguf");
-        GoldenGguf source = GoldenGguf.open(dir.resolve("feather-3m-F32.gguf"));
+        GgufFile source = GgufFile.open(dir.resolve("feather-3m-F32.gguf"));
         Map<String, float[]> imatrix = ImatrixDat.load(dir.resolve("feather-3m.imatrix"));
         assertThat(imatrix).hasSize(28);
-        Function<String, float[]> f32 = name -> source.data(name).toArray(F32_LE);
+        Function<String, float[]> f32 = name -> source.tensor(name).data().toArray(F32_LE);
         return IMATRIX_TYPES.stream().map(t -> fileTests(dir.resolve("feather-3m-" + t + ".imatrix.gguf"), f32, imatrix));
     }
 
@@ -71,19 +73,53 @@ class GgufGoldenTensorTest {
     void imatrixTensorsDifferFromTheReferencePath() throws IOException {
         Path dir = SharedData.shared("golden/gguf");
         Map<String, float[]> imatrix = ImatrixDat.load(dir.resolve("feather-3m.imatrix"));
-        try (GoldenGguf source = GoldenGguf.open(dir.resolve("feather-3m-F32.gguf"));
-             GoldenGguf golden = GoldenGguf.open(dir.resolve("feather-3m-Q4_K_M.imatrix.gguf"));
+        try (GgufFile source = GgufFile.open(dir.resolve("feather-3m-F32.gguf"));
+             GgufFile golden = GgufFile.open(dir.resolve("feather-3m-Q4_K_M.imatrix.gguf"));
              Arena arena = Arena.ofShared()) {
             int checked = 0;
-            for (GoldenGguf.TensorInfo t : golden.tensors.values()) {
+            for (GgufTensorInfo t : golden.tensorInfos()) {
                 if (!imatrix.containsKey(t.name())) continue;
-                MemorySegment actual = arena.allocate(t.nbytes());
-                GgufBlockCodecs.quantizeRows(GgufBlockCodecs.of(t.type()), source.data(t.name()).toArray(F32_LE), 0,
-                        (int) t.rows(), (int) t.rowLength(), actual, 0, null, 2);
-                assertThat(golden.data(t).mismatch(actual)).as(t.name()).isNotEqualTo(-1L);
+                MemorySegment actual = arena.allocate(t.bytes());
+                GgufBlockCodecs.quantizeRows(GgufBlockCodecs.of(t.type()), source.tensor(t.name()).data().toArray(F32_LE), 0,
+                        rows(t), (int) t.ne()[0], actual, 0, null, 2);
+                assertThat(golden.tensor(t.name()).data().mismatch(actual)).as(t.name()).isNotEqualTo(-1L);
                 checked++;
             }
             assertThat(checked).isEqualTo(28);
+        }
+    }
+
+    /**
+     * Requantizing from llama.cpp's own F16 file (F16 → float is exact) equals quantizing the F16-rounded
+     * weights: checked against a direct quantization of the decoded rows, for a K-quant and a legacy type.
+     */
+    @org.junit.jupiter.api.Test
+    void requantizesFromF16AndBf16Files() {
+        Path dir = SharedData.shared("golden/gguf");
+        for (String src : List.of("F16", "BF16")) {
+            try (GgufFile f = GgufFile.open(dir.resolve("feather-3m-" + src + ".gguf"));
+                 GgufFile f32 = GgufFile.open(dir.resolve("feather-3m-F32.gguf"));
+                 Arena arena = Arena.ofShared()) {
+                GgufTensorInfo t = f.tensorInfo("blk.1.ffn_down.weight");
+                int n = (int) t.ne()[0];
+                int rows = rows(t);
+                // the converter's F16/BF16 bytes are our F16/BF16 codec's bytes of the F32 weights
+                MemorySegment mine = arena.allocate(t.bytes());
+                GgufBlockCodecs.quantizeRows(GgufBlockCodecs.of(t.type()), f32.tensor(t.name()).data(), 0, rows, n, mine, 0, null, 2);
+                assertThat(mine.mismatch(f.tensor(t.name()).data())).isEqualTo(-1L);
+                for (GgmlType target : List.of(GgmlType.Q4_K, GgmlType.Q5_0)) {
+                    GgufBlockCodec codec = GgufBlockCodecs.of(target);
+                    MemorySegment viaSource = arena.allocate(codec.rowBytes(n) * rows);
+                    GgufBlockCodecs.quantizeRows(codec, t.type(), f.tensor(t.name()).data(), 0, rows, n, viaSource, 0, null, 2);
+                    float[] decoded = new float[n * rows];
+                    for (int r = 0; r < rows; r++) {
+                        GgufBlockCodecs.of(t.type()).dequantizeRow(f.tensor(t.name()).data(), (long) r * n * 2, decoded, r * n, n);
+                    }
+                    MemorySegment direct = arena.allocate(codec.rowBytes(n) * rows);
+                    GgufBlockCodecs.quantizeRows(codec, decoded, 0, rows, n, direct, 0, null, 1);
+                    assertThat(viaSource.mismatch(direct)).as(src + " -> " + target).isEqualTo(-1L);
+                }
+            }
         }
     }
 
@@ -94,26 +130,25 @@ class GgufGoldenTensorTest {
         if (!Files.exists(file)) {
             return DynamicTest.dynamicTest(file.getFileName().toString(), () -> fail("golden file missing: " + file));
         }
-        try {
-            GoldenGguf golden = GoldenGguf.open(file);
-            for (GoldenGguf.TensorInfo t : golden.tensors.values()) {
-                if (t.type() == GgmlType.F32) continue; // norms: copied, not quantized
-                if (!GgufBlockCodecs.supported().contains(t.type())) continue;
-                tests.add(DynamicTest.dynamicTest(t.name() + " " + t.typeName(),
-                        () -> assertSameBytes(golden, t, f32.apply(t.name()), imatrix == null ? null : imatrix.get(t.name()))));
-            }
-        } catch (IOException e) {
-            throw new RuntimeException(e);
+        GgufFile golden = GgufFile.open(file);
+        for (GgufTensorInfo t : golden.tensorInfos()) {
+            if (t.type() == GgmlType.F32) continue; // norms: copied, not quantized
+            tests.add(DynamicTest.dynamicTest(t.name() + " " + t.type(),
+                    () -> assertSameBytes(golden, t, f32.apply(t.name()), imatrix == null ? null : imatrix.get(t.name()))));
         }
         return DynamicContainer.dynamicContainer(file.getFileName().toString(), tests);
     }
 
-    static void assertSameBytes(GoldenGguf golden, GoldenGguf.TensorInfo t, float[] src, float[] importance) {
+    private static int rows(GgufTensorInfo t) {
+        return (int) (t.elements() / t.ne()[0]);
+    }
+
+    static void assertSameBytes(GgufFile golden, GgufTensorInfo t, float[] src, float[] importance) {
         GgufBlockCodec codec = GgufBlockCodecs.of(t.type());
-        int n = (int) t.rowLength();
-        int rows = (int) t.rows();
+        int n = (int) t.ne()[0];
+        int rows = rows(t);
         assertThat(src).hasSize(n * rows);
-        MemorySegment expected = golden.data(t);
+        MemorySegment expected = golden.tensor(t.name()).data();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment actual = arena.allocate(expected.byteSize());
             GgufBlockCodecs.quantizeRows(codec, src, 0, rows, n, actual, 0, importance, 2);
@@ -122,10 +157,10 @@ class GgufGoldenTensorTest {
         }
     }
 
-    static String describeMismatch(GoldenGguf golden, GoldenGguf.TensorInfo t, MemorySegment expected, MemorySegment actual,
+    static String describeMismatch(GgufFile golden, GgufTensorInfo t, MemorySegment expected, MemorySegment actual,
                                    long at, float[] src, boolean imatrix) {
         GgmlType type = t.type();
-        int n = (int) t.rowLength();
+        int n = (int) t.ne()[0];
         long rowBytes = type.rowBytes(n);
         long row = at / rowBytes;
         long block = (at % rowBytes) / type.typeSize;
@@ -136,7 +171,7 @@ class GgufGoldenTensorTest {
         int blockCols = type.blockSize;
         float[] x = new float[Math.min(blockCols, 16)];
         System.arraycopy(src, (int) (row * n + block * blockCols), x, 0, x.length);
-        return golden.file.getFileName() + ": tensor " + t.name() + " (" + type + (imatrix ? ", imatrix" : "") + ") row " + row
+        return golden.path().getFileName() + ": tensor " + t.name() + " (" + type + (imatrix ? ", imatrix" : "") + ") row " + row
                 + " block " + block + " differs at byte " + (at - blockStart) + " of the block\n expected " + hex.formatHex(e)
                 + "\n actual   " + hex.formatHex(a) + "\n expected scales " + GgufBlockCodecs.describeScales(type, e)
                 + "\n actual scales   " + GgufBlockCodecs.describeScales(type, a)
