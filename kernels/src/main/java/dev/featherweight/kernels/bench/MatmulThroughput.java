@@ -1,0 +1,57 @@
+package dev.featherweight.kernels.bench;
+
+import dev.featherweight.kernels.infer.Parallel;
+import dev.featherweight.kernels.infer.WeightMatrix;
+import dev.featherweight.kernels.quant.GgmlType;
+
+import java.lang.foreign.Arena;
+import java.lang.management.ManagementFactory;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * The MatmulBench measurement without JMH, for shared machines: besides wall-clock GFLOP/s it reports
+ * CPU-normalized GFLOP/s = flops / (process CPU seconds / threads), what the kernel does when it has the
+ * cores to itself (includes JIT and GC time, so it is a lower bound).
+ *
+ * <pre>java --add-modules jdk.incubator.vector -cp $CP dev.featherweight.kernels.bench.MatmulThroughput [types] [shapes] [nTokens] [threads] [seconds]</pre>
+ */
+public final class MatmulThroughput {
+    public static void main(String[] args) {
+        String[] types = (args.length > 0 ? args[0] : "F32,F16,BF16,Q8_0,Q4_0,Q4_1,Q5_0,Q5_1,Q2_K,Q3_K,Q4_K,Q5_K,Q6_K,IQ4_NL").split(",");
+        String[] shapes = (args.length > 1 ? args[1] : "4096x4096,14336x4096").split(",");
+        String[] batches = (args.length > 2 ? args[2] : "1,256").split(",");
+        int threads = args.length > 3 ? Integer.parseInt(args[3]) : 2;
+        double seconds = args.length > 4 ? Double.parseDouble(args[4]) : 2;
+        var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        System.out.printf(Locale.ROOT, "%s, %d threads%n", PerplexityBench.cpu(), threads);
+        System.out.printf(Locale.ROOT, "%-6s %-11s %6s %12s %14s %6s%n", "type", "rows x cols", "tokens", "wall GFLOP/s", "cpu-norm GFLOP/s", "load");
+        try (Parallel pool = new Parallel(threads); Arena arena = Arena.ofShared()) {
+            for (String shape : shapes) {
+                String[] rc = shape.split("x");
+                int rows = Integer.parseInt(rc[0]), cols = Integer.parseInt(rc[1]);
+                for (String ty : types) {
+                    WeightMatrix w = MatmulBench.randomMatrix(GgmlType.valueOf(ty.trim()), rows, cols, 7, arena);
+                    for (String b : batches) {
+                        int n = Integer.parseInt(b.trim());
+                        float[] x = new float[n * cols], out = new float[n * rows];
+                        SplittableRandom r = new SplittableRandom(11);
+                        for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextDouble() * 2 - 1);
+                        long warm = System.nanoTime();
+                        while (System.nanoTime() - warm < seconds * 0.5e9) w.matmul(x, n, out, pool);
+                        long t0 = System.nanoTime(), c0 = os.getProcessCpuTime();
+                        int iters = 0;
+                        while (System.nanoTime() - t0 < seconds * 1e9) {
+                            w.matmul(x, n, out, pool);
+                            iters++;
+                        }
+                        double wall = (System.nanoTime() - t0) / 1e9, cpu = (os.getProcessCpuTime() - c0) / 1e9;
+                        double flops = 2.0 * rows * cols * n * iters;
+                        System.out.printf(Locale.ROOT, "%-6s %-11s %6d %12.1f %14.1f %6.1f%n", ty, shape, n, flops / wall / 1e9,
+                                flops / (cpu / threads) / 1e9, os.getSystemLoadAverage());
+                    }
+                }
+            }
+        }
+    }
+}
