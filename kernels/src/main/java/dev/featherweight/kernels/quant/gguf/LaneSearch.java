@@ -291,10 +291,14 @@ final class LaneSearch {
                     .and(nl.compare(VectorOperators.NE, lf))
                     .and(sl22.compare(VectorOperators.GT, 0f))
                     .and(slx2.mul(slx2).mul(suml2).compare(VectorOperators.GT, sumlx.mul(sumlx).mul(sl22)));
-            lf.blend(nl, m).intoArray(Lt, i * LANES);
-            sumlx = sumlx.blend(slx2, m);
-            suml2 = suml2.blend(sl22, m);
-            changed = changed.blend(1f, m);
+            // Usually no lane moves: the branch (well predicted) keeps the sums out of a blend chain, so the
+            // next element's work can start before this one's compare is known, as in the scalar C loop.
+            if (m.anyTrue()) {
+                lf.blend(nl, m).intoArray(Lt, i * LANES);
+                sumlx = sumlx.blend(slx2, m);
+                suml2 = suml2.blend(sl22, m);
+                changed = changed.blend(1f, m);
+            }
         }
         sumlx.intoArray(st, S1);
         suml2.intoArray(st, S2);
@@ -394,6 +398,22 @@ final class LaneSearch {
             }
             VectorMask<Float> lower = a.sub(lo).compare(VectorOperators.LT, hi.sub(a));
             ml.add(1f).blend(ml, lower).intoArray(Lt, i * LANES);
+        }
+    }
+
+    // ---------------------------------------------------------------- final quants of the K-quants
+
+    /**
+     * The last step of every K-quant: {@code L[lo+i] = clamp(nearest_int((x[xo+i] + add)/d), min, max) + offset}
+     * for i in [0, n), n a multiple of 8 — lane-wise IEEE division, so identical to the scalar loop
+     * (with add = 0, x + 0 only turns -0 into +0, which rounds to the same 0).
+     */
+    static void requantize(float[] x, int xo, int n, float add, float d, int min, int max, int offset, byte[] L, int lo, int[] tmp) {
+        FloatVector vd = FloatVector.broadcast(F, d);
+        for (int i = 0; i < n; i += LANES) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + i).add(add).div(vd);
+            v.add(12582912.f).reinterpretAsInts().and(0x007fffff).sub(0x00400000).min(max).max(min).add(offset).intoArray(tmp, 0);
+            for (int k = 0; k < LANES; k++) L[lo + i + k] = (byte) tmp[k];
         }
     }
 }
