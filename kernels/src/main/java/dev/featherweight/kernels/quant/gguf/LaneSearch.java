@@ -1,6 +1,7 @@
 package dev.featherweight.kernels.quant.gguf;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -415,5 +416,30 @@ final class LaneSearch {
             v.add(12582912.f).reinterpretAsInts().and(0x007fffff).sub(0x00400000).min(max).max(min).add(offset).intoArray(tmp, 0);
             for (int k = 0; k < LANES; k++) L[lo + i + k] = (byte) tmp[k];
         }
+    }
+
+    // ---------------------------------------------------------------- legacy 32-blocks
+
+    /**
+     * {@code q[j] = min(maxq, (int) ((x[xo+j] - sub)·id + bias))} for the 32 values of a legacy block: the
+     * truncating conversion of quantize_row_q4_1_ref / q5_1_ref, lane-wise (same float operations per value).
+     */
+    static void truncQuants32(float[] x, int xo, float sub, float id, float bias, int maxq, int[] q) {
+        for (int i = 0; i < 32; i += LANES) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + i).sub(sub).mul(id).add(bias);
+            ((IntVector) v.convert(VectorOperators.F2I, 0)).min(maxq).intoArray(q, i);
+        }
+    }
+
+    /** Minimum and maximum of 32 values (lane-wise min/max are exact; the caller redoes zero/NaN cases in C order). */
+    static void minMax32(float[] x, int xo, float[] out) {
+        FloatVector mn = FloatVector.fromArray(F, x, xo), mx = mn;
+        for (int i = LANES; i < 32; i += LANES) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + i);
+            mn = mn.min(v);
+            mx = mx.max(v);
+        }
+        out[0] = mn.reduceLanes(VectorOperators.MIN);
+        out[1] = mx.reduceLanes(VectorOperators.MAX);
     }
 }
