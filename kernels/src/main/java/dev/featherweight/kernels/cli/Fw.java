@@ -11,6 +11,14 @@ import picocli.CommandLine.Command;
         description = "Make large language models lighter: inspect, quantize, evaluate, size.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                PerplexityCommand.class,
+                GenerateCommand.class,
+                SynthCommand.class,
+                CapacityCommand.class,
+                SimulateCommand.class,
+                InspectCommand.class,
+                QuantizeCommand.class,
+                ImatrixCommand.class,
         })
 public final class Fw {
     public static void main(String[] args) {

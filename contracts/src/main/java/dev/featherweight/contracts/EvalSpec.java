@@ -1,0 +1,34 @@
+package dev.featherweight.contracts;
+
+import java.util.List;
+
+/**
+ * What to measure on each artifact of a job: perplexity (of the source model and of the artifact, on a
+ * named evaluation text, llama.cpp-style: ctx tokens per chunk, first half of each chunk not scored) and
+ * the capacity table (KV cache and concurrent sequences) for some GPUs of the catalog. Either may be null.
+ */
+public record EvalSpec(Perplexity perplexity, Capacity capacity) {
+
+    public record Perplexity(String text, int ctx, int chunks) {}
+
+    public record Capacity(List<String> gpus, int ctx, String kvDtype) {}
+
+    /** KV-cache element types, as the kernels' capacity package names them. */
+    public static final List<String> KV_DTYPES = List.of("fp32", "fp16", "bf16", "fp8", "int8", "int4");
+
+    public void validate(String path, List<String> errors) {
+        if (perplexity != null) {
+            Checks.id(errors, path + ".perplexity.text", perplexity.text());
+            Checks.range(errors, path + ".perplexity.ctx", perplexity.ctx(), 8, 1 << 17);
+            Checks.range(errors, path + ".perplexity.chunks", perplexity.chunks(), 0, 100_000);
+        }
+        if (capacity != null) {
+            if (capacity.gpus() == null || capacity.gpus().isEmpty() || capacity.gpus().size() > 64)
+                errors.add(path + ".capacity.gpus: 1 to 64 GPU names from the catalog");
+            else for (int i = 0; i < capacity.gpus().size(); i++) Checks.id(errors, path + ".capacity.gpus[" + i + "]", capacity.gpus().get(i));
+            Checks.range(errors, path + ".capacity.ctx", capacity.ctx(), 1, 1 << 21);
+            if (!KV_DTYPES.contains(capacity.kvDtype()))
+                errors.add(path + ".capacity.kvDtype: '" + capacity.kvDtype() + "' is not allowed; one of " + KV_DTYPES);
+        }
+    }
+}

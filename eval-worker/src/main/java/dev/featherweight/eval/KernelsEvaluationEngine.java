@@ -1,0 +1,86 @@
+package dev.featherweight.eval;
+
+import dev.featherweight.kernels.capacity.Capacity;
+import dev.featherweight.kernels.capacity.CapacityException;
+import dev.featherweight.kernels.capacity.CapacityReport;
+import dev.featherweight.kernels.capacity.Gpu;
+import dev.featherweight.kernels.capacity.GpuCatalog;
+import dev.featherweight.kernels.capacity.KvDType;
+import dev.featherweight.kernels.capacity.ModelShape;
+import dev.featherweight.kernels.capacity.Precision;
+import dev.featherweight.kernels.cli.Fw;
+import dev.featherweight.kernels.formats.hf.LlamaConfig;
+import dev.featherweight.kernels.infer.LoadedModel;
+import dev.featherweight.kernels.infer.ModelLoader;
+import dev.featherweight.kernels.infer.Parallel;
+import dev.featherweight.kernels.infer.Perplexity;
+import picocli.CommandLine;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The kernels behind the {@link EvaluationEngine} port: perplexity as {@code fw perplexity} computes it
+ * (same loader, tokenizer and {@link Perplexity#run}, llama.cpp mode), capacity from the kernels'
+ * capacity package (GPU catalog, utilization 0.9, default activation overhead, paged and preallocated).
+ */
+public class KernelsEvaluationEngine implements EvaluationEngine {
+    private final int threads;
+
+    public KernelsEvaluationEngine(int threads) {
+        this.threads = threads;
+    }
+
+    public KernelsEvaluationEngine() {
+        this(Runtime.getRuntime().availableProcessors());
+    }
+
+    /** A model folder as is; an artifact folder holding one .gguf file → that file; holding "model/" → that folder. */
+    static Path modelPath(Path dir) throws Exception {
+        if (Files.isRegularFile(dir) || Files.exists(dir.resolve("config.json"))) return dir;
+        try (var s = Files.list(dir)) {
+            List<Path> ggufs = s.filter(p -> p.toString().endsWith(".gguf")).toList();
+            if (ggufs.size() == 1) return ggufs.getFirst();
+        }
+        if (Files.isDirectory(dir.resolve("model"))) return dir.resolve("model");
+        throw new IllegalArgumentException(dir + " holds neither a model folder nor one .gguf file");
+    }
+
+    @Override
+    public double perplexity(Path model, Path tokenizerDir, Path text, int ctx, int chunks) throws Exception {
+        try (Parallel pool = new Parallel(threads);
+             LoadedModel lm = ModelLoader.open(modelPath(model), tokenizerDir, pool)) {
+            int[] ids = lm.encode(Files.readString(text));
+            var cfg = lm.model().config();
+            Perplexity.Options o = new Perplexity.Options(Perplexity.Mode.parse("llamacpp"), ctx, chunks > 0 ? chunks : -1, 0, cfg.addBos(), cfg.bosId());
+            return Perplexity.run(lm.model(), ids, o, null).perplexity();
+        }
+    }
+
+    @Override
+    public List<CapacityRow> capacity(Path sourceModel, long weightBytes, List<String> gpus, int ctx, String kvDtype) {
+        ModelShape shape = ModelShape.of(sourceModel.getFileName().toString(), LlamaConfig.read(sourceModel));
+        KvDType kv = KvDType.parse(kvDtype);
+        GpuCatalog catalog = GpuCatalog.builtIn();
+        List<CapacityRow> rows = new ArrayList<>();
+        for (String name : gpus) {
+            Gpu gpu = catalog.get(name);
+            try {
+                CapacityReport r = Capacity.compute(shape, gpu, weightBytes, ctx, kv, Capacity.DEFAULT_UTILIZATION,
+                        Capacity.defaultOverheadBytes(shape), Precision.FP16, 1);
+                rows.add(new CapacityRow(gpu.name(), gpu.memoryBytes(), weightBytes, r.kvBytesPerToken(), r.maxTokens(), r.maxSequences(),
+                        r.maxSequencesPaged(), r.optimalBatch(), r.decodeTokensPerSecond(), null));
+            } catch (CapacityException e) { // not even one sequence fits: a result, not an error
+                rows.add(new CapacityRow(gpu.name(), gpu.memoryBytes(), weightBytes, shape.kvBytesPerToken(kv), 0, 0, 0, 0, 0, e.getMessage()));
+            }
+        }
+        return rows;
+    }
+
+    @Override
+    public String version() {
+        return "featherweight-kernels (" + Fw.class.getAnnotation(CommandLine.Command.class).version()[0] + ")";
+    }
+}

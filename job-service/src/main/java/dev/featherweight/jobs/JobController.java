@@ -1,0 +1,87 @@
+package dev.featherweight.jobs;
+
+import dev.featherweight.contracts.Json;
+import org.springframework.data.domain.PageRequest;
+import org.springframework.data.domain.Sort;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.*;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+
+/** Internal read API: the gateway asks here for job state (tenant passed explicitly; another tenant's job is 404). */
+@RestController
+@RequestMapping("/internal")
+public class JobController {
+    private final JobRepository jobs;
+    private final TaskRepository tasks;
+
+    public JobController(JobRepository jobs, TaskRepository tasks) {
+        this.jobs = jobs;
+        this.tasks = tasks;
+    }
+
+    public record TaskView(String id, String kind, String label, String state, int attempt, int maxAttempts, String worker, String gpu,
+                           Integer block, Integer blocks, String module, Double progress, Double wallSeconds, Double gpuSeconds,
+                           Double etaSeconds, String inputArtifactId, String artifactId, Map<String, Double> metrics, String error,
+                           Instant startedAt, Instant finishedAt) {}
+
+    public record JobView(String id, String tenantId, String model, String state, String error, Instant submittedAt, Instant startedAt,
+                          Instant finishedAt, Double progress, Double etaSeconds, double gpuSeconds, double wallSeconds,
+                          Object spec, List<TaskView> tasks) {}
+
+    public record PageView(List<JobView> items, int page, int size, long total) {}
+
+    @GetMapping("/jobs/{id}")
+    JobView job(@PathVariable String id, @RequestParam String tenant) {
+        return jobs.findById(id).filter(j -> j.tenantId.equals(tenant)).map(this::view)
+                .orElseThrow(() -> new NoSuchElementException("job " + id + " not found"));
+    }
+
+    @GetMapping("/jobs")
+    PageView list(@RequestParam String tenant, @RequestParam(required = false) String state, @RequestParam(required = false) String model,
+                  @RequestParam(defaultValue = "0") int page, @RequestParam(defaultValue = "20") int size) {
+        var p = jobs.search(tenant, state, model, PageRequest.of(page, size, Sort.by(Sort.Direction.DESC, "submittedAt").and(Sort.by("id"))));
+        return new PageView(p.getContent().stream().map(this::view).toList(), page, size, p.getTotalElements());
+    }
+
+    /** For workers: is this attempt still the current one, and is the task still open? */
+    public record TaskStatus(String id, String state, int attempt, boolean open) {}
+
+    @GetMapping("/tasks/{id}")
+    TaskStatus task(@PathVariable String id) {
+        TaskEntity t = tasks.findById(id).orElseThrow(() -> new NoSuchElementException("task " + id + " not found"));
+        return new TaskStatus(t.id, t.state, t.attempt, t.open());
+    }
+
+    private JobView view(JobEntity j) {
+        List<TaskView> tv = tasks.findByJobIdOrderBySeq(j.id).stream().map(JobController::view).toList();
+        double gpu = tv.stream().mapToDouble(t -> t.gpuSeconds() == null ? 0 : t.gpuSeconds()).sum();
+        double wall = tv.stream().mapToDouble(t -> t.wallSeconds() == null ? 0 : t.wallSeconds()).sum();
+        Double progress = tv.isEmpty() ? null : tv.stream().mapToDouble(t -> t.progress() == null ? 0 : t.progress()).average().orElse(0);
+        Double eta = j.terminal() ? Double.valueOf(0) : tv.stream().filter(t -> t.etaSeconds() != null).mapToDouble(TaskView::etaSeconds).max().stream().boxed().findFirst().orElse(null);
+        return new JobView(j.id, j.tenantId, j.modelName, j.state, j.error, j.submittedAt, j.startedAt, j.finishedAt, progress, eta,
+                gpu, wall, Json.MAPPER.readTree(j.spec), tv);
+    }
+
+    private static TaskView view(TaskEntity t) {
+        Double progress = t.state.equals("SUCCEEDED") ? Double.valueOf(1.0)
+                : t.blocks == null || t.blocks == 0 ? Double.valueOf(0.0) : (double) t.block / t.blocks;
+        @SuppressWarnings("unchecked")
+        Map<String, Double> metrics = t.metrics == null ? Map.of() : Json.MAPPER.readValue(t.metrics, Map.class);
+        Double wall = t.wallSeconds;
+        if (t.state.equals("RUNNING") && t.startedAt != null) wall = Duration.between(t.startedAt, Instant.now()).toMillis() / 1000.0;
+        return new TaskView(t.id, t.kind, t.label, t.state, t.attempt, t.maxAttempts, t.worker, t.gpu, t.block, t.blocks, t.module,
+                progress, wall, t.gpuSeconds, t.secondsLeft, t.inputArtifactId, t.outputArtifactId, metrics, t.error, t.startedAt, t.finishedAt);
+    }
+
+    @ExceptionHandler
+    ResponseEntity<ProblemDetail> notFound(NoSuchElementException e) {
+        return ResponseEntity.status(HttpStatus.NOT_FOUND).body(ProblemDetail.forStatusAndDetail(HttpStatus.NOT_FOUND, e.getMessage()));
+    }
+}

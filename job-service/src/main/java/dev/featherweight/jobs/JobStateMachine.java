@@ -1,0 +1,286 @@
+package dev.featherweight.jobs;
+
+import dev.featherweight.contracts.Json;
+import dev.featherweight.contracts.JobSpec;
+import dev.featherweight.contracts.Message;
+import dev.featherweight.contracts.Message.TaskKind;
+import dev.featherweight.contracts.Recipe;
+import dev.featherweight.contracts.Topics;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * The job and task state machine. Every method runs in one database transaction that (1) records the
+ * incoming message id, so a redelivered message changes nothing, (2) changes job/task rows, and (3) writes
+ * the messages that announce the change to the outbox — so the database and Kafka never disagree: a
+ * message is published iff the state change that caused it committed ({@link OutboxPublisher}).
+ *
+ * <pre>
+ * job:  SUBMITTED → RUNNING → SUCCEEDED | FAILED | CANCELLED
+ * task: ASSIGNED(attempt n) → RUNNING → SUCCEEDED | FAILED | CANCELLED;  lease expired / retryable failure → ASSIGNED(n+1)
+ * </pre>
+ * Events of any attempt other than the task's current one are ignored (fencing a worker that was
+ * presumed dead but was only slow).
+ */
+@Service
+public class JobStateMachine {
+    private static final Logger log = LoggerFactory.getLogger(JobStateMachine.class);
+
+    private final JobRepository jobs;
+    private final TaskRepository tasks;
+    private final JdbcClient db;
+    private final int maxAttempts;
+    private final Duration lease;
+    private final Duration queueTimeout;
+    private final MeterRegistry meters;
+
+    public JobStateMachine(JobRepository jobs, TaskRepository tasks, JdbcClient db,
+                           @Value("${featherweight.jobs.max-attempts:3}") int maxAttempts,
+                           @Value("${featherweight.jobs.lease:30s}") Duration lease,
+                           @Value("${featherweight.jobs.queue-timeout:6h}") Duration queueTimeout, MeterRegistry meters) {
+        this.jobs = jobs;
+        this.tasks = tasks;
+        this.db = db;
+        this.maxAttempts = maxAttempts;
+        this.lease = lease;
+        this.queueTimeout = queueTimeout;
+        this.meters = meters;
+    }
+
+    /** Records the message id; false if it was seen before (the caller then does nothing). */
+    boolean firstDelivery(String messageId) {
+        return db.sql("insert into processed_messages(message_id) values (?) on conflict do nothing").param(messageId).update() == 1;
+    }
+
+    @Transactional
+    public void onCommand(Message message) {
+        if (!firstDelivery(message.messageId())) {
+            log.info("duplicate command {} ignored", message.messageId());
+            return;
+        }
+        switch (message) {
+            case Message.JobSubmitted s -> submit(s);
+            case Message.JobCancelled c -> cancel(c);
+            default -> log.warn("unexpected command {}", message);
+        }
+    }
+
+    private void submit(Message.JobSubmitted s) {
+        MDC.put("jobId", s.jobId());
+        try {
+            if (jobs.existsById(s.jobId())) { // the same job submitted again (Idempotency-Key retry): nothing new
+                log.info("job {} already known", s.jobId());
+                return;
+            }
+            List<String> problems = s.spec().problems();
+            JobEntity job = new JobEntity();
+            job.id = s.jobId();
+            job.tenantId = s.tenantId();
+            job.modelName = s.spec().modelId();
+            job.spec = Json.MAPPER.writeValueAsString(s.spec());
+            job.submittedAt = s.submittedAt();
+            job.state = "SUBMITTED";
+            if (!problems.isEmpty()) { // the gateway validates first; this protects against other producers
+                job.state = "FAILED";
+                job.error = "invalid job: " + String.join("; ", problems);
+                job.finishedAt = Instant.now();
+                jobs.save(job);
+                announce(job, null, job.error);
+                return;
+            }
+            jobs.save(job);
+            int seq = 0;
+            for (Recipe recipe : s.spec().recipes()) {
+                TaskEntity t = new TaskEntity();
+                t.id = s.jobId() + "-q" + seq;
+                t.jobId = job.id;
+                t.seq = seq++;
+                t.kind = TaskKind.QUANTIZE.name();
+                t.recipe = Json.MAPPER.writeValueAsString(recipe);
+                t.label = recipe.label();
+                t.maxAttempts = maxAttempts;
+                assign(job, t, 1);
+            }
+            announce(job, null, "planned " + seq + " quantization task(s)");
+            log.info("job {} submitted with {} task(s)", job.id, seq);
+        } finally {
+            MDC.remove("jobId");
+        }
+    }
+
+    private void cancel(Message.JobCancelled c) {
+        jobs.findById(c.jobId()).filter(j -> j.tenantId.equals(c.tenantId()) && !j.terminal()).ifPresent(job -> {
+            for (TaskEntity t : tasks.findByJobIdOrderBySeq(job.id)) if (t.open()) { t.state = "CANCELLED"; t.leaseUntil = null; }
+            finish(job, "CANCELLED", "cancelled by the user");
+        });
+    }
+
+    @Transactional
+    public void onTaskEvent(Message.TaskEvent event) {
+        if (!firstDelivery(event.messageId())) return;
+        TaskEntity t = tasks.findById(event.taskId()).orElse(null);
+        if (t == null) {
+            log.warn("event for unknown task {}", event.taskId());
+            return;
+        }
+        MDC.put("jobId", t.jobId);
+        MDC.put("taskId", t.id);
+        try {
+            if (event.attempt() != t.attempt || !t.open()) {
+                log.info("ignored {} of attempt {} (task {} is at attempt {}, {})", event.getClass().getSimpleName(), event.attempt(), t.id, t.attempt, t.state);
+                return;
+            }
+            JobEntity job = jobs.findById(t.jobId).orElseThrow();
+            Instant now = Instant.now();
+            switch (event) {
+                case Message.TaskStarted s -> {
+                    t.state = "RUNNING";
+                    t.worker = s.worker();
+                    t.gpu = s.gpu();
+                    t.startedAt = now;
+                    t.leaseUntil = now.plus(lease);
+                    if (job.state.equals("SUBMITTED")) {
+                        job.state = "RUNNING";
+                        job.startedAt = now;
+                    }
+                    announce(job, t, t.label + ": started on " + s.worker() + " (" + s.gpu() + "), attempt " + t.attempt);
+                }
+                case Message.TaskHeartbeat h -> t.leaseUntil = now.plus(lease);
+                case Message.TaskProgress p -> {
+                    t.leaseUntil = now.plus(lease);
+                    t.block = p.block();
+                    t.blocks = p.blocks();
+                    t.module = p.module();
+                    t.wallSeconds = p.wallSeconds();
+                    t.secondsLeft = p.secondsLeft();
+                    t.gpuSeconds = p.gpuSeconds();
+                    announce(job, t, t.label + ": " + p.block() + "/" + p.blocks() + " " + p.module());
+                }
+                case Message.TaskSucceeded s -> succeeded(job, t, s);
+                case Message.TaskFailed f -> failed(job, t, f.reason(), f.retryable());
+            }
+        } finally {
+            MDC.remove("jobId");
+            MDC.remove("taskId");
+        }
+    }
+
+    private void succeeded(JobEntity job, TaskEntity t, Message.TaskSucceeded s) {
+        t.state = "SUCCEEDED";
+        t.finishedAt = Instant.now();
+        t.leaseUntil = null;
+        t.wallSeconds = s.wallSeconds();
+        t.gpuSeconds = s.gpuSeconds();
+        t.secondsLeft = 0.0;
+        if (t.blocks != null) t.block = t.blocks;
+        t.metrics = Json.MAPPER.writeValueAsString(s.metrics());
+        if (t.kind.equals("QUANTIZE")) t.outputArtifactId = s.artifactId();
+        Timer.builder("featherweight.task.duration").tag("kind", t.kind).register(meters)
+                .record(Duration.ofMillis((long) (s.wallSeconds() * 1000)));
+        announce(job, t, t.label + ": succeeded" + (s.artifactId() == null ? "" : " → artifact " + s.artifactId()));
+        JobSpec spec = Json.MAPPER.readValue(job.spec, JobSpec.class);
+        if (t.kind.equals("QUANTIZE") && spec.eval() != null) {
+            TaskEntity e = new TaskEntity();
+            e.id = job.id + "-e" + t.seq;
+            e.jobId = job.id;
+            e.seq = 1000 + t.seq;
+            e.kind = TaskKind.EVAL.name();
+            e.label = "eval of " + t.label;
+            e.inputArtifactId = s.artifactId();
+            e.parentTaskId = t.id;
+            e.maxAttempts = maxAttempts;
+            assign(job, e, 1);
+            return;
+        }
+        completeIfDone(job);
+    }
+
+    /**
+     * A sweep runs to its end: a failed recipe does not stop the others (their artifacts and numbers are
+     * what the user came for). When every task is done the job SUCCEEDED, or FAILED with the first failure.
+     */
+    private void completeIfDone(JobEntity job) {
+        List<TaskEntity> all = tasks.findByJobIdOrderBySeq(job.id);
+        if (job.terminal() || all.stream().anyMatch(TaskEntity::open)) return;
+        TaskEntity failed = all.stream().filter(x -> x.state.equals("FAILED")).findFirst().orElse(null);
+        if (failed == null) finish(job, "SUCCEEDED", null);
+        else finish(job, "FAILED", failed.label + " failed after " + failed.attempt + " attempt(s): " + failed.error);
+    }
+
+    private void failed(JobEntity job, TaskEntity t, String reason, boolean retryable) {
+        if (retryable && t.attempt < t.maxAttempts) {
+            log.warn("task {} attempt {} failed ({}); retrying", t.id, t.attempt, reason);
+            t.error = reason;
+            assign(job, t, t.attempt + 1);
+            return;
+        }
+        t.state = "FAILED";
+        t.error = reason;
+        t.finishedAt = Instant.now();
+        t.leaseUntil = null;
+        announce(job, t, t.label + ": failed after " + t.attempt + " attempt(s): " + reason);
+        completeIfDone(job);
+    }
+
+    /** Called by the lease sweeper for a task whose lease ran out: the worker stopped heartbeating. */
+    @Transactional
+    public void leaseExpired(String taskId, int attempt) {
+        TaskEntity t = tasks.findById(taskId).orElse(null);
+        if (t == null || t.attempt != attempt || !t.open() || t.leaseUntil == null || t.leaseUntil.isAfter(Instant.now())) return;
+        JobEntity job = jobs.findById(t.jobId).orElseThrow();
+        meters.counter("featherweight.task.lease.expired", "state", t.state).increment();
+        failed(job, t, t.state.equals("ASSIGNED")
+                ? "not started by any worker within " + queueTimeout.toSeconds() + " s of being assigned"
+                : "lease expired: no heartbeat from " + t.worker + " for " + lease.toSeconds() + " s", true);
+    }
+
+    /**
+     * A task waits in Kafka until a worker has a free slot (workers pause their consumer while busy), so an
+     * ASSIGNED task gets the long queue timeout — it only catches a worker that took the message and died
+     * before starting — and the short heartbeat lease begins when the task starts.
+     */
+    private void assign(JobEntity job, TaskEntity t, int attempt) {
+        t.attempt = attempt;
+        t.state = "ASSIGNED";
+        t.leaseUntil = Instant.now().plus(queueTimeout);
+        t.worker = null;
+        tasks.save(t);
+        TaskKind kind = TaskKind.valueOf(t.kind);
+        JobSpec spec = Json.MAPPER.readValue(job.spec, JobSpec.class);
+        Recipe recipe = t.recipe == null ? null : Json.MAPPER.readValue(t.recipe, Recipe.class);
+        Message.TaskAssigned m = new Message.TaskAssigned(UUID.randomUUID().toString(), t.id, job.id, job.tenantId, attempt, kind,
+                job.modelName, recipe, t.inputArtifactId, kind == TaskKind.EVAL ? spec.eval() : null, (int) lease.toSeconds());
+        outbox(kind == TaskKind.QUANTIZE ? Topics.TASKS_QUANTIZE : Topics.TASKS_EVAL, m);
+        if (attempt > 1) announce(job, t, t.label + ": handed out again, attempt " + attempt);
+    }
+
+    private void finish(JobEntity job, String state, String error) {
+        job.state = state;
+        job.error = error;
+        job.finishedAt = Instant.now();
+        announce(job, null, error == null ? "job " + state.toLowerCase() : error);
+        meters.counter("featherweight.jobs.finished", "state", state).increment();
+        log.info("job {} {}{}", job.id, state, error == null ? "" : ": " + error);
+    }
+
+    private void announce(JobEntity job, TaskEntity t, String detail) {
+        outbox(Topics.JOB_EVENTS, new Message.JobStateChanged(UUID.randomUUID().toString(), job.id, job.tenantId, job.state,
+                t == null ? null : t.id, detail, Instant.now()));
+    }
+
+    private void outbox(String topic, Message m) {
+        db.sql("insert into outbox(topic, msg_key, payload) values (?, ?, ?)").params(topic, m.key(), Json.write(m)).update();
+    }
+}

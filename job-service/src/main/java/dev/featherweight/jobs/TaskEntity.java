@@ -1,0 +1,45 @@
+package dev.featherweight.jobs;
+
+import jakarta.persistence.Entity;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+import jakarta.persistence.Version;
+
+import java.time.Instant;
+
+@Entity
+@Table(name = "tasks")
+public class TaskEntity {
+    @Id
+    public String id;
+    public String jobId;
+    public int seq;
+    public String kind;
+    public String recipe;
+    public String label;
+    public String inputArtifactId;
+    public String outputArtifactId;
+    public String parentTaskId;
+    public String state;
+    public int attempt;
+    public int maxAttempts;
+    public Instant leaseUntil;
+    public String worker;
+    public String gpu;
+    public Integer block;
+    public Integer blocks;
+    public String module;
+    public Double wallSeconds;
+    public Double gpuSeconds;
+    public Double secondsLeft;
+    public String metrics;
+    public String error;
+    public Instant startedAt;
+    public Instant finishedAt;
+    @Version
+    public long version;
+
+    public boolean open() {
+        return state.equals("ASSIGNED") || state.equals("RUNNING");
+    }
+}

@@ -1,0 +1,380 @@
+package dev.featherweight.kernels.infer;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * One sequence through a {@link LlamaModel}: the KV cache and scratch buffers, and the forward pass.
+ * Activations are float32, row-major, one row per token. Not thread-safe (the matmuls inside use the
+ * model's thread pool); use one session per concurrent sequence.
+ *
+ * <p>Whole-model use: {@link #forward(int[], int, int, int, int)} runs a batch of tokens at positions
+ * startPos… and returns the logits of the rows asked for.
+ *
+ * <p>Layer-by-layer use (calibration): {@link #embed} → {@link #forwardBlock} for each layer (optionally with
+ * replacement {@link BlockWeights}) → {@link #logits}. {@link #setObserver} reports every matmul input.
+ * forwardBlock writes that layer's KV cache at positions [startPos, startPos+n) and attends causally to
+ * [0, startPos+i]; start a new sequence with startPos 0 (no reset needed: positions are overwritten).
+ */
+public final class LlamaSession {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private final LlamaModel model;
+    private final LlamaModel.Config c;
+    private final Parallel pool;
+    private final int maxTokens;
+    private final float[][] keyCache, valueCache; // [layer][(kvHead · headDim + d) · maxTokens + pos]
+    private final float[] cos, sin;               // [pos · headDim/2 + i]
+    private ActivationObserver observer;
+    private Numerics numerics = Numerics.FP32;
+    private float[] rounded = new float[0];
+
+    private int capacity;
+    private float[] xb, q, k, v, att, tmp, gate, up;
+
+    LlamaSession(LlamaModel model, int maxTokens) {
+        this.model = model;
+        this.c = model.config();
+        this.pool = model.pool();
+        this.maxTokens = maxTokens;
+        this.keyCache = new float[c.layers()][];
+        this.valueCache = new float[c.layers()][];
+        int half = c.headDim() / 2;
+        cos = new float[maxTokens * half];
+        sin = new float[maxTokens * half];
+        double[] f = model.ropeFreqs();
+        for (int p = 0; p < maxTokens; p++) {
+            for (int i = 0; i < half; i++) {
+                double a = p * f[i];
+                cos[p * half + i] = (float) Math.cos(a);
+                sin[p * half + i] = (float) Math.sin(a);
+            }
+        }
+    }
+
+    public LlamaModel model() {
+        return model;
+    }
+
+    public int maxTokens() {
+        return maxTokens;
+    }
+
+    /** Sets (or clears, with null) the observer of matmul inputs. */
+    public void setObserver(ActivationObserver observer) {
+        this.observer = observer;
+    }
+
+    /**
+     * Runs tokens[off .. off+n) at positions startPos … startPos+n−1 through the whole model and returns the
+     * logits of rows fromRow … n−1 ((n − fromRow) × vocab, row-major). fromRow = n−1 for generation.
+     */
+    public float[] forward(int[] tokens, int off, int n, int startPos, int fromRow) {
+        float[] h = embed(tokens, off, n);
+        for (int l = 0; l < c.layers(); l++) forwardBlock(l, h, n, startPos, model.block(l));
+        return logits(h, n, fromRow);
+    }
+
+    /** The token embeddings of tokens[off .. off+n): hidden states (n × dim). */
+    public float[] embed(int[] tokens, int off, int n) {
+        float[] h = new float[n * c.dim()];
+        WeightMatrix e = model.tokenEmbedding();
+        for (int i = 0; i < n; i++) {
+            int t = tokens[off + i];
+            if (t < 0 || t >= c.vocab()) throw new IllegalArgumentException("token id " + t + " at " + (off + i) + " is outside the vocabulary [0, " + c.vocab() + ")");
+            e.decodeRow(t, h, i * c.dim());
+        }
+        return h;
+    }
+
+    /** One transformer block with the model's own weights, in place on hidden (n × dim). */
+    public void forwardBlock(int layer, float[] hidden, int n, int startPos) {
+        forwardBlock(layer, hidden, n, startPos, model.block(layer));
+    }
+
+    /**
+     * One transformer block, in place on hidden (n × dim): h += attn(norm(h)); h += mlp(norm(h)), using the
+     * given weights instead of the model's (the model is not changed).
+     */
+    public void forwardBlock(int layer, float[] hidden, int n, int startPos, BlockWeights w) {
+        if (startPos < 0 || startPos + n > maxTokens) {
+            throw new IllegalArgumentException("positions " + startPos + ".." + (startPos + n - 1) + " exceed this session's " + maxTokens);
+        }
+        ensureCapacity(n);
+        int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim();
+
+        rmsNorm(hidden, w.attnNorm(), xb, n, dim);
+        observe(layer, "attn_q", xb, n, dim);
+        observe(layer, "attn_k", xb, n, dim);
+        observe(layer, "attn_v", xb, n, dim);
+        matmul(w.q(), xb, n, q);
+        matmul(w.k(), xb, n, k);
+        matmul(w.v(), xb, n, v);
+        addBias(q, w.qBias(), n, qDim);
+        addBias(k, w.kBias(), n, kvDim);
+        addBias(v, w.vBias(), n, kvDim);
+        rope(q, n, c.heads(), startPos);
+        rope(k, n, c.kvHeads(), startPos);
+
+        if (keyCache[layer] == null) {
+            keyCache[layer] = new float[maxTokens * kvDim];
+            valueCache[layer] = new float[maxTokens * kvDim];
+        }
+        if (numerics.kvF16()) {
+            // llama.cpp's f16 cache: K and V stored as fp16; q rounded to fp16 for the K·q product.
+            roundF16(k, n * kvDim);
+            roundF16(v, n * kvDim);
+            roundF16(q, n * qDim);
+        }
+        storeTransposed(k, keyCache[layer], n, startPos);
+        storeTransposed(v, valueCache[layer], n, startPos);
+        attention(keyCache[layer], valueCache[layer], n, startPos);
+
+        observe(layer, "attn_output", att, n, qDim);
+        matmul(w.o(), att, n, tmp);
+        for (int i = 0; i < n * dim; i++) hidden[i] += tmp[i];
+
+        rmsNorm(hidden, w.ffnNorm(), xb, n, dim);
+        observe(layer, "ffn_gate", xb, n, dim);
+        observe(layer, "ffn_up", xb, n, dim);
+        matmul(w.gate(), xb, n, gate);
+        matmul(w.up(), xb, n, up);
+        int ffn = c.ffnDim();
+        swiglu(gate, up, n * ffn);
+        observe(layer, "ffn_down", gate, n, ffn);
+        matmul(w.down(), gate, n, tmp);
+        for (int i = 0; i < n * dim; i++) hidden[i] += tmp[i];
+    }
+
+    /** Writes n tokens' k or v rows (n × kvDim) into the cache at [kvHead][d][startPos + t]. */
+    private void storeTransposed(float[] x, float[] cache, int n, int startPos) {
+        int kvDim = c.kvDim();
+        for (int t = 0; t < n; t++) {
+            for (int j = 0; j < kvDim; j++) cache[j * maxTokens + startPos + t] = x[t * kvDim + j];
+        }
+    }
+
+    /** Final RMSNorm and output projection of rows fromRow … n−1 of hidden: (n − fromRow) × vocab logits. */
+    public float[] logits(float[] hidden, int n, int fromRow) {
+        int dim = c.dim(), m = n - fromRow;
+        if (m <= 0) return new float[0];
+        float[] normed = new float[m * dim];
+        float[] rows = new float[m * dim];
+        System.arraycopy(hidden, fromRow * dim, rows, 0, m * dim);
+        rmsNorm(rows, model.outputNorm(), normed, m, dim);
+        observe(-1, "output", normed, m, dim);
+        float[] out = new float[m * c.vocab()];
+        matmul(model.output(), normed, m, out);
+        return out;
+    }
+
+    /** out = x·Wᵀ, with x first rounded as llama.cpp would when {@link Numerics#roundActivations()}. */
+    private void matmul(WeightMatrix w, float[] x, int n, float[] out) {
+        float[] in = x;
+        if (numerics.roundActivations()) {
+            if (rounded.length < n * w.cols()) rounded = new float[n * w.cols()];
+            in = Numerics.roundForWeights(w.format(), x, n, w.cols(), rounded);
+        }
+        w.matmul(in, n, out, pool);
+    }
+
+    private static void roundF16(float[] x, int len) {
+        for (int i = 0; i < len; i++) x[i] = Numerics.f16(x[i]);
+    }
+
+    /** Sets how activations and the KV cache are rounded (default {@link Numerics#FP32}). */
+    public void setNumerics(Numerics numerics) {
+        this.numerics = numerics;
+    }
+
+    public Numerics numerics() {
+        return numerics;
+    }
+
+    private void observe(int layer, String module, float[] x, int n, int cols) {
+        if (observer != null) observer.onMatmulInput(layer, module, x, n, cols);
+    }
+
+    private void ensureCapacity(int n) {
+        if (n <= capacity) return;
+        capacity = n;
+        xb = new float[n * c.dim()];
+        q = new float[n * c.qDim()];
+        k = new float[n * c.kvDim()];
+        v = new float[n * c.kvDim()];
+        att = new float[n * c.qDim()];
+        tmp = new float[n * c.dim()];
+        gate = new float[n * c.ffnDim()];
+        up = new float[n * c.ffnDim()];
+    }
+
+    /** gate[i] = silu(gate[i]) · up[i] = gate / (1 + e^−gate) · up, vectorized (the exp is the cost). */
+    static void swiglu(float[] gate, float[] up, int len) {
+        int i = 0, upper = S.loopBound(len);
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        for (; i < upper; i += S.length()) {
+            FloatVector g = FloatVector.fromArray(S, gate, i);
+            FloatVector e = g.neg().lanewise(VectorOperators.EXP);
+            g.div(e.add(one)).mul(FloatVector.fromArray(S, up, i)).intoArray(gate, i);
+        }
+        for (; i < len; i++) {
+            float g = gate[i];
+            gate[i] = g / (1.0f + (float) Math.exp(-g)) * up[i];
+        }
+    }
+
+    /** out = x / sqrt(mean(x²) + eps) · weight, per row; the sum of squares in double. */
+    void rmsNorm(float[] x, float[] weight, float[] out, int n, int dim) {
+        for (int t = 0; t < n; t++) {
+            int o = t * dim;
+            double ss = 0;
+            for (int i = 0; i < dim; i++) ss += (double) x[o + i] * x[o + i];
+            float scale = (float) (1.0 / Math.sqrt(ss / dim + c.rmsEps()));
+            for (int i = 0; i < dim; i++) out[o + i] = x[o + i] * scale * weight[i];
+        }
+    }
+
+    private static void addBias(float[] x, float[] bias, int n, int width) {
+        if (bias == null) return;
+        for (int t = 0; t < n; t++) {
+            for (int i = 0; i < width; i++) x[t * width + i] += bias[i];
+        }
+    }
+
+    /** Rotates each head's pairs by position: (x[i], x[i+hd/2]) for ROTATE_HALF, (x[2i], x[2i+1]) for INTERLEAVED. */
+    private void rope(float[] x, int n, int nHeads, int startPos) {
+        int hd = c.headDim(), half = hd / 2, width = nHeads * hd;
+        boolean interleaved = c.ropeLayout() == LlamaModel.RopeLayout.INTERLEAVED;
+        for (int t = 0; t < n; t++) {
+            int cs = (startPos + t) * half;
+            for (int h = 0; h < nHeads; h++) {
+                int base = t * width + h * hd;
+                for (int i = 0; i < half; i++) {
+                    int a = interleaved ? base + 2 * i : base + i;
+                    int b = interleaved ? a + 1 : a + half;
+                    float x0 = x[a], x1 = x[b], co = cos[cs + i], si = sin[cs + i];
+                    x[a] = x0 * co - x1 * si;
+                    x[b] = x0 * si + x1 * co;
+                }
+            }
+        }
+    }
+
+    /**
+     * Causal attention of the n new queries (positions startPos…) over the cache; writes att (n × qDim).
+     * The cache is stored transposed per kv head ([kvHead][d][pos]) so both q·K and P·V run as Vector API
+     * loops over positions, whatever the head size (8 in stories260K, 128 in Llama). Four consecutive queries
+     * of a head are processed together so each K and V vector loaded serves four FMA chains.
+     */
+    private void attention(float[] kc, float[] vc, int n, int startPos) {
+        int hd = c.headDim(), qDim = c.qDim(), group = c.heads() / c.kvHeads();
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        int tokenBlock = 16, blocks = (n + tokenBlock - 1) / tokenBlock;
+        int L = S.length();
+        pool.forEach(c.heads() * blocks, task -> {
+            int h = task / blocks, t0 = (task % blocks) * tokenBlock, t1 = Math.min(n, t0 + tokenBlock);
+            int kvBase = (h / group) * hd * maxTokens;
+            int stride = startPos + t1 + L;
+            float[] sc = new float[4 * stride];
+            float[] acc = new float[4];
+            for (int t = t0; t < t1; t += 4) {
+                int u = Math.min(4, t1 - t);
+                // Missing queries of a last, partial quad repeat the last real one; their results are dropped.
+                int q0 = t * qDim + h * hd, q1 = (t + Math.min(1, u - 1)) * qDim + h * hd;
+                int q2 = (t + Math.min(2, u - 1)) * qDim + h * hd, q3 = (t + Math.min(3, u - 1)) * qDim + h * hd;
+                int maxLen = startPos + t + u, upper = S.loopBound(maxLen);
+                // scores_i[p] = Σ_d q_i[d]·K[d][p] for the four queries at once.
+                int p = 0;
+                for (; p < upper; p += L) {
+                    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+                    for (int d = 0; d < hd; d++) {
+                        FloatVector kv = FloatVector.fromArray(S, kc, kvBase + d * maxTokens + p);
+                        a0 = kv.fma(FloatVector.broadcast(S, q[q0 + d] * scale), a0);
+                        a1 = kv.fma(FloatVector.broadcast(S, q[q1 + d] * scale), a1);
+                        a2 = kv.fma(FloatVector.broadcast(S, q[q2 + d] * scale), a2);
+                        a3 = kv.fma(FloatVector.broadcast(S, q[q3 + d] * scale), a3);
+                    }
+                    a0.intoArray(sc, p);
+                    a1.intoArray(sc, stride + p);
+                    a2.intoArray(sc, 2 * stride + p);
+                    a3.intoArray(sc, 3 * stride + p);
+                }
+                for (; p < maxLen; p++) {
+                    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                    for (int d = 0; d < hd; d++) {
+                        float kv = kc[kvBase + d * maxTokens + p];
+                        s0 += q[q0 + d] * scale * kv;
+                        s1 += q[q1 + d] * scale * kv;
+                        s2 += q[q2 + d] * scale * kv;
+                        s3 += q[q3 + d] * scale * kv;
+                    }
+                    sc[p] = s0;
+                    sc[stride + p] = s1;
+                    sc[2 * stride + p] = s2;
+                    sc[3 * stride + p] = s3;
+                }
+                // Causal softmax per query (query i sees positions 0 … startPos+t+i); probabilities beyond are 0.
+                for (int i = 0; i < 4; i++) {
+                    int o = i * stride, len = Math.min(startPos + t + i + 1, maxLen);
+                    float inv = softmaxInPlace(sc, o, len);
+                    if (numerics.kvF16()) {
+                        // llama.cpp: softmax probabilities rounded to fp16 for the product with the f16 V cache.
+                        for (int j = 0; j < len; j++) sc[o + j] = Numerics.f16(sc[o + j] * inv);
+                        inv = 1f;
+                    }
+                    for (int j = len; j < maxLen; j++) sc[o + j] = 0;
+                    acc[i] = inv;
+                }
+                // out_i[d] = Σ_p P_i[p]·V[d][p], again four queries per V load.
+                for (int d = 0; d < hd; d++) {
+                    int vo = kvBase + d * maxTokens;
+                    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+                    p = 0;
+                    for (; p < upper; p += L) {
+                        FloatVector vv = FloatVector.fromArray(S, vc, vo + p);
+                        a0 = vv.fma(FloatVector.fromArray(S, sc, p), a0);
+                        a1 = vv.fma(FloatVector.fromArray(S, sc, stride + p), a1);
+                        a2 = vv.fma(FloatVector.fromArray(S, sc, 2 * stride + p), a2);
+                        a3 = vv.fma(FloatVector.fromArray(S, sc, 3 * stride + p), a3);
+                    }
+                    float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+                    float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+                    for (; p < maxLen; p++) {
+                        float vv = vc[vo + p];
+                        s0 += sc[p] * vv;
+                        s1 += sc[stride + p] * vv;
+                        s2 += sc[2 * stride + p] * vv;
+                        s3 += sc[3 * stride + p] * vv;
+                    }
+                    int ao = t * qDim + h * hd + d;
+                    att[ao] = s0 * acc[0];
+                    if (u > 1) att[ao + qDim] = s1 * acc[1];
+                    if (u > 2) att[ao + 2 * qDim] = s2 * acc[2];
+                    if (u > 3) att[ao + 3 * qDim] = s3 * acc[3];
+                }
+            }
+        });
+    }
+
+    /** sc[o..o+len) ← exp(sc − max); returns 1/Σ (the normalization, applied by the caller). */
+    private static float softmaxInPlace(float[] sc, int o, int len) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < len; j++) max = Math.max(max, sc[o + j]);
+        FloatVector vmax = FloatVector.broadcast(S, max);
+        FloatVector vsum = FloatVector.zero(S);
+        int L = S.length(), upper = S.loopBound(len), p = 0;
+        for (; p < upper; p += L) {
+            FloatVector e = FloatVector.fromArray(S, sc, o + p).sub(vmax).lanewise(VectorOperators.EXP);
+            e.intoArray(sc, o + p);
+            vsum = vsum.add(e);
+        }
+        float sum = vsum.reduceLanes(VectorOperators.ADD);
+        for (; p < len; p++) {
+            float e = (float) Math.exp(sc[o + p] - max);
+            sc[o + p] = e;
+            sum += e;
+        }
+        return 1.0f / sum;
+    }
+
+}

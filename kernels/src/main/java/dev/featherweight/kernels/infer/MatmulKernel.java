@@ -1,0 +1,172 @@
+package dev.featherweight.kernels.infer;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The batched matmul every {@link WeightMatrix} shares. Why it is tiled this way: a batch of prompt tokens
+ * reads the same weights for every token, so each thread takes a tile of rows, decodes them once into a
+ * float scratch sized to stay in L2 (≤ 128 KiB), then streams the tokens through it two at a time
+ * against four rows at a time (8 independent FMA chains, 6 vector loads per 8 FMAs). Every weight row is
+ * read from the mapped file and decoded exactly once per batch.
+ */
+public final class MatmulKernel {
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int TILE_FLOATS = 64 * 1024;
+
+    private MatmulKernel() {
+    }
+
+    /** Rows per tile for a row length: a multiple of 4 filling about 128 KiB. */
+    static int tileRows(int cols, int rows) {
+        int r = Math.max(4, (TILE_FLOATS / Math.max(1, cols)) & ~3);
+        return Math.min(r, (rows + 3) & ~3);
+    }
+
+    public static void matmul(WeightMatrix w, float[] x, int nTokens, float[] out, Parallel pool) {
+        int rows = w.rows(), cols = w.cols();
+        if (x.length < (long) nTokens * cols) throw new IllegalArgumentException("x holds " + x.length + " floats, need " + (long) nTokens * cols);
+        if (out.length < (long) nTokens * rows) throw new IllegalArgumentException("out holds " + out.length + " floats, need " + (long) nTokens * rows);
+        int tile = tileRows(cols, rows);
+        int nTiles = (rows + tile - 1) / tile;
+        // Fewer tiles than threads would idle a core: shrink tiles for small matrices.
+        while (nTiles < 2 * pool.threads() && tile > 4) {
+            tile = Math.max(4, (tile / 2) & ~3);
+            nTiles = (rows + tile - 1) / tile;
+        }
+        final int tileF = tile, nTilesF = nTiles;
+        ThreadLocal<float[]> scratch = SCRATCH;
+        pool.forEach(nTilesF, ti -> {
+            int r0 = ti * tileF, nr = Math.min(tileF, rows - r0);
+            float[] wt = scratch.get();
+            if (wt.length < nr * cols) {
+                wt = new float[nr * cols];
+                scratch.set(wt);
+            }
+            for (int r = 0; r < nr; r++) w.decodeRow(r0 + r, wt, r * cols);
+            tileTimesTokens(wt, nr, cols, x, nTokens, out, rows, r0);
+        });
+    }
+
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+
+    /** out[t·outStride + r0 + r] = dot(w[r], x[t]) for the nr decoded rows of one tile. */
+    static void tileTimesTokens(float[] w, int nr, int cols, float[] x, int nTokens, float[] out, int outStride, int r0) {
+        int t = 0;
+        // 4 tokens × 4 rows: 16 accumulators, 8 loads per 16 FMAs; the 4 token rows stay in L1/L2 across the tile.
+        for (; t + 3 < nTokens; t += 4) {
+            int r = 0;
+            for (; r + 3 < nr; r += 4) dot4x4(w, r * cols, cols, x, t * cols, out, t * outStride + r0 + r, outStride);
+            for (; r < nr; r++) {
+                for (int u = 0; u < 4; u++) out[(t + u) * outStride + r0 + r] = dot(w, r * cols, x, (t + u) * cols, cols);
+            }
+        }
+        for (; t + 1 < nTokens; t += 2) {
+            int x0 = t * cols, x1 = x0 + cols;
+            int r = 0;
+            for (; r + 3 < nr; r += 4) dot4x2(w, r * cols, cols, x, x0, x1, out, t * outStride + r0 + r, (t + 1) * outStride + r0 + r);
+            for (; r < nr; r++) {
+                out[t * outStride + r0 + r] = dot(w, r * cols, x, x0, cols);
+                out[(t + 1) * outStride + r0 + r] = dot(w, r * cols, x, x1, cols);
+            }
+        }
+        if (t < nTokens) {
+            int x0 = t * cols;
+            for (int r = 0; r < nr; r++) out[t * outStride + r0 + r] = dot(w, r * cols, x, x0, cols);
+        }
+    }
+
+    /** Rows w0.. (4 consecutive rows of cols) times tokens x0.. (4 consecutive rows); out[o + u·stride + k] for token u, row k. */
+    private static void dot4x4(float[] w, int w0, int cols, float[] x, int x0, float[] out, int o, int stride) {
+        int w1 = w0 + cols, w2 = w1 + cols, w3 = w2 + cols;
+        int y1 = x0 + cols, y2 = y1 + cols, y3 = y2 + cols;
+        FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        int L = S.length(), upper = S.loopBound(cols), i = 0;
+        for (; i < upper; i += L) {
+            FloatVector v0 = FloatVector.fromArray(S, w, w0 + i);
+            FloatVector v1 = FloatVector.fromArray(S, w, w1 + i);
+            FloatVector v2 = FloatVector.fromArray(S, w, w2 + i);
+            FloatVector v3 = FloatVector.fromArray(S, w, w3 + i);
+            FloatVector xv = FloatVector.fromArray(S, x, x0 + i);
+            a00 = v0.fma(xv, a00); a01 = v1.fma(xv, a01); a02 = v2.fma(xv, a02); a03 = v3.fma(xv, a03);
+            xv = FloatVector.fromArray(S, x, y1 + i);
+            a10 = v0.fma(xv, a10); a11 = v1.fma(xv, a11); a12 = v2.fma(xv, a12); a13 = v3.fma(xv, a13);
+            xv = FloatVector.fromArray(S, x, y2 + i);
+            a20 = v0.fma(xv, a20); a21 = v1.fma(xv, a21); a22 = v2.fma(xv, a22); a23 = v3.fma(xv, a23);
+            xv = FloatVector.fromArray(S, x, y3 + i);
+            a30 = v0.fma(xv, a30); a31 = v1.fma(xv, a31); a32 = v2.fma(xv, a32); a33 = v3.fma(xv, a33);
+        }
+        float[] s = {
+                a00.reduceLanes(VectorOperators.ADD), a01.reduceLanes(VectorOperators.ADD), a02.reduceLanes(VectorOperators.ADD), a03.reduceLanes(VectorOperators.ADD),
+                a10.reduceLanes(VectorOperators.ADD), a11.reduceLanes(VectorOperators.ADD), a12.reduceLanes(VectorOperators.ADD), a13.reduceLanes(VectorOperators.ADD),
+                a20.reduceLanes(VectorOperators.ADD), a21.reduceLanes(VectorOperators.ADD), a22.reduceLanes(VectorOperators.ADD), a23.reduceLanes(VectorOperators.ADD),
+                a30.reduceLanes(VectorOperators.ADD), a31.reduceLanes(VectorOperators.ADD), a32.reduceLanes(VectorOperators.ADD), a33.reduceLanes(VectorOperators.ADD)};
+        for (; i < cols; i++) {
+            float c0 = w[w0 + i], c1 = w[w1 + i], c2 = w[w2 + i], c3 = w[w3 + i];
+            for (int u = 0; u < 4; u++) {
+                float xu = x[x0 + u * cols + i];
+                s[u * 4] += c0 * xu;
+                s[u * 4 + 1] += c1 * xu;
+                s[u * 4 + 2] += c2 * xu;
+                s[u * 4 + 3] += c3 * xu;
+            }
+        }
+        for (int u = 0; u < 4; u++) {
+            int ou = o + u * stride;
+            out[ou] = s[u * 4];
+            out[ou + 1] = s[u * 4 + 1];
+            out[ou + 2] = s[u * 4 + 2];
+            out[ou + 3] = s[u * 4 + 3];
+        }
+    }
+
+    private static void dot4x2(float[] w, int w0, int cols, float[] x, int x0, int x1, float[] out, int o0, int o1) {
+        int w1 = w0 + cols, w2 = w1 + cols, w3 = w2 + cols;
+        FloatVector a00 = FloatVector.zero(S), a10 = a00, a20 = a00, a30 = a00;
+        FloatVector a01 = a00, a11 = a00, a21 = a00, a31 = a00;
+        int L = S.length(), upper = S.loopBound(cols), i = 0;
+        for (; i < upper; i += L) {
+            FloatVector xa = FloatVector.fromArray(S, x, x0 + i);
+            FloatVector xb = FloatVector.fromArray(S, x, x1 + i);
+            FloatVector v0 = FloatVector.fromArray(S, w, w0 + i);
+            FloatVector v1 = FloatVector.fromArray(S, w, w1 + i);
+            FloatVector v2 = FloatVector.fromArray(S, w, w2 + i);
+            FloatVector v3 = FloatVector.fromArray(S, w, w3 + i);
+            a00 = v0.fma(xa, a00); a01 = v0.fma(xb, a01);
+            a10 = v1.fma(xa, a10); a11 = v1.fma(xb, a11);
+            a20 = v2.fma(xa, a20); a21 = v2.fma(xb, a21);
+            a30 = v3.fma(xa, a30); a31 = v3.fma(xb, a31);
+        }
+        float s00 = a00.reduceLanes(VectorOperators.ADD), s01 = a01.reduceLanes(VectorOperators.ADD);
+        float s10 = a10.reduceLanes(VectorOperators.ADD), s11 = a11.reduceLanes(VectorOperators.ADD);
+        float s20 = a20.reduceLanes(VectorOperators.ADD), s21 = a21.reduceLanes(VectorOperators.ADD);
+        float s30 = a30.reduceLanes(VectorOperators.ADD), s31 = a31.reduceLanes(VectorOperators.ADD);
+        for (; i < cols; i++) {
+            float xa = x[x0 + i], xb = x[x1 + i];
+            s00 += w[w0 + i] * xa; s01 += w[w0 + i] * xb;
+            s10 += w[w1 + i] * xa; s11 += w[w1 + i] * xb;
+            s20 += w[w2 + i] * xa; s21 += w[w2 + i] * xb;
+            s30 += w[w3 + i] * xa; s31 += w[w3 + i] * xb;
+        }
+        out[o0] = s00; out[o0 + 1] = s10; out[o0 + 2] = s20; out[o0 + 3] = s30;
+        out[o1] = s01; out[o1 + 1] = s11; out[o1 + 2] = s21; out[o1 + 3] = s31;
+    }
+
+    /** Vectorized dot product of a[ao ..) and b[bo ..) over n floats. */
+    public static float dot(float[] a, int ao, float[] b, int bo, int n) {
+        FloatVector acc0 = FloatVector.zero(S), acc1 = acc0;
+        int L = S.length(), i = 0;
+        for (; i + 2 * L <= n; i += 2 * L) {
+            acc0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc0);
+            acc1 = FloatVector.fromArray(S, a, ao + i + L).fma(FloatVector.fromArray(S, b, bo + i + L), acc1);
+        }
+        for (; i + L <= n; i += L) acc0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc0);
+        float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += a[ao + i] * b[bo + i];
+        return s;
+    }
+}

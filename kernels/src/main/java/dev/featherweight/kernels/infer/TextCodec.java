@@ -1,0 +1,36 @@
+package dev.featherweight.kernels.infer;
+
+import dev.featherweight.kernels.formats.tokenizer.Tokenizer;
+
+import java.nio.file.Path;
+
+/** Text ↔ token ids for a model folder (the formats tokenizer), with the model's BOS policy. */
+interface TextCodec {
+    int[] encode(String text);
+
+    String decode(int[] ids);
+
+    /**
+     * The codec of a folder with tokenizer.json. The whole text is encoded as one piece with BOS first when
+     * {@code addBos} (llama.cpp: common_tokenize(text, add_special = true, parse_special = false)).
+     */
+    static TextCodec forFolder(Path dir, boolean addBos) {
+        Tokenizer tok = Tokenizer.fromHfFolder(dir);
+        return new TextCodec() {
+            @Override
+            public int[] encode(String text) {
+                int[] ids = tok.encode(text, false);
+                if (!addBos || tok.bosId() < 0) return ids;
+                int[] out = new int[ids.length + 1];
+                out[0] = tok.bosId();
+                System.arraycopy(ids, 0, out, 1, ids.length);
+                return out;
+            }
+
+            @Override
+            public String decode(int[] ids) {
+                return tok.decode(ids, true);
+            }
+        };
+    }
+}

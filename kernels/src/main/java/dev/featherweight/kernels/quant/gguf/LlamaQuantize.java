@@ -1,0 +1,266 @@
+package dev.featherweight.kernels.quant.gguf;
+
+import dev.featherweight.kernels.formats.FormatException;
+import dev.featherweight.kernels.formats.gguf.GgufModelPlan;
+import dev.featherweight.kernels.formats.gguf.GgufValue;
+import dev.featherweight.kernels.formats.gguf.GgufValueType;
+import dev.featherweight.kernels.formats.gguf.GgufWriter;
+import dev.featherweight.kernels.quant.GgmlType;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * llama-quantize for Llama-family models (src/llama-quant.cpp {@code llama_model_quantize_impl} and
+ * {@code llama_tensor_get_type}): which tensors are quantized, to which type each one goes in a mix,
+ * the fallback when a row does not fit the block size, the metadata it copies and appends, and the
+ * tensor order it writes (weights_map: layer number, then name). Data goes through {@link GgufBlockCodecs}.
+ */
+public final class LlamaQuantize {
+    private static final Pattern LAYER = Pattern.compile("blk\\.(\\d+)\\.");
+
+    /** What happened to one tensor. */
+    public record TensorChoice(String name, GgmlType type, boolean quantized, boolean fallback, long bytes) {
+    }
+
+    /** What a quantization wrote. */
+    public record Result(Path file, long bytes, List<TensorChoice> tensors, int fallbacks) {
+    }
+
+    private LlamaQuantize() {
+    }
+
+    /** weights_map order (llama-model-loader.h weight_name_comparer): layer number (−1 outside blocks), then name. */
+    public static final Comparator<String> WEIGHTS_ORDER = Comparator.<String>comparingInt(LlamaQuantize::layerOf).thenComparing(Comparator.naturalOrder());
+
+    static int layerOf(String name) {
+        Matcher m = LAYER.matcher(name);
+        return m.lookingAt() ? Integer.parseInt(m.group(1)) : -1;
+    }
+
+    static boolean useMoreBits(int i, int n) {
+        return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2;
+    }
+
+    /** Mutable counters of llama-quantize's quantize_state_impl that the rules read. */
+    private static final class State {
+        int nAttentionWv, iAttentionWv, nLayer, iFfnDown, nFallback;
+        boolean hasOutput;
+        int nGqa;
+    }
+
+    /**
+     * Quantizes a planned model (from an HF folder via {@code HfToGguf.plan}, or from a GGUF F32/F16/BF16
+     * file) to a file type, optionally with an importance matrix, and writes it to {@code out}.
+     *
+     * @param imatrixFileName the name recorded as quantize.imatrix.file (llama-quantize records the path it was given)
+     */
+    public static Result quantize(GgufModelPlan plan, FileType ftype, ImportanceMatrix imatrix, String imatrixFileName, Path out,
+                                  int threads, Consumer<String> log) {
+        LinkedHashMap<String, GgufValue> kv = new LinkedHashMap<>(plan.metadata());
+        kv.remove("general.quantization_version");
+        kv.put("general.quantization_version", GgufValue.uint32(2));
+        kv.remove("general.file_type");
+        kv.put("general.file_type", GgufValue.uint32(ftype.id));
+        kv.remove("split.no");
+        kv.remove("split.count");
+        kv.remove("split.tensors.count");
+        if (imatrix != null) {
+            kv.put("quantize.imatrix.file", GgufValue.string(imatrixFileName));
+            kv.put("quantize.imatrix.dataset", GgufValue.string(imatrix.dataset()));
+            kv.put("quantize.imatrix.entries_count", GgufValue.of(GgufValueType.INT32, imatrix.entries().size()));
+            kv.put("quantize.imatrix.chunks_count", GgufValue.of(GgufValueType.INT32, imatrix.chunks()));
+        }
+        String arch = kv.get("general.architecture").asString();
+        State qs = new State();
+        qs.nLayer = kv.get(arch + ".block_count").asInt();
+        int heads = kv.get(arch + ".attention.head_count").asInt();
+        GgufValue kvHeads = kv.get(arch + ".attention.head_count_kv");
+        qs.nGqa = heads / (kvHeads == null ? heads : kvHeads.asInt());
+
+        List<GgufModelPlan.SourceTensor> ordered = new ArrayList<>(plan.tensors());
+        ordered.sort(Comparator.comparing(GgufModelPlan.SourceTensor::name, WEIGHTS_ORDER));
+        for (var t : ordered) {
+            if (t.name().contains("attn_v.weight") || t.name().contains("attn_qkv.weight") || t.name().contains("attn_kv_b.weight")) qs.nAttentionWv++;
+            else if (t.name().equals("output.weight")) qs.hasOutput = true;
+        }
+        if (imatrix != null) checkImatrix(imatrix, plan, out);
+
+        List<GgufWriter.Entry> entries = new ArrayList<>();
+        List<TensorChoice> choices = new ArrayList<>();
+        for (var t : ordered) {
+            boolean quantize = t.name().endsWith("weight") && t.ne().length >= 2 && nonUnitDims(t.ne()) >= 2 && !t.name().contains("_norm.weight");
+            GgmlType newType = t.type();
+            boolean fallback = false;
+            if (quantize) {
+                newType = ftype.defaultType;
+                if (newType.isQuantized()) {
+                    int before = qs.nFallback;
+                    newType = tensorType(qs, newType, t, ftype, imatrix != null, arch, log);
+                    fallback = qs.nFallback > before;
+                }
+                quantize = newType != t.type();
+            }
+            float[] importance = null;
+            if (quantize && imatrix != null) {
+                importance = imatrix.weights(t.name());
+                if (importance != null && importance.length != t.rowLength()) {
+                    throw new FormatException(out, t.name(), "imatrix has " + importance.length + " values but the tensor rows have " + t.rowLength()
+                            + ": the importance matrix was made for another model");
+                }
+            }
+            if (quantize && importance == null && GgufBlockCodecs.requiresImatrix(newType)) {
+                throw new FormatException(out, t.name(), newType + " needs an importance matrix for this tensor");
+            }
+            GgmlType type = newType;
+            GgufWriter.Filler filler;
+            if (!quantize && t.raw() != null) {
+                filler = dst -> dst.copyFrom(t.raw());
+            } else {
+                float[] imp = importance;
+                filler = dst -> quantizeTensor(t, type, imp, dst, threads);
+            }
+            GgufWriter.Entry e = new GgufWriter.Entry(t.name(), type, t.ne(), filler);
+            entries.add(e);
+            choices.add(new TensorChoice(t.name(), type, quantize, fallback, e.bytes()));
+        }
+        if (qs.nFallback > 0 && log != null) {
+            log.accept(qs.nFallback + " of " + choices.size() + " tensor(s) required fallback quantization");
+        }
+        long size = GgufWriter.write(out, kv, entries);
+        return new Result(out, size, choices, qs.nFallback);
+    }
+
+    private static int nonUnitDims(long[] ne) {
+        int n = ne.length;
+        while (n > 1 && ne[n - 1] == 1) n--;
+        return n;
+    }
+
+    private static void checkImatrix(ImportanceMatrix imatrix, GgufModelPlan plan, Path out) {
+        for (var e : imatrix.entries().entrySet()) {
+            var t = plan.tensor(e.getKey());
+            if (t == null) {
+                throw new FormatException(out, e.getKey(), "is in the importance matrix but not in the model: the imatrix was made for another model");
+            }
+        }
+        for (float[] v : imatrix.entries().values()) {
+            for (float f : v) if (!Float.isFinite(f)) throw new FormatException(out, "imatrix contains non-finite value " + f);
+        }
+    }
+
+    /** Quantizes a tensor row-chunk by row-chunk (at most ~4 MB of floats on the heap at a time). */
+    private static void quantizeTensor(GgufModelPlan.SourceTensor t, GgmlType type, float[] importance, java.lang.foreign.MemorySegment dst, int threads) {
+        GgufBlockCodec codec = GgufBlockCodecs.of(type);
+        int n = (int) t.rowLength();
+        long rows = t.rowCount();
+        int chunk = (int) Math.max(1, Math.min(rows, (1 << 20) / n));
+        float[] buf = new float[chunk * n];
+        float[] row = new float[n];
+        long rowBytes = type.rowBytes(n);
+        for (long r0 = 0; r0 < rows; r0 += chunk) {
+            int k = (int) Math.min(chunk, rows - r0);
+            for (int i = 0; i < k; i++) {
+                t.rows().read(r0 + i, row);
+                System.arraycopy(row, 0, buf, i * n, n);
+            }
+            GgufBlockCodecs.quantizeRows(codec, buf, 0, k, n, dst, r0 * rowBytes, importance, threads);
+        }
+        if (type.isQuantized()) GgufBlockCodecs.validateRowData(type, dst, 0, dst.byteSize());
+    }
+
+    /** llama_tensor_get_type for dense Llama-family models and the file types of {@link FileType}. */
+    static GgmlType tensorType(State qs, GgmlType newType, GgufModelPlan.SourceTensor t, FileType ftype, boolean hasImatrix, String arch,
+                               Consumer<String> log) {
+        String name = t.name();
+        if (name.equals("output.weight") || (!qs.hasOutput && name.equals("token_embd.weight"))) {
+            if (t.rowLength() % newType.blockSize != 0) newType = GgmlType.Q8_0;
+            else if (newType != GgmlType.Q8_0) newType = GgmlType.Q6_K;
+        } else if (name.equals("token_embd.weight")) {
+            // unchanged for every file type Featherweight writes (only IQ*/TQ* mixes change it)
+        } else if (name.contains("attn_v.weight")) {
+            switch (ftype) {
+                case Q2_K -> newType = qs.nGqa >= 4 ? GgmlType.Q4_K : GgmlType.Q3_K;
+                case Q3_K_M -> newType = qs.iAttentionWv < 2 ? GgmlType.Q5_K : GgmlType.Q4_K;
+                case Q3_K_L -> newType = GgmlType.Q5_K;
+                case Q4_K_M, Q5_K_M -> {
+                    if (useMoreBits(qs.iAttentionWv, qs.nAttentionWv)) newType = GgmlType.Q6_K;
+                }
+                case Q4_K_S -> {
+                    if (qs.iAttentionWv < 4) newType = GgmlType.Q5_K;
+                }
+                default -> {
+                }
+            }
+            qs.iAttentionWv++;
+        } else if (name.contains("ffn_down")) {
+            int i = qs.iFfnDown, n = qs.nLayer;
+            switch (ftype) {
+                case Q2_K -> newType = GgmlType.Q3_K;
+                case Q3_K_M -> newType = i < n / 16 ? GgmlType.Q5_K : GgmlType.Q4_K; // non-Falcon: Q4_K past the first 1/16
+                case Q3_K_L -> newType = GgmlType.Q5_K;
+                case Q4_K_M, Q5_K_M -> {
+                    if (useMoreBits(i, n)) newType = GgmlType.Q6_K;
+                }
+                case Q4_K_S -> {
+                    if (i < n / 8) newType = GgmlType.Q5_K;
+                }
+                case Q4_0, Q5_0 -> {
+                    // Guard the first ffn_down layers, only with an imatrix so plain quantization never changes.
+                    if (hasImatrix && i < n / 8) newType = ftype == FileType.Q4_0 ? GgmlType.Q4_1 : GgmlType.Q5_1;
+                }
+                default -> {
+                }
+            }
+            qs.iFfnDown++;
+        } else if (name.contains("attn_output.weight")) {
+            switch (ftype) {
+                case Q2_K -> newType = GgmlType.Q3_K;
+                case Q3_K_M -> newType = GgmlType.Q4_K;
+                case Q3_K_L -> newType = GgmlType.Q5_K;
+                default -> {
+                }
+            }
+        } else if (name.contains("attn_qkv.weight")) {
+            switch (ftype) {
+                case Q3_K_M, Q3_K_L -> newType = GgmlType.Q4_K;
+                case Q4_K_M -> newType = GgmlType.Q5_K;
+                case Q5_K_M -> newType = GgmlType.Q6_K;
+                default -> {
+                }
+            }
+        }
+        long nx = t.rowLength();
+        if (nx % newType.blockSize != 0) {
+            GgmlType requested = newType;
+            newType = switch (newType) {
+                case Q2_K, Q3_K -> GgmlType.IQ4_NL;
+                case Q4_K -> GgmlType.Q5_0;
+                case Q5_K -> GgmlType.Q5_1;
+                case Q6_K -> GgmlType.Q8_0;
+                default -> throw new UnsupportedTensorSizeException(name, nx, requested);
+            };
+            if (nx % newType.blockSize != 0) newType = GgmlType.F16;
+            if (log != null) {
+                log.accept("tensor " + name + ": cols " + nx + " are not divisible by " + requested.blockSize + ", required for "
+                        + requested + " - using fallback quantization " + newType);
+            }
+            qs.nFallback++;
+        }
+        return newType;
+    }
+
+    /** llama-quantize's "Unsupported tensor size encountered": no fallback exists for this type. */
+    public static final class UnsupportedTensorSizeException extends RuntimeException {
+        public UnsupportedTensorSizeException(String tensor, long cols, GgmlType type) {
+            super("tensor '" + tensor + "' has rows of " + cols + " weights, not a multiple of " + type.blockSize + " as " + type
+                    + " needs, and " + type + " has no fallback type (llama-quantize refuses this model for this type too)");
+        }
+    }
+}

@@ -1,0 +1,86 @@
+package dev.featherweight.kernels.cli;
+
+import dev.featherweight.kernels.SharedData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** fw perplexity / generate end to end: stdout carries only the result, errors go to stderr with exit 1. */
+class InferCommandsTest {
+    record Run(int exit, String out, String err) {
+    }
+
+    static synchronized Run fw(String... args) {
+        PrintStream oldOut = System.out, oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int code = Fw.run(args);
+            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    @Test
+    void perplexityJsonOnTokenFileMatchesTheNumpyReferenceOfTheSameProtocol() throws Exception {
+        Path tokens = SharedData.shared("eval/dev.tinystories.tokens.u32");
+        JsonNode ref = null;
+        for (JsonNode r : new ObjectMapper().readTree(SharedData.shared("reference/perplexity.json").toFile()).get("results")) {
+            if ("numpy-fp32".equals(r.path("source").asString()) && "stories260K".equals(r.path("model").asString())
+                    && "dev.tinystories".equals(r.path("text").asString()) && "chunks".equals(r.path("mode").asString())) ref = r;
+        }
+        assertThat(ref).isNotNull();
+        Run run = fw("perplexity", "--model", SharedData.demoModel("stories260K").toString(), "--tokens", tokens.toString(),
+                "--mode", "chunks", "--ctx", "256", "--threads", "2", "--json");
+        assertThat(run.exit()).as(run.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(run.out());
+        assertThat(j.get("perplexity").asDouble()).isCloseTo(ref.get("perplexity").asDouble(), org.assertj.core.data.Percentage.withPercentage(0.05));
+        assertThat(j.get("nll").asDouble()).isCloseTo(ref.get("nll_mean").asDouble(), org.assertj.core.data.Offset.offset(1e-4));
+        assertThat(j.get("tokens").asLong()).isEqualTo(ref.get("tokens_scored").asLong());
+        assertThat(j.get("seconds").asDouble()).isPositive();
+        assertThat(j.get("tokensPerSecond").asDouble()).isPositive();
+    }
+
+    @Test
+    void perplexityOnTextWithCapsPrintsATable(@TempDir Path tmp) throws Exception {
+        Run run = fw("perplexity", "--model", SharedData.demoModel("feather-3m").toString(),
+                "--text", SharedData.shared("eval/dev.tinystories.txt").toString(), "--max-tokens", "2048", "--chunks", "3", "--threads", "2");
+        assertThat(run.exit()).as(run.err()).isZero();
+        assertThat(run.out()).contains("perplexity").contains("3 chunks").contains("381 scored");
+    }
+
+    @Test
+    void greedyGenerationReproducesTheReferenceContinuation() throws Exception {
+        JsonNode ref = new ObjectMapper().readTree(SharedData.shared("eval/feather-3m.reference.json").toFile());
+        int n = ref.get("greedy_ids").size() - ref.get("prompt_ids").size();
+        Run run = fw("generate", "--model", SharedData.demoModel("feather-3m").toString(), "--prompt", "", "--tokens", String.valueOf(n), "--threads", "2");
+        assertThat(run.exit()).as(run.err()).isZero();
+        assertThat(run.out().strip()).isEqualTo(ref.get("greedy_text").asString().strip());
+    }
+
+    @Test
+    void badInputFailsOnStderrWithNonZeroExit(@TempDir Path tmp) throws Exception {
+        Path odd = tmp.resolve("odd.u32");
+        Files.write(odd, new byte[]{1, 0, 0});
+        Run run = fw("perplexity", "--model", SharedData.demoModel("stories260K").toString(), "--tokens", odd.toString());
+        assertThat(run.exit()).isNotZero();
+        assertThat(run.out()).isEmpty();
+        assertThat(run.err()).contains("odd.u32");
+
+        Run missing = fw("perplexity", "--model", tmp.resolve("nope").toString(), "--tokens", odd.toString());
+        assertThat(missing.exit()).isNotZero();
+        assertThat(missing.err()).contains("nope");
+    }
+}

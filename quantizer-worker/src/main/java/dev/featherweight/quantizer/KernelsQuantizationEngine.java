@@ -1,0 +1,150 @@
+package dev.featherweight.quantizer;
+
+import dev.featherweight.contracts.Recipe;
+import dev.featherweight.kernels.cli.Fw;
+import dev.featherweight.kernels.formats.gguf.GgufModelPlan;
+import dev.featherweight.kernels.formats.gguf.HfToGguf;
+import dev.featherweight.kernels.formats.safetensors.SafetensorsModel;
+import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.quant.gguf.FileType;
+import dev.featherweight.kernels.quant.gguf.LlamaQuantize;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The kernels behind the {@link QuantizationEngine} port. GGUF: the kernels API directly, exactly as
+ * llama.cpp makes a file (HF folder → F32 plan as convert_hf_to_gguf.py, then the llama-quantize mix:
+ * {@link HfToGguf#plan} + {@link LlamaQuantize#quantize}). Other methods: {@code fw quantize --method …} run
+ * in-process, so an artifact is by construction what the command line makes; such a recipe is supported
+ * when these kernels' {@code fw quantize} has {@code --method}, otherwise the task fails saying so.
+ * Progress is reported when the kernels finish (one step); per-block resume needs a kernels API that
+ * exposes blocks.
+ */
+public class KernelsQuantizationEngine implements QuantizationEngine {
+    private final Path calibration;
+
+    /** @param calibration the calibration text or token file for GPTQ and AWQ (null: the kernels' default) */
+    public KernelsQuantizationEngine(Path calibration) {
+        this.calibration = calibration;
+    }
+
+    public KernelsQuantizationEngine() {
+        this(null);
+    }
+
+    static CommandLine.Model.CommandSpec quantizeCommand() {
+        CommandLine q = new CommandLine(new Fw()).getSubcommands().get("quantize");
+        return q == null ? null : q.getCommandSpec();
+    }
+
+    @Override
+    public boolean supports(Recipe recipe) {
+        if (recipe instanceof Recipe.Gguf g) {
+            try {
+                FileType.parse(g.fileType());
+                return true;
+            } catch (RuntimeException unknownType) {
+                return false;
+            }
+        }
+        CommandLine.Model.CommandSpec q = quantizeCommand();
+        return q != null && q.findOption("--method") != null;
+    }
+
+    /** The fw quantize arguments for a recipe (the e2e test runs exactly these to get the expected bytes). */
+    public static List<String> arguments(Path modelDir, Recipe recipe, Path out) {
+        return arguments(modelDir, recipe, out, null);
+    }
+
+    public static List<String> arguments(Path modelDir, Recipe recipe, Path out, Path calibration) {
+        List<String> a = new ArrayList<>(List.of("quantize", "--model", modelDir.toString()));
+        switch (recipe) {
+            case Recipe.Gguf g -> a.addAll(List.of("--format", "gguf", "--type", g.fileType()));
+            case Recipe.Rtn r -> {
+                a.addAll(List.of("--method", "rtn", "--bits", "" + r.bits(), "--group-size", "" + r.groupSize()));
+                a.add(r.symmetric() ? "--sym" : "--asym");
+            }
+            case Recipe.Gptq g -> {
+                a.addAll(List.of("--method", "gptq", "--bits", "" + g.bits(), "--group-size", "" + g.groupSize(),
+                        "--samples", "" + g.calibrationSamples(), "--seq-len", "" + g.calibrationSeqLen()));
+                a.add(g.symmetric() ? "--sym" : "--asym");
+                if (g.descAct()) a.add("--act-order");
+            }
+            case Recipe.Awq w -> a.addAll(List.of("--method", "awq", "--bits", "" + w.bits(), "--group-size", "" + w.groupSize(),
+                    "--samples", "" + w.calibrationSamples(), "--seq-len", "" + w.calibrationSeqLen()));
+            case Recipe.Nf4 n -> {
+                a.addAll(List.of("--method", "nf4", "--group-size", "" + n.blockSize()));
+                if (n.doubleQuant()) a.add("--double-quant");
+            }
+            case Recipe.Fp4 f -> {
+                a.addAll(List.of("--method", "fp4", "--group-size", "" + f.blockSize()));
+                if (f.doubleQuant()) a.add("--double-quant");
+            }
+            case Recipe.LlmInt8 l -> a.addAll(List.of("--method", "llm-int8"));
+        }
+        if (calibration != null && (recipe instanceof Recipe.Gptq || recipe instanceof Recipe.Awq))
+            a.addAll(List.of("--calibration", calibration.toString()));
+        a.addAll(List.of("--out", out.toString()));
+        return a;
+    }
+
+    /** GGUF: one file named after the model and type; other methods: a folder. */
+    public static Path output(Path modelDir, Recipe recipe, Path outDir) {
+        return recipe instanceof Recipe.Gguf g
+                ? outDir.resolve(modelDir.getFileName() + "-" + g.fileType().toLowerCase(Locale.ROOT) + ".gguf")
+                : outDir.resolve("model");
+    }
+
+    /** HF folder → GGUF of a llama-quantize file type, byte-identical to llama.cpp's; written to a temp name, then renamed. */
+    public static LlamaQuantize.Result gguf(Path modelDir, String fileType, Path out, int threads) throws Exception {
+        Path tmp = out.resolveSibling(out.getFileName() + ".part");
+        LlamaQuantize.Result r;
+        try (SafetensorsModel weights = SafetensorsModel.open(modelDir)) {
+            GgufModelPlan plan = HfToGguf.plan(modelDir, weights, GgmlType.F32);
+            r = LlamaQuantize.quantize(plan, FileType.parse(fileType), null, null, tmp, threads, null);
+        }
+        Files.move(tmp, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        return r;
+    }
+
+    @Override
+    public Result quantize(Path modelDir, Recipe recipe, Path outDir, Progress progress) throws Exception {
+        Path out = output(modelDir, recipe, outDir);
+        QuantizationEngine.deleteRecursively(out);
+        if (recipe instanceof Recipe.Gguf g) {
+            gguf(modelDir, g.fileType(), out, Math.max(1, Runtime.getRuntime().availableProcessors()));
+            progress.block(1, 1, "output");
+            return new Result(List.of(outDir.relativize(out).toString()), 0);
+        }
+        StringWriter err = new StringWriter();
+        CommandLine cl = new CommandLine(new Fw());
+        cl.setOut(new PrintWriter(java.io.Writer.nullWriter()));
+        cl.setErr(new PrintWriter(err));
+        cl.setExecutionExceptionHandler((ex, cmd, parse) -> {
+            err.append(ex.toString());
+            return 1;
+        });
+        int code = cl.execute(arguments(modelDir, recipe, out, calibration).toArray(String[]::new));
+        if (code != 0) throw new IllegalStateException("fw quantize (" + recipe.label() + ") exited " + code + ": " + err.toString().strip());
+        List<String> files = new ArrayList<>();
+        if (Files.isDirectory(out)) {
+            try (var walk = Files.walk(out)) {
+                walk.filter(Files::isRegularFile).map(p -> outDir.relativize(p).toString()).sorted().forEach(files::add);
+            }
+        } else files.add(outDir.relativize(out).toString());
+        progress.block(1, 1, "output");
+        return new Result(files, 0);
+    }
+
+    @Override
+    public String version() {
+        return "featherweight-kernels (" + Fw.class.getAnnotation(CommandLine.Command.class).version()[0] + ")";
+    }
+}

@@ -1,0 +1,37 @@
+package dev.featherweight.quantizer;
+
+import dev.featherweight.contracts.Recipe;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The port through which the worker runs the kernels. {@code outDir} survives a failed attempt (it is
+ * keyed by task id): an engine may keep per-block results there and skip finished blocks when the task
+ * is retried (resume). Files are written to temporary names and renamed when complete.
+ */
+public interface QuantizationEngine {
+
+    interface Progress {
+        /** Block {@code done} of {@code total} finished (a transformer block, or the non-block tensors). */
+        void block(int done, int total, String module) throws Exception;
+    }
+
+    /** The artifact's files, relative to outDir, and how many blocks were resumed rather than recomputed. */
+    record Result(List<String> files, int resumedBlocks) {}
+
+    boolean supports(Recipe recipe);
+
+    Result quantize(Path modelDir, Recipe recipe, Path outDir, Progress progress) throws Exception;
+
+    /** Name and version of the kernels that made an artifact (lineage). */
+    String version();
+
+    static void deleteRecursively(Path dir) throws IOException {
+        if (!java.nio.file.Files.exists(dir)) return;
+        try (var walk = java.nio.file.Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) java.nio.file.Files.delete(p);
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package dev.featherweight.quantizer;
+
+import dev.featherweight.kernels.capacity.Gpu;
+import dev.featherweight.kernels.capacity.Precision;
+import dev.featherweight.kernels.capacity.SimulatedGpu;
+import dev.featherweight.contracts.Json;
+import dev.featherweight.contracts.Message;
+import dev.featherweight.contracts.Recipe;
+import dev.featherweight.worker.RegistryClient;
+import dev.featherweight.worker.TaskContext;
+import dev.featherweight.worker.TaskFailure;
+import dev.featherweight.worker.TaskHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One quantization task: source model from the registry (local cache), memory budget check on the simulated
+ * GPU, the kernels block by block with progress, upload with sha256, artifact completed in the registry.
+ */
+public class QuantizeHandler implements TaskHandler {
+    private static final Logger log = LoggerFactory.getLogger(QuantizeHandler.class);
+
+    private final QuantizationEngine engine;
+    private final RegistryClient registry;
+    private final Gpu gpu;
+    private final Path workDir;
+    private final Duration blockDelay;
+
+    /** @param blockDelay extra wall time per block (0 in production): lets tests stop a worker mid-task deterministically */
+    public QuantizeHandler(QuantizationEngine engine, RegistryClient registry, Gpu gpu, Path workDir, Duration blockDelay) {
+        this.engine = engine;
+        this.registry = registry;
+        this.gpu = gpu;
+        this.workDir = workDir;
+        this.blockDelay = blockDelay;
+    }
+
+    @Override
+    public Outcome run(Message.TaskAssigned task, TaskContext context) throws Exception {
+        Recipe recipe = task.recipe();
+        // a redelivered task whose artifact is already complete: report it again, make nothing new
+        RegistryClient.Artifact done = registry.artifactOfTask(task.taskId());
+        if (done != null && done.state().equals("COMPLETE")) {
+            log.info("task {} already has complete artifact {}", task.taskId(), done.id());
+            return new Outcome(done.id(), done.metrics(), 0);
+        }
+        Path model = registry.fetchModel(task.tenantId(), task.modelId());
+        WorkModel work = WorkModel.of(model, recipe);
+        SimulatedGpu device = new SimulatedGpu(gpu); // the kernels' simulated device: memory budget and roofline accounting
+        if (!device.fits(work.peakBytes()))
+            throw new TaskFailure(String.format(java.util.Locale.ROOT, "%s does not fit the simulated %s: peak %s (%s) > %s device memory",
+                    recipe.label(), gpu.name(), WorkModel.gb(work.peakBytes()), work.describe(), WorkModel.gb(gpu.memoryBytes())), false);
+        if (!engine.supports(recipe))
+            throw new TaskFailure(recipe.label() + ": not available in these kernels (" + engine.version() + ")", false);
+        Path out = workDir.resolve(task.taskId());
+        Files.createDirectories(out);
+        QuantizationEngine.Result result = engine.quantize(model, recipe, out, (i, n, module) -> {
+            // the work done since the last report: n reports cover all layers plus the non-block tensors
+            boolean block = module.startsWith("blk.");
+            int blocksDone = block ? 1 : Math.max(0, work.layers() - (n - 1));
+            for (int b = 0; b < blocksDone; b++) device.account(work.flopsPerBlock(), work.bytesPerBlock(), Precision.FP16);
+            if (!block) device.account(work.flopsOther(), work.bytesOther(), Precision.FP16);
+            if (!blockDelay.isZero()) Thread.sleep(blockDelay);
+            context.progress(i, n, module, device.simulatedSeconds());
+        });
+        double[] gpuSeconds = {device.simulatedSeconds()};
+        context.checkStop();
+        RegistryClient.Artifact artifact = registry.createArtifact(new RegistryClient.NewArtifact(task.tenantId(), task.taskId(), task.jobId(),
+                task.modelId(), recipe.method(), recipe.nominalBits(), recipe.label(), Json.MAPPER.writeValueAsString(recipe), engine.version()));
+        RegistryClient.Artifact stored = artifact.state().equals("COMPLETE") ? artifact : registry.upload(artifact, out, result.files());
+        Map<String, Double> metrics = new LinkedHashMap<>();
+        metrics.put("artifact_bytes", (double) stored.totalBytes());
+        metrics.put("peak_device_bytes", (double) work.peakBytes());
+        metrics.put("gpu_seconds", gpuSeconds[0]);
+        metrics.put("wall_seconds", context.wallSeconds());
+        metrics.put("resumed_blocks", (double) result.resumedBlocks());
+        registry.artifactMetrics(stored.id(), metrics);
+        QuantizationEngine.deleteRecursively(out);
+        return new Outcome(stored.id(), metrics, gpuSeconds[0]);
+    }
+}

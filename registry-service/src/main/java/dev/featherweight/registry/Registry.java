@@ -1,0 +1,313 @@
+package dev.featherweight.registry;
+
+import org.springframework.dao.DuplicateKeyException;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Metadata (tenants, keys, models, files, artifacts, metrics, lineage) in PostgreSQL and blobs in S3.
+ * Order of writes for a file: spool + hash → put blob → insert row, so a row always points at a stored
+ * blob; an artifact is listed only once {@link #completeArtifact} has seen every file it was promised.
+ */
+@Service
+public class Registry {
+    private final JdbcClient db;
+    private final BlobStore blobs;
+
+    public Registry(JdbcClient db, BlobStore blobs) {
+        this.db = db;
+        this.blobs = blobs;
+    }
+
+    // ---- tenants and keys ----------------------------------------------------------------------
+
+    public record Tenant(String id, String name) {}
+
+    public record KeyOwner(String tenantId, boolean admin) {}
+
+    @Transactional
+    public Tenant createTenant(String name) {
+        String id = "t-" + UUID.randomUUID().toString().substring(0, 8);
+        try {
+            db.sql("insert into tenants(id, name) values (?, ?)").params(id, name).update();
+        } catch (DuplicateKeyException e) {
+            throw new Conflict("tenant '" + name + "' exists");
+        }
+        return new Tenant(id, name);
+    }
+
+    public Optional<Tenant> tenantByName(String name) {
+        return db.sql("select id, name from tenants where name = ?").param(name).query(Tenant.class).optional();
+    }
+
+    public List<Tenant> tenants() {
+        return db.sql("select id, name from tenants order by name").query(Tenant.class).list();
+    }
+
+    /** Stores only the hash; the caller hands the key to the user once. */
+    @Transactional
+    public void addKey(String tenantId, String keyHash, boolean admin) {
+        if (db.sql("select count(*) from tenants where id = ?").param(tenantId).query(Long.class).single() == 0)
+            throw new NotFound("tenant " + tenantId);
+        db.sql("insert into api_keys(key_hash, tenant_id, admin) values (?, ?, ?) on conflict do nothing").params(keyHash, tenantId, admin).update();
+    }
+
+    public Optional<KeyOwner> keyOwner(String keyHash) {
+        return db.sql("select tenant_id, admin from api_keys where key_hash = ?").param(keyHash).query(KeyOwner.class).optional();
+    }
+
+    // ---- models ----------------------------------------------------------------------------------
+
+    public record FileInfo(String path, long size, String sha256) {}
+
+    public record Model(String tenantId, String name, String source, String state, Instant createdAt, List<FileInfo> files,
+                        Map<String, Double> metrics) {}
+
+    @Transactional
+    public void createModel(String tenantId, String name, String source) {
+        try {
+            db.sql("insert into models(tenant_id, name, source, state) values (?, ?, ?, 'UPLOADING')").params(tenantId, name, source).update();
+        } catch (DuplicateKeyException e) {
+            throw new Conflict("model '" + name + "' exists");
+        }
+    }
+
+    public FileInfo putModelFile(String tenantId, String name, String path, InputStream body, String expectedSha256) throws IOException {
+        requireModel(tenantId, name);
+        String key = "models/" + tenantId + "/" + name + "/" + path;
+        FileInfo info = spoolAndStore(key, path, body, expectedSha256);
+        db.sql("""
+                insert into model_files(tenant_id, model_name, path, size, sha256, object_key) values (?, ?, ?, ?, ?, ?)
+                on conflict (tenant_id, model_name, path) do update set size = excluded.size, sha256 = excluded.sha256
+                """).params(tenantId, name, path, info.size(), info.sha256(), key).update();
+        return info;
+    }
+
+    @Transactional
+    public Model markModelReady(String tenantId, String name) {
+        Model m = model(tenantId, name).orElseThrow(() -> new NotFound("model " + name));
+        if (m.files().stream().noneMatch(f -> f.path().equals("config.json")))
+            throw new BadRequest("model " + name + " has no config.json: not a Hugging Face model folder");
+        db.sql("update models set state = 'READY' where tenant_id = ? and name = ?").params(tenantId, name).update();
+        return model(tenantId, name).orElseThrow();
+    }
+
+    public Optional<Model> model(String tenantId, String name) {
+        return db.sql("select tenant_id, name, source, state, created_at from models where tenant_id = ? and name = ?")
+                .params(tenantId, name)
+                .query((rs, i) -> new Model(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                        rs.getTimestamp(5).toInstant(), modelFiles(tenantId, name), modelMetrics(tenantId, name)))
+                .optional();
+    }
+
+    public List<Model> models(String tenantId) {
+        return db.sql("select name from models where tenant_id = ? order by name").param(tenantId).query(String.class).list()
+                .stream().map(n -> model(tenantId, n).orElseThrow()).toList();
+    }
+
+    public InputStream modelFile(String tenantId, String name, String path) {
+        String key = db.sql("select object_key from model_files where tenant_id = ? and model_name = ? and path = ?")
+                .params(tenantId, name, path).query(String.class).optional()
+                .orElseThrow(() -> new NotFound("file " + path + " of model " + name));
+        return blobs.get(key);
+    }
+
+    public void putModelMetric(String tenantId, String name, String metric, double value) {
+        requireModel(tenantId, name);
+        db.sql("""
+                insert into model_metrics(tenant_id, model_name, name, value) values (?, ?, ?, ?)
+                on conflict (tenant_id, model_name, name) do update set value = excluded.value
+                """).params(tenantId, name, metric, value).update();
+    }
+
+    private List<FileInfo> modelFiles(String tenantId, String name) {
+        return db.sql("select path, size, sha256 from model_files where tenant_id = ? and model_name = ? order by path")
+                .params(tenantId, name).query(FileInfo.class).list();
+    }
+
+    private Map<String, Double> modelMetrics(String tenantId, String name) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        db.sql("select name, value from model_metrics where tenant_id = ? and model_name = ? order by name").params(tenantId, name)
+                .query(rs -> { m.put(rs.getString(1), rs.getDouble(2)); });
+        return m;
+    }
+
+    private void requireModel(String tenantId, String name) {
+        if (db.sql("select count(*) from models where tenant_id = ? and name = ?").params(tenantId, name).query(Long.class).single() == 0)
+            throw new NotFound("model " + name);
+    }
+
+    // ---- artifacts -----------------------------------------------------------------------------
+
+    public record NewArtifact(String tenantId, String taskId, String jobId, String modelName, String method, int bits,
+                              String label, String recipe, String kernelsVersion) {}
+
+    public record Lineage(String modelName, String jobId, String taskId, String recipe, String kernelsVersion) {}
+
+    public record Artifact(String id, String tenantId, String modelName, String method, int bits, String label, String state,
+                           Instant createdAt, Instant completedAt, long totalBytes, List<FileInfo> files,
+                           Map<String, Double> metrics, Lineage lineage) {}
+
+    /** Idempotent per task: a second call for the same task returns the existing artifact. */
+    @Transactional
+    public Artifact createArtifact(NewArtifact a) {
+        requireModel(a.tenantId(), a.modelName());
+        String id = "a-" + UUID.randomUUID().toString().substring(0, 13);
+        db.sql("""
+                insert into artifacts(id, tenant_id, task_id, job_id, model_name, method, bits, label, recipe, kernels_version, state)
+                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING') on conflict (task_id) do nothing
+                """).params(id, a.tenantId(), a.taskId(), a.jobId(), a.modelName(), a.method(), a.bits(), a.label(), a.recipe(), a.kernelsVersion())
+                .update();
+        String existing = db.sql("select id from artifacts where task_id = ?").param(a.taskId()).query(String.class).single();
+        return artifact(existing, true).orElseThrow();
+    }
+
+    public FileInfo putArtifactFile(String artifactId, String path, InputStream body, String expectedSha256) throws IOException {
+        Artifact a = artifact(artifactId, true).orElseThrow(() -> new NotFound("artifact " + artifactId));
+        if (a.state().equals("COMPLETE")) {
+            // a retried upload of a finished artifact: nothing to store, but the content must be the same
+            FileInfo have = a.files().stream().filter(f -> f.path().equals(path)).findFirst()
+                    .orElseThrow(() -> new Conflict("artifact " + artifactId + " is complete and has no file " + path));
+            if (expectedSha256 != null && !expectedSha256.equals(have.sha256()))
+                throw new Conflict("artifact " + artifactId + " is complete with a different " + path);
+            body.transferTo(OutputStream.nullOutputStream());
+            return have;
+        }
+        String key = "artifacts/" + a.tenantId() + "/" + artifactId + "/" + path;
+        FileInfo info = spoolAndStore(key, path, body, expectedSha256);
+        db.sql("""
+                insert into artifact_files(artifact_id, path, size, sha256, object_key) values (?, ?, ?, ?, ?)
+                on conflict (artifact_id, path) do update set size = excluded.size, sha256 = excluded.sha256
+                """).params(artifactId, path, info.size(), info.sha256(), key).update();
+        return info;
+    }
+
+    /** Makes the artifact visible, after checking it holds exactly the promised files (path → sha256). */
+    @Transactional
+    public Artifact completeArtifact(String artifactId, Map<String, String> expectedFiles) {
+        Artifact a = artifact(artifactId, true).orElseThrow(() -> new NotFound("artifact " + artifactId));
+        Map<String, String> have = new LinkedHashMap<>();
+        a.files().forEach(f -> have.put(f.path(), f.sha256()));
+        if (!have.equals(expectedFiles))
+            throw new Conflict("artifact " + artifactId + " holds " + have + " but " + expectedFiles + " were promised");
+        db.sql("update artifacts set state = 'COMPLETE', completed_at = coalesce(completed_at, now()) where id = ?").param(artifactId).update();
+        return artifact(artifactId, true).orElseThrow();
+    }
+
+    public void putArtifactMetrics(String artifactId, Map<String, Double> metrics) {
+        if (artifact(artifactId, true).isEmpty()) throw new NotFound("artifact " + artifactId);
+        metrics.forEach((name, value) -> db.sql("""
+                insert into artifact_metrics(artifact_id, name, value) values (?, ?, ?)
+                on conflict (artifact_id, name) do update set value = excluded.value
+                """).params(artifactId, name, value).update());
+    }
+
+    public Optional<Artifact> artifact(String id, boolean includePending) {
+        return db.sql("""
+                select id, tenant_id, model_name, method, bits, label, state, created_at, completed_at, job_id, task_id, recipe, kernels_version
+                from artifacts where id = ?""").param(id)
+                .query((rs, i) -> {
+                    List<FileInfo> files = db.sql("select path, size, sha256 from artifact_files where artifact_id = ? order by path")
+                            .param(id).query(FileInfo.class).list();
+                    Map<String, Double> metrics = new LinkedHashMap<>();
+                    db.sql("select name, value from artifact_metrics where artifact_id = ? order by name").param(id)
+                            .query(r -> { metrics.put(r.getString(1), r.getDouble(2)); });
+                    Timestamp done = rs.getTimestamp(9);
+                    return new Artifact(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getInt(5), rs.getString(6),
+                            rs.getString(7), rs.getTimestamp(8).toInstant(), done == null ? null : done.toInstant(),
+                            files.stream().mapToLong(FileInfo::size).sum(), files, metrics,
+                            new Lineage(rs.getString(3), rs.getString(10), rs.getString(11), rs.getString(12), rs.getString(13)));
+                })
+                .optional()
+                .filter(a -> includePending || a.state().equals("COMPLETE"));
+    }
+
+    public Optional<Artifact> artifactOfTask(String taskId) {
+        return db.sql("select id from artifacts where task_id = ?").param(taskId).query(String.class).optional()
+                .flatMap(id -> artifact(id, true));
+    }
+
+    /** Complete artifacts of a tenant, filtered by any of model, method, bits and job (null = any). */
+    public List<Artifact> artifacts(String tenantId, String model, String method, Integer bits, String jobId) {
+        return db.sql("""
+                select id from artifacts where tenant_id = :t and state = 'COMPLETE'
+                  and (cast(:model as varchar) is null or model_name = :model)
+                  and (cast(:method as varchar) is null or method = :method)
+                  and (cast(:bits as integer) is null or bits = :bits)
+                  and (cast(:job as varchar) is null or job_id = :job)
+                order by created_at, id""")
+                .param("t", tenantId).param("model", model).param("method", method).param("bits", bits).param("job", jobId)
+                .query(String.class).list().stream().map(id -> artifact(id, false).orElseThrow()).toList();
+    }
+
+    public InputStream artifactFile(String artifactId, String path) {
+        return blobs.get(artifactFileKey(artifactId, path));
+    }
+
+    public String artifactFileUrl(String artifactId, String path) {
+        return blobs.presignedGet(artifactFileKey(artifactId, path), java.time.Duration.ofMinutes(15));
+    }
+
+    /** Removes the blobs first, then the rows: a failure leaves rows that can be deleted again, never orphans in S3 unreferenced. */
+    public void deleteArtifact(String artifactId) {
+        Artifact a = artifact(artifactId, true).orElseThrow(() -> new NotFound("artifact " + artifactId));
+        for (FileInfo f : a.files()) blobs.delete("artifacts/" + a.tenantId() + "/" + artifactId + "/" + f.path());
+        db.sql("delete from artifacts where id = ?").param(artifactId).update();
+    }
+
+    private String artifactFileKey(String artifactId, String path) {
+        return db.sql("select object_key from artifact_files where artifact_id = ? and path = ?").params(artifactId, path)
+                .query(String.class).optional().orElseThrow(() -> new NotFound("file " + path + " of artifact " + artifactId));
+    }
+
+    // ---- blobs ---------------------------------------------------------------------------------
+
+    private FileInfo spoolAndStore(String key, String path, InputStream body, String expectedSha256) throws IOException {
+        Path tmp = Files.createTempFile("fw-upload-", ".part");
+        try {
+            MessageDigest sha = sha256();
+            long size;
+            try (OutputStream out = Files.newOutputStream(tmp); InputStream in = new java.security.DigestInputStream(body, sha)) {
+                size = in.transferTo(out);
+            }
+            String hex = HexFormat.of().formatHex(sha.digest());
+            if (expectedSha256 != null && !expectedSha256.isBlank() && !expectedSha256.equalsIgnoreCase(hex))
+                throw new BadRequest("sha256 of " + path + " is " + hex + ", the uploader declared " + expectedSha256);
+            blobs.put(key, tmp, size);
+            return new FileInfo(path, size, hex);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static class NotFound extends RuntimeException { NotFound(String what) { super(what + " not found"); } }
+
+    public static class Conflict extends RuntimeException { Conflict(String m) { super(m); } }
+
+    public static class BadRequest extends RuntimeException { BadRequest(String m) { super(m); } }
+}

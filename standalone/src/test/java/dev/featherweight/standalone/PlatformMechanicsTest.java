@@ -1,0 +1,233 @@
+package dev.featherweight.standalone;
+
+import dev.featherweight.contracts.Json;
+import dev.featherweight.contracts.Message;
+import dev.featherweight.contracts.Recipe;
+import dev.featherweight.contracts.Topics;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.springframework.context.ConfigurableApplicationContext;
+import tools.jackson.databind.JsonNode;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Platform mechanics with the kernels replaced by {@link StubEngine}: the path REST → Kafka → job-service →
+ * worker → registry → REST, byte-exact transport of artifacts, fencing, leases, redelivery, S3 outage.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class PlatformMechanicsTest extends PlatformTestBase {
+    static final String RTN_JOB = """
+            {"modelId":"feather-3m","recipes":[{"method":"rtn","bits":4,"groupSize":32,"symmetric":true}]}""";
+
+    KafkaProbe kafka() {
+        return new KafkaProbe(kafkaBootstrap());
+    }
+
+
+    @Override
+    Map<String, Object> sharedBeans() {
+        return Map.of("quantizationEngine", new StubEngine());
+    }
+
+    @Test
+    @Order(1)
+    void jobRunsEndToEndAndTheArtifactArrivesByteForByte() throws Exception {
+        ApiClient api = tenantWithFeather("mechanics");
+        String job = submit(api, """
+                {"modelId":"feather-3m","recipes":[{"method":"gguf","fileType":"Q8_0"},{"method":"rtn","bits":4,"groupSize":32,"symmetric":true}],
+                 "eval":{"capacity":{"gpus":["A100-40GB-PCIe","L4"],"ctx":512,"kvDtype":"fp16"}}}""");
+        JsonNode done = api.awaitJob(job, Duration.ofSeconds(60));
+        assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("SUCCEEDED");
+        assertThat(done.path("tasks")).hasSize(4);
+        for (JsonNode t : done.path("tasks")) {
+            assertThat(t.path("state").asString()).isEqualTo("SUCCEEDED");
+            assertThat(t.path("progress").asDouble()).isEqualTo(1.0);
+        }
+        JsonNode artifacts = artifactsOf(api, job);
+        assertThat(artifacts).hasSize(2);
+        JsonNode gguf = null;
+        for (JsonNode a : artifacts) if (a.path("method").asString().equals("gguf")) gguf = a;
+        assertThat(gguf).isNotNull();
+        ApiClient.Response file = api.get("/api/v1/artifacts/" + gguf.path("id").asString() + "/download?path=model.bin");
+        assertThat(file.status()).isEqualTo(200);
+        Path expectedDir = Files.createTempDirectory("fw-expected");
+        new StubEngine().quantize(FEATHER, new Recipe.Gguf("Q8_0"), expectedDir, (i, n, m) -> {});
+        assertThat(file.body()).isEqualTo(Files.readAllBytes(expectedDir.resolve("model.bin")));
+        JsonNode a = api.get("/api/v1/artifacts/" + gguf.path("id").asString()).json();
+        assertThat(a.path("lineage").path("modelName").asString()).isEqualTo("feather-3m");
+        assertThat(a.path("lineage").path("jobId").asString()).isEqualTo(job);
+        assertThat(a.path("metrics").path("capacity.L4.kv_bytes_per_token").asDouble()).isEqualTo(2.0 * 4 * 2 * 32 * 2);
+        assertThat(a.path("metrics").path("artifact_bytes").asDouble()).isEqualTo(file.body().length);
+    }
+
+    @Test
+    @Order(2)
+    void badRecipeIs400ProblemJsonAndNothingReachesKafka() throws Exception {
+        ApiClient api = tenantWithFeather("bad-recipe");
+        try (KafkaProbe kafka = kafka()) {
+            long before = kafka.endOffsets(Topics.JOB_COMMANDS);
+            ApiClient.Response r = api.post("/api/v1/jobs", """
+                    {"modelId":"feather-3m","recipes":[{"method":"gptq","bits":5,"groupSize":128,"damp":0.01,"calibrationSamples":128,"calibrationSeqLen":512}]}""");
+            assertThat(r.status()).as(r.toString()).isEqualTo(400);
+            assertThat(r.header("Content-Type")).startsWith("application/problem+json");
+            assertThat(r.json().path("errors").get(0).asString()).isEqualTo("recipes[0].bits: 5 is not allowed; one of [2, 3, 4, 8]");
+            ApiClient.Response unknownMethod = api.post("/api/v1/jobs", """
+                    {"modelId":"feather-3m","recipes":[{"method":"magic"}]}""");
+            assertThat(unknownMethod.status()).isEqualTo(400);
+            assertThat(unknownMethod.header("Content-Type")).startsWith("application/problem+json");
+            ApiClient.Response huge = api.post("/api/v1/jobs", "{\"modelId\":\"feather-3m\",\"pad\":\"" + "x".repeat(300_000) + "\"}");
+            assertThat(huge.status()).isEqualTo(413);
+            assertThat(huge.header("Content-Type")).startsWith("application/problem+json");
+            assertThat(kafka.endOffsets(Topics.JOB_COMMANDS)).isEqualTo(before);
+        }
+    }
+
+    @Test
+    @Order(3)
+    void unknownModelIs404AndOtherTenantsJobsAndArtifactsAre404() throws Exception {
+        ApiClient owner = tenantWithFeather("owner");
+        ApiClient other = tenant("other");
+        ApiClient.Response unknown = other.post("/api/v1/jobs", RTN_JOB);
+        assertThat(unknown.status()).isEqualTo(404);
+        assertThat(unknown.json().path("detail").asString()).isEqualTo("model feather-3m not found");
+        String job = submit(owner, RTN_JOB);
+        JsonNode done = owner.awaitJob(job, Duration.ofSeconds(60));
+        assertThat(done.path("state").asString()).isEqualTo("SUCCEEDED");
+        String artifact = done.path("tasks").get(0).path("artifactId").asString();
+        assertThat(owner.get("/api/v1/artifacts/" + artifact).status()).isEqualTo(200);
+        assertThat(other.get("/api/v1/jobs/" + job).status()).isEqualTo(404);
+        assertThat(other.post("/api/v1/jobs/" + job + "/cancel", "").status()).isEqualTo(404);
+        assertThat(other.get("/api/v1/artifacts/" + artifact).status()).isEqualTo(404);
+        assertThat(other.get("/api/v1/artifacts/" + artifact + "/download?path=model.bin").status()).isEqualTo(404);
+        assertThat(other.get("/api/v1/artifacts?job=" + job).json()).isEmpty();
+        assertThat(admin.withKey("fw_not-a-key").get("/api/v1/jobs").status()).isEqualTo(401);
+    }
+
+    @Test
+    @Order(4)
+    void idempotencyKeyMakesARetriedSubmitTheSameJob() throws Exception {
+        ApiClient api = tenantWithFeather("idempotent");
+        String first = submit(api, RTN_JOB, "Idempotency-Key", "abc-1");
+        String again = submit(api, RTN_JOB, "Idempotency-Key", "abc-1");
+        assertThat(again).isEqualTo(first);
+        assertThat(api.awaitJob(first, Duration.ofSeconds(60)).path("state").asString()).isEqualTo("SUCCEEDED");
+        assertThat(api.get("/api/v1/jobs").json().path("total").asLong()).isEqualTo(1);
+        assertThat(artifactsOf(api, first)).hasSize(1);
+    }
+
+    @Test
+    @Order(5)
+    void jobThatDoesNotFitTheGpuFailsWithTheMemoryNumbers() throws Exception {
+        ApiClient api = tenantWithFeather("too-big");
+        String job = submit(api, """
+                {"modelId":"feather-3m","recipes":[{"method":"gptq","bits":4,"groupSize":128,"damp":0.01,"calibrationSamples":65536,"calibrationSeqLen":4096}]}""");
+        JsonNode done = api.awaitJob(job, Duration.ofSeconds(60));
+        assertThat(done.path("state").asString()).isEqualTo("FAILED");
+        // 65536 × 4096 tokens × 768 (intermediate) × 2 bytes × 2 (in and out) = 824.63 GB of activations alone
+        assertThat(done.path("error").asString())
+                .contains("does not fit the simulated A100-40GB-PCIe: peak ")
+                .contains("calibration activations fp16 824.63 GB")
+                .contains("> 40.00 GB device memory");
+        assertThat(done.path("tasks").get(0).path("attempt").asInt()).isEqualTo(1); // not retried: it can never fit
+    }
+
+    @Test
+    @Order(6)
+    void workerStoppedMidTaskIsReplacedAndTheJobSucceedsWithOneArtifact() throws Exception {
+        ApiClient api = tenantWithFeather("worker-dies");
+        // a worker slow enough (1.5 s per block, 5 blocks) to be stopped mid-task whatever the machine's load
+        for (ConfigurableApplicationContext c : platform.quantizers) c.close();
+        platform.quantizers.clear();
+        ConfigurableApplicationContext slow = platform.startQuantizer("quantizer-slow", Map.of("featherweight.worker.block-delay", "1500ms"));
+        String job = submit(api, RTN_JOB);
+        JsonNode running;
+        do { // until the first attempt reports its second block
+            Thread.sleep(100);
+            running = api.get("/api/v1/jobs/" + job).json();
+        } while (running.path("tasks").isEmpty() || running.path("tasks").get(0).path("block").asInt() < 2);
+        assertThat(running.path("tasks").get(0).path("attempt").asInt()).isEqualTo(1);
+        assertThat(running.path("tasks").get(0).path("state").asString()).isEqualTo("RUNNING");
+        slow.close();
+        platform.quantizers.remove(slow);
+        platform.startQuantizer("quantizer-2", Map.of());
+        JsonNode done = api.awaitJob(job, Duration.ofSeconds(90));
+        assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("SUCCEEDED");
+        JsonNode task = done.path("tasks").get(0);
+        assertThat(task.path("attempt").asInt()).isEqualTo(2);
+        assertThat(task.path("worker").asString()).isEqualTo("quantizer-2");
+        JsonNode artifacts = artifactsOf(api, job);
+        assertThat(artifacts).hasSize(1);
+        // the second attempt resumed from the blocks the first one had finished
+        assertThat(artifacts.get(0).path("metrics").path("resumed_blocks").asDouble()).isGreaterThanOrEqualTo(2.0);
+        Path expected = Files.createTempDirectory("fw-expected");
+        new StubEngine().quantize(FEATHER, new Recipe.Rtn(4, 32, true), expected, (i, n, m) -> {});
+        assertThat(api.get("/api/v1/artifacts/" + artifacts.get(0).path("id").asString() + "/download?path=model.bin").body())
+                .isEqualTo(Files.readAllBytes(expected.resolve("model.bin")));
+    }
+
+    @Test
+    @Order(7)
+    void theSameKafkaMessagesDeliveredTwiceChangeNothing() throws Exception {
+        ApiClient api = tenantWithFeather("redelivery");
+        String job = submit(api, RTN_JOB);
+        assertThat(api.awaitJob(job, Duration.ofSeconds(60)).path("state").asString()).isEqualTo("SUCCEEDED");
+        try (KafkaProbe kafka = kafka()) {
+            var submitted = kafka.readAll(Topics.JOB_COMMANDS).stream().filter(r -> r.key().equals(job)).toList();
+            var assigned = kafka.readAll(Topics.TASKS_QUANTIZE).stream()
+                    .filter(r -> Json.read(r.value()) instanceof Message.TaskAssigned t && t.jobId().equals(job)).toList();
+            var succeeded = kafka.readAll(Topics.TASK_EVENTS).stream()
+                    .filter(r -> Json.read(r.value()) instanceof Message.TaskSucceeded t && t.jobId().equals(job)).toList();
+            assertThat(submitted).hasSize(1);
+            assertThat(assigned).hasSize(1);
+            assertThat(succeeded).hasSize(1);
+            MeterRegistry workerMeters = platform.quantizers.getLast().getBean(MeterRegistry.class);
+            double skippedBefore = workerMeters.counter("featherweight.worker.task.skipped").count();
+            kafka.send(Topics.JOB_COMMANDS, submitted.get(0).key(), submitted.get(0).value());
+            kafka.send(Topics.TASKS_QUANTIZE, assigned.get(0).key(), assigned.get(0).value());
+            kafka.send(Topics.TASK_EVENTS, succeeded.get(0).key(), succeeded.get(0).value());
+            kafka.awaitConsumed("job-service", Topics.JOB_COMMANDS);
+            kafka.awaitConsumed("job-service", Topics.TASK_EVENTS);
+            for (int i = 0; i < 300 && workerMeters.counter("featherweight.worker.task.skipped").count() == skippedBefore; i++) Thread.sleep(100);
+            assertThat(workerMeters.counter("featherweight.worker.task.skipped").count()).isEqualTo(skippedBefore + 1);
+        }
+        JsonNode after = api.get("/api/v1/jobs/" + job).json();
+        assertThat(after.path("state").asString()).isEqualTo("SUCCEEDED");
+        assertThat(after.path("tasks")).hasSize(1);
+        assertThat(after.path("tasks").get(0).path("attempt").asInt()).isEqualTo(1);
+        assertThat(api.get("/api/v1/jobs").json().path("total").asLong()).isEqualTo(1);
+        assertThat(artifactsOf(api, job)).hasSize(1);
+    }
+
+    @Test
+    @Order(8)
+    void s3DownDuringUploadIsRetriedThenFailsCleanlyWithNoVisibleArtifact() throws Exception {
+        ApiClient api = tenantWithFeather("s3-down");
+        // warm the worker's model cache so that the only S3 traffic of the next job is the artifact upload
+        assertThat(api.awaitJob(submit(api, RTN_JOB), Duration.ofSeconds(60)).path("state").asString()).isEqualTo("SUCCEEDED");
+        stopS3();
+        String job;
+        JsonNode done;
+        try {
+            job = submit(api, """
+                    {"modelId":"feather-3m","recipes":[{"method":"rtn","bits":8,"groupSize":32,"symmetric":true}]}""");
+            done = api.awaitJob(job, Duration.ofSeconds(120));
+        } finally {
+            startS3();
+        }
+        assertThat(done.path("state").asString()).isEqualTo("FAILED");
+        JsonNode task = done.path("tasks").get(0);
+        assertThat(task.path("attempt").asInt()).isEqualTo(3);
+        assertThat(done.path("error").asString()).contains("failed after 3 attempt(s)").contains("S3 put of artifacts/").contains("failed after 3 attempts");
+        assertThat(artifactsOf(api, job)).isEmpty();
+        assertThat(api.get("/api/v1/artifacts").json()).hasSize(1); // only the warm-up job's
+    }
+}

@@ -1,0 +1,164 @@
+package dev.featherweight.worker;
+
+import dev.featherweight.contracts.Json;
+import dev.featherweight.contracts.Message;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.cloud.stream.binding.BindingsLifecycleController;
+
+import java.time.Instant;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * Runs tasks off the Kafka poll thread. The binding's consumer hands a task to an executor and returns at
+ * once, so the poll loop keeps running (no max.poll.interval overrun, no rebalance, no redelivery during a
+ * task of an hour); when all slots are busy the binding is paused — the consumer keeps polling but gets no
+ * records — and resumed when a slot frees. Around each task: a fencing check (is this attempt still the
+ * current one?), TaskStarted, heartbeats every lease/3, and TaskSucceeded or TaskFailed.
+ */
+public class TaskRuntime implements Consumer<byte[]>, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(TaskRuntime.class);
+
+    private final TaskHandler handler;
+    private final Events events;
+    private final JobsClient jobs;
+    private final ObjectProvider<BindingsLifecycleController> bindings;
+    private final String bindingName;
+    private final String worker;
+    private final String gpu;
+    private final Semaphore slots;
+    private final ExecutorService executor;
+    private final ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "heartbeats");
+        t.setDaemon(true);
+        return t;
+    });
+    private final MeterRegistry meters;
+    private volatile boolean paused;
+    private volatile boolean closing;
+
+    public TaskRuntime(TaskHandler handler, Events events, JobsClient jobs, ObjectProvider<BindingsLifecycleController> bindings,
+                       String bindingName, String worker, String gpu, int concurrency, MeterRegistry meters) {
+        this.handler = handler;
+        this.events = events;
+        this.jobs = jobs;
+        this.bindings = bindings;
+        this.bindingName = bindingName;
+        this.worker = worker;
+        this.gpu = gpu;
+        this.slots = new Semaphore(concurrency);
+        this.executor = Executors.newFixedThreadPool(concurrency, r -> new Thread(r, worker + "-task"));
+        this.meters = meters;
+    }
+
+    @Override
+    public void accept(byte[] payload) {
+        if (!(Json.read(payload) instanceof Message.TaskAssigned task)) return;
+        if (closing) throw new IllegalStateException("worker " + worker + " is shutting down"); // not acknowledged → redelivered elsewhere
+        slots.acquireUninterruptibly(); // never blocks long: the binding is paused while no slot is free
+        if (slots.availablePermits() == 0) pause();
+        executor.execute(() -> {
+            try {
+                run(task);
+            } finally {
+                slots.release();
+                resume();
+            }
+        });
+    }
+
+    private void run(Message.TaskAssigned task) {
+        MDC.put("jobId", task.jobId());
+        MDC.put("taskId", task.taskId());
+        ScheduledFuture<?> beat = null;
+        TaskContext context = new TaskContext(task, events);
+        try {
+            JobsClient.TaskStatus status = jobs.status(task.taskId());
+            if (status == null || !status.open() || status.attempt() != task.attempt()) {
+                log.info("skipping task {} attempt {}: job-service says {}", task.taskId(), task.attempt(), status);
+                meters.counter("featherweight.worker.task.skipped").increment();
+                return;
+            }
+            log.info("task {} attempt {} started: {}", task.taskId(), task.attempt(), task.recipe() == null ? "eval of " + task.artifactId() : task.recipe().label());
+            events.send(new Message.TaskStarted(UUID.randomUUID().toString(), task.taskId(), task.jobId(), task.attempt(), worker, gpu, Instant.now()));
+            long period = Math.max(200, task.leaseSeconds() * 1000L / 3);
+            Thread taskThread = Thread.currentThread();
+            beat = heartbeats.scheduleAtFixedRate(() -> heartbeat(task, context), period, period, TimeUnit.MILLISECONDS);
+            TaskHandler.Outcome outcome = handler.run(task, context);
+            context.checkStop();
+            events.send(new Message.TaskSucceeded(UUID.randomUUID().toString(), task.taskId(), task.jobId(), task.attempt(),
+                    outcome.artifactId(), context.wallSeconds(), outcome.gpuSeconds(), outcome.metrics()));
+            Timer.builder("featherweight.worker.task").tag("kind", task.kind().name()).tag("outcome", "succeeded").register(meters)
+                    .record((long) (context.wallSeconds() * 1000), TimeUnit.MILLISECONDS);
+            log.info("task {} attempt {} succeeded in {} s", task.taskId(), task.attempt(), String.format("%.2f", context.wallSeconds()));
+        } catch (TaskContext.Stopped e) {
+            log.warn("task {} attempt {} stopped: {}", task.taskId(), task.attempt(), e.getMessage());
+        } catch (Throwable e) {
+            if (closing || Thread.currentThread().isInterrupted()) {
+                log.warn("task {} attempt {} abandoned at shutdown: {}", task.taskId(), task.attempt(), e.toString());
+                return; // the lease expires and another worker takes it
+            }
+            boolean retryable = !(e instanceof TaskFailure f) || f.retryable;
+            String reason = e instanceof TaskFailure ? e.getMessage() : e.toString();
+            log.warn("task {} attempt {} failed ({}): {}", task.taskId(), task.attempt(), retryable ? "retryable" : "final", reason, e);
+            meters.counter("featherweight.worker.task.failed", "retryable", String.valueOf(retryable)).increment();
+            try {
+                events.send(new Message.TaskFailed(UUID.randomUUID().toString(), task.taskId(), task.jobId(), task.attempt(), reason, retryable));
+            } catch (RuntimeException sendFailed) {
+                log.error("could not report the failure of {}; its lease will expire", task.taskId(), sendFailed);
+            }
+        } finally {
+            if (beat != null) beat.cancel(false);
+            MDC.clear();
+        }
+    }
+
+    private void heartbeat(Message.TaskAssigned task, TaskContext context) {
+        try {
+            JobsClient.TaskStatus s = jobs.status(task.taskId());
+            if (s == null || !s.open() || s.attempt() != task.attempt()) {
+                context.stopReason = "job-service says " + s + " (cancelled or superseded)";
+                return;
+            }
+            events.send(new Message.TaskHeartbeat(UUID.randomUUID().toString(), task.taskId(), task.jobId(), task.attempt(), worker, Instant.now()));
+        } catch (RuntimeException e) {
+            log.warn("heartbeat of {} failed: {}", task.taskId(), e.toString());
+        }
+    }
+
+    private synchronized void pause() {
+        BindingsLifecycleController c = bindings.getIfAvailable();
+        if (c != null && !paused) {
+            c.pause(bindingName);
+            paused = true;
+        }
+    }
+
+    private synchronized void resume() {
+        BindingsLifecycleController c = bindings.getIfAvailable();
+        if (c != null && paused && !closing) {
+            c.resume(bindingName);
+            paused = false;
+        }
+    }
+
+    /** Context shutdown: interrupt running tasks and send nothing more (the job-service re-leases them). */
+    @Override
+    public void close() throws InterruptedException {
+        closing = true;
+        heartbeats.shutdownNow();
+        executor.shutdownNow();
+        executor.awaitTermination(10, TimeUnit.SECONDS);
+    }
+}
