@@ -1,6 +1,7 @@
 package dev.featherweight.kernels.quant.gguf;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -291,10 +292,14 @@ final class LaneSearch {
                     .and(nl.compare(VectorOperators.NE, lf))
                     .and(sl22.compare(VectorOperators.GT, 0f))
                     .and(slx2.mul(slx2).mul(suml2).compare(VectorOperators.GT, sumlx.mul(sumlx).mul(sl22)));
-            lf.blend(nl, m).intoArray(Lt, i * LANES);
-            sumlx = sumlx.blend(slx2, m);
-            suml2 = suml2.blend(sl22, m);
-            changed = changed.blend(1f, m);
+            // Usually no lane moves: the branch (well predicted) keeps the sums out of a blend chain, so the
+            // next element's work can start before this one's compare is known, as in the scalar C loop.
+            if (m.anyTrue()) {
+                lf.blend(nl, m).intoArray(Lt, i * LANES);
+                sumlx = sumlx.blend(slx2, m);
+                suml2 = suml2.blend(sl22, m);
+                changed = changed.blend(1f, m);
+            }
         }
         sumlx.intoArray(st, S1);
         suml2.intoArray(st, S2);
@@ -395,5 +400,46 @@ final class LaneSearch {
             VectorMask<Float> lower = a.sub(lo).compare(VectorOperators.LT, hi.sub(a));
             ml.add(1f).blend(ml, lower).intoArray(Lt, i * LANES);
         }
+    }
+
+    // ---------------------------------------------------------------- final quants of the K-quants
+
+    /**
+     * The last step of every K-quant: {@code L[lo+i] = clamp(nearest_int((x[xo+i] + add)/d), min, max) + offset}
+     * for i in [0, n), n a multiple of 8 — lane-wise IEEE division, so identical to the scalar loop
+     * (with add = 0, x + 0 only turns -0 into +0, which rounds to the same 0).
+     */
+    static void requantize(float[] x, int xo, int n, float add, float d, int min, int max, int offset, byte[] L, int lo, int[] tmp) {
+        FloatVector vd = FloatVector.broadcast(F, d);
+        for (int i = 0; i < n; i += LANES) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + i).add(add).div(vd);
+            v.add(12582912.f).reinterpretAsInts().and(0x007fffff).sub(0x00400000).min(max).max(min).add(offset).intoArray(tmp, 0);
+            for (int k = 0; k < LANES; k++) L[lo + i + k] = (byte) tmp[k];
+        }
+    }
+
+    // ---------------------------------------------------------------- legacy 32-blocks
+
+    /**
+     * {@code q[j] = min(maxq, (int) ((x[xo+j] - sub)·id + bias))} for the 32 values of a legacy block: the
+     * truncating conversion of quantize_row_q4_1_ref / q5_1_ref, lane-wise (same float operations per value).
+     */
+    static void truncQuants32(float[] x, int xo, float sub, float id, float bias, int maxq, int[] q) {
+        for (int i = 0; i < 32; i += LANES) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + i).sub(sub).mul(id).add(bias);
+            ((IntVector) v.convert(VectorOperators.F2I, 0)).min(maxq).intoArray(q, i);
+        }
+    }
+
+    /** Minimum and maximum of 32 values (lane-wise min/max are exact; the caller redoes zero/NaN cases in C order). */
+    static void minMax32(float[] x, int xo, float[] out) {
+        FloatVector mn = FloatVector.fromArray(F, x, xo), mx = mn;
+        for (int i = LANES; i < 32; i += LANES) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + i);
+            mn = mn.min(v);
+            mx = mx.max(v);
+        }
+        out[0] = mn.reduceLanes(VectorOperators.MIN);
+        out[1] = mx.reduceLanes(VectorOperators.MAX);
     }
 }

@@ -129,15 +129,13 @@ final class Q2_KCodec extends BlockCodec {
 
     /** Final quants from the stored (fp16-rounded) super-scales; sub-blocks with a zero scale keep the search's L. */
     private static void requantize(float[] x, int bx, byte[] y, int by, float dAll, float mAll, byte[] L) {
+        int[] tmp = new int[LaneSearch.LANES];
         for (int j = 0; j < QK_K / 16; ++j) {
             int sc = y[by + SCALES + j] & 0xFF;
             float d = dAll * (sc & 0xF);
             if (d == 0) continue;
             float dm = mAll * (sc >> 4);
-            for (int ii = 0; ii < 16; ++ii) {
-                int l = nearestInt((x[bx + 16 * j + ii] + dm) / d);
-                L[16 * j + ii] = (byte) Math.max(0, Math.min(3, l));
-            }
+            LaneSearch.requantize(x, bx + 16 * j, 16, dm, d, 0, 3, 0, L, 16 * j, tmp);
         }
     }
 

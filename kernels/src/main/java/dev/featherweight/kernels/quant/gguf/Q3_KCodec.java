@@ -130,23 +130,21 @@ final class Q3_KCodec extends BlockCodec {
 
     /** Requantizes with the fp16-rounded d (sub-blocks with zero scale keep L), moves bit 2 into hmask, packs the low 2 bits. */
     private static void finish(float[] x, int bx, byte[] y, int by, byte[] L) {
+        int[] tmp = new int[LaneSearch.LANES];
         float dAll = getFp16(y, by + D);
         for (int j = 0; j < QK_K / 16; ++j) {
             float d = dAll * getScale(y, by, j);
             if (d == 0) continue;
-            for (int ii = 0; ii < 16; ++ii) {
-                int l = nearestInt(x[bx + 16 * j + ii] / d);
-                L[16 * j + ii] = (byte) (Math.max(-4, Math.min(3, l)) + 4);
-            }
+            LaneSearch.requantize(x, bx + 16 * j, 16, 0f, d, -4, 3, 4, L, 16 * j, tmp);
         }
         for (int k = 0; k < QK_K / 8; k++) y[by + HMASK + k] = 0;
         int m = 0;
         int hm = 1;
         for (int j = 0; j < QK_K; ++j) {
-            if (L[j] > 3) {
-                y[by + HMASK + m] |= (byte) hm;
-                L[j] -= 4;
-            }
+            // branch-free form of "if (L[j] > 3) { set the hmask bit; L[j] -= 4; }" (L is 0..7)
+            int high = (L[j] >> 2) & 1;
+            y[by + HMASK + m] |= (byte) (hm * high);
+            L[j] &= 3;
             if (++m == QK_K / 8) {
                 m = 0;
                 hm <<= 1;

@@ -25,16 +25,14 @@ final class Q4_1Codec extends BlockCodec {
     }
 
     private static void quantizeRef(float[] x, int xo, int n, byte[] y) {
+        float[] mm = new float[2];
+        int[] q = new int[QK];
         for (int ib = 0, nb = n / QK; ib < nb; ib++) {
             int bx = xo + ib * QK;
             int by = ib * BLOCK_BYTES;
-            float min = Float.MAX_VALUE;
-            float max = -Float.MAX_VALUE;
-            for (int j = 0; j < QK; j++) {
-                float v = x[bx + j];
-                min = Math.min(min, v); // branch-free; equals C's "if (v < min) min = v" unless a zero or NaN is involved
-                max = Math.max(max, v);
-            }
+            LaneSearch.minMax32(x, bx, mm); // equals C's "if (v < min) min = v" loop unless a zero or NaN is involved
+            float min = mm[0];
+            float max = mm[1];
             if (min == 0 || max == 0 || Float.isNaN(min) || Float.isNaN(max)) {
                 // -0.0 vs +0.0 and NaN order matter for the stored fp16 min: redo it exactly as the C loop
                 min = Float.MAX_VALUE;
@@ -49,13 +47,8 @@ final class Q4_1Codec extends BlockCodec {
             float id = d != 0 ? 1.0f / d : 0.0f;
             putFp16(y, by, d);
             putFp16(y, by + 2, min);
-            for (int j = 0; j < QK / 2; ++j) {
-                float x0 = (x[bx + j] - min) * id;
-                float x1 = (x[bx + QK / 2 + j] - min) * id;
-                int xi0 = Math.min(15, (byte) (int) (x0 + 0.5f));
-                int xi1 = Math.min(15, (byte) (int) (x1 + 0.5f));
-                y[by + 4 + j] = (byte) (xi0 | (xi1 << 4));
-            }
+            LaneSearch.truncQuants32(x, bx, min, id, 0.5f, 15, q); // min(15, (int8)((x - min)·id + 0.5))
+            for (int j = 0; j < QK / 2; ++j) y[by + 4 + j] = (byte) (q[j] | (q[j + QK / 2] << 4));
         }
     }
 

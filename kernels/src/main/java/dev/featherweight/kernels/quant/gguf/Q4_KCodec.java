@@ -152,16 +152,14 @@ final class Q4_KCodec extends BlockCodec {
     }
 
     static void requantize(float[] x, int bx, byte[] y, int by, byte[] L, int nmax) {
+        int[] tmp = new int[LaneSearch.LANES];
         float dAll = getFp16(y, by + D);
         float mAll = getFp16(y, by + DMIN);
         for (int j = 0; j < QK_K / 32; ++j) {
             float d = dAll * KScales.scale(y, by + SCALES, j);
             if (d == 0) continue;
             float dm = mAll * KScales.min(y, by + SCALES, j);
-            for (int ii = 0; ii < 32; ++ii) {
-                int l = nearestInt((x[bx + 32 * j + ii] + dm) / d);
-                L[32 * j + ii] = (byte) Math.max(0, Math.min(nmax, l));
-            }
+            LaneSearch.requantize(x, bx + 32 * j, 32, dm, d, 0, nmax, 0, L, 32 * j, tmp);
         }
     }
 

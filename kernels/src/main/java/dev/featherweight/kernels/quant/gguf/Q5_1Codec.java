@@ -25,16 +25,14 @@ final class Q5_1Codec extends BlockCodec {
     }
 
     private static void quantizeRef(float[] x, int xo, int n, byte[] y) {
+        float[] mm = new float[2];
+        int[] q = new int[QK];
         for (int ib = 0, nb = n / QK; ib < nb; ib++) {
             int bx = xo + ib * QK;
             int by = ib * BLOCK_BYTES;
-            float min = Float.MAX_VALUE;
-            float max = -Float.MAX_VALUE;
-            for (int j = 0; j < QK; j++) {
-                float v = x[bx + j];
-                min = Math.min(min, v); // branch-free; equals C's "if (v < min) min = v" unless a zero or NaN is involved
-                max = Math.max(max, v);
-            }
+            LaneSearch.minMax32(x, bx, mm); // equals C's "if (v < min) min = v" loop unless a zero or NaN is involved
+            float min = mm[0];
+            float max = mm[1];
             if (min == 0 || max == 0 || Float.isNaN(min) || Float.isNaN(max)) {
                 // -0.0 vs +0.0 and NaN order matter for the stored fp16 min: redo it exactly as the C loop
                 min = Float.MAX_VALUE;
@@ -50,11 +48,10 @@ final class Q5_1Codec extends BlockCodec {
             putFp16(y, by, d);
             putFp16(y, by + 2, min);
             int qh = 0;
+            LaneSearch.truncQuants32(x, bx, min, id, 0.5f, Integer.MAX_VALUE, q); // (uint8)((x - min)·id + 0.5)
             for (int j = 0; j < QK / 2; ++j) {
-                float x0 = (x[bx + j] - min) * id;
-                float x1 = (x[bx + QK / 2 + j] - min) * id;
-                int xi0 = ((int) (x0 + 0.5f)) & 0xFF;
-                int xi1 = ((int) (x1 + 0.5f)) & 0xFF;
+                int xi0 = q[j] & 0xFF;
+                int xi1 = q[j + QK / 2] & 0xFF;
                 y[by + 8 + j] = (byte) ((xi0 & 0x0F) | ((xi1 & 0x0F) << 4));
                 qh |= ((xi0 & 0x10) >>> 4) << j;
                 qh |= ((xi1 & 0x10) >>> 4) << (j + QK / 2);

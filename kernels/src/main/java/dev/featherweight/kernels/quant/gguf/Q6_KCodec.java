@@ -31,6 +31,7 @@ final class Q6_KCodec extends BlockCodec {
         float[] xt = new float[128];
         float[] wt = new float[128];
         float[] st = new float[LaneSearch.STATE];
+        int[] tmp = new int[LaneSearch.LANES];
         float[] Lt = new float[128];
         float[] Laux = new float[128];
         for (int i = 0, nb = n / QK_K; i < nb; i++) {
@@ -67,10 +68,7 @@ final class Q6_KCodec extends BlockCodec {
             for (int j = 0; j < QK_K / 16; ++j) {
                 float d = dAll * y[by + SCALES + j];
                 if (d == 0) continue;
-                for (int ii = 0; ii < 16; ++ii) {
-                    int l = nearestInt(x[bx + 16 * j + ii] / d);
-                    L[16 * j + ii] = (byte) (Math.max(-32, Math.min(31, l)) + 32);
-                }
+                LaneSearch.requantize(x, bx + 16 * j, 16, 0f, d, -32, 31, 32, L, 16 * j, tmp);
             }
             int ql = by + QL, qh = by + QH;
             for (int j = 0; j < QK_K; j += 128) {
