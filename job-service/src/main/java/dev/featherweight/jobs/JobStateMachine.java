@@ -191,7 +191,6 @@ public class JobStateMachine {
                 .record(Duration.ofMillis((long) (s.wallSeconds() * 1000)));
         announce(job, t, t.label + ": succeeded" + (s.artifactId() == null ? "" : " → artifact " + s.artifactId()));
         JobSpec spec = Json.MAPPER.readValue(job.spec, JobSpec.class);
-        List<TaskEntity> all = tasks.findByJobIdOrderBySeq(job.id);
         if (t.kind.equals("QUANTIZE") && spec.eval() != null) {
             TaskEntity e = new TaskEntity();
             e.id = job.id + "-e" + t.seq;
@@ -205,7 +204,19 @@ public class JobStateMachine {
             assign(job, e, 1);
             return;
         }
-        if (all.stream().allMatch(x -> x.state.equals("SUCCEEDED"))) finish(job, "SUCCEEDED", null);
+        completeIfDone(job);
+    }
+
+    /**
+     * A sweep runs to its end: a failed recipe does not stop the others (their artifacts and numbers are
+     * what the user came for). When every task is done the job SUCCEEDED, or FAILED with the first failure.
+     */
+    private void completeIfDone(JobEntity job) {
+        List<TaskEntity> all = tasks.findByJobIdOrderBySeq(job.id);
+        if (job.terminal() || all.stream().anyMatch(TaskEntity::open)) return;
+        TaskEntity failed = all.stream().filter(x -> x.state.equals("FAILED")).findFirst().orElse(null);
+        if (failed == null) finish(job, "SUCCEEDED", null);
+        else finish(job, "FAILED", failed.label + " failed after " + failed.attempt + " attempt(s): " + failed.error);
     }
 
     private void failed(JobEntity job, TaskEntity t, String reason, boolean retryable) {
@@ -219,8 +230,8 @@ public class JobStateMachine {
         t.error = reason;
         t.finishedAt = Instant.now();
         t.leaseUntil = null;
-        for (TaskEntity other : tasks.findByJobIdOrderBySeq(job.id)) if (other != t && other.open()) other.state = "CANCELLED";
-        finish(job, "FAILED", t.label + " failed after " + t.attempt + " attempt(s): " + reason);
+        announce(job, t, t.label + ": failed after " + t.attempt + " attempt(s): " + reason);
+        completeIfDone(job);
     }
 
     /** Called by the lease sweeper for a task whose lease ran out: the worker stopped heartbeating. */

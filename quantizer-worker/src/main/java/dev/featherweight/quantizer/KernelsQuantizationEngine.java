@@ -2,6 +2,12 @@ package dev.featherweight.quantizer;
 
 import dev.featherweight.contracts.Recipe;
 import dev.featherweight.kernels.cli.Fw;
+import dev.featherweight.kernels.formats.gguf.GgufModelPlan;
+import dev.featherweight.kernels.formats.gguf.HfToGguf;
+import dev.featherweight.kernels.formats.safetensors.SafetensorsModel;
+import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.quant.gguf.FileType;
+import dev.featherweight.kernels.quant.gguf.LlamaQuantize;
 import picocli.CommandLine;
 
 import java.io.PrintWriter;
@@ -13,12 +19,12 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The kernels behind the {@link QuantizationEngine} port, through the same entry point as the command line:
- * {@code fw quantize} run in-process. An artifact made here is therefore by construction what
- * {@code fw quantize} makes for the same model and recipe (the end-to-end test checks it). A recipe is
- * supported when these kernels' {@code fw quantize} has the option it needs ({@code --format gguf} for GGUF
- * file types, {@code --method} for rtn/gptq/awq/nf4/fp4/llm-int8); otherwise the task fails saying so.
- * Progress is reported when the command finishes (one step); per-block resume needs a kernels API that
+ * The kernels behind the {@link QuantizationEngine} port. GGUF: the kernels API directly, exactly as
+ * llama.cpp makes a file (HF folder → F32 plan as convert_hf_to_gguf.py, then the llama-quantize mix:
+ * {@link HfToGguf#plan} + {@link LlamaQuantize#quantize}). Other methods: {@code fw quantize --method …} run
+ * in-process, so an artifact is by construction what the command line makes; such a recipe is supported
+ * when these kernels' {@code fw quantize} has {@code --method}, otherwise the task fails saying so.
+ * Progress is reported when the kernels finish (one step); per-block resume needs a kernels API that
  * exposes blocks.
  */
 public class KernelsQuantizationEngine implements QuantizationEngine {
@@ -40,9 +46,16 @@ public class KernelsQuantizationEngine implements QuantizationEngine {
 
     @Override
     public boolean supports(Recipe recipe) {
+        if (recipe instanceof Recipe.Gguf g) {
+            try {
+                FileType.parse(g.fileType());
+                return true;
+            } catch (RuntimeException unknownType) {
+                return false;
+            }
+        }
         CommandLine.Model.CommandSpec q = quantizeCommand();
-        if (q == null) return false;
-        return recipe instanceof Recipe.Gguf ? q.findOption("--format") != null && q.findOption("--type") != null : q.findOption("--method") != null;
+        return q != null && q.findOption("--method") != null;
     }
 
     /** The fw quantize arguments for a recipe (the e2e test runs exactly these to get the expected bytes). */
@@ -89,10 +102,27 @@ public class KernelsQuantizationEngine implements QuantizationEngine {
                 : outDir.resolve("model");
     }
 
+    /** HF folder → GGUF of a llama-quantize file type, byte-identical to llama.cpp's; written to a temp name, then renamed. */
+    public static LlamaQuantize.Result gguf(Path modelDir, String fileType, Path out, int threads) throws Exception {
+        Path tmp = out.resolveSibling(out.getFileName() + ".part");
+        LlamaQuantize.Result r;
+        try (SafetensorsModel weights = SafetensorsModel.open(modelDir)) {
+            GgufModelPlan plan = HfToGguf.plan(modelDir, weights, GgmlType.F32);
+            r = LlamaQuantize.quantize(plan, FileType.parse(fileType), null, null, tmp, threads, null);
+        }
+        Files.move(tmp, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        return r;
+    }
+
     @Override
     public Result quantize(Path modelDir, Recipe recipe, Path outDir, Progress progress) throws Exception {
         Path out = output(modelDir, recipe, outDir);
         QuantizationEngine.deleteRecursively(out);
+        if (recipe instanceof Recipe.Gguf g) {
+            gguf(modelDir, g.fileType(), out, Math.max(1, Runtime.getRuntime().availableProcessors()));
+            progress.block(1, 1, "output");
+            return new Result(List.of(outDir.relativize(out).toString()), 0);
+        }
         StringWriter err = new StringWriter();
         CommandLine cl = new CommandLine(new Fw());
         cl.setOut(new PrintWriter(java.io.Writer.nullWriter()));

@@ -51,7 +51,15 @@ public final class Standalone {
         Map<String, String> settings = new java.util.HashMap<>(Map.of("featherweight.eval.texts-dir", repo.resolve("models").toString()));
         Path calibration = repo.resolve("models/demo-stories.txt"); // GPTQ/AWQ calibration text of the demo
         if (Files.exists(calibration)) settings.put("featherweight.worker.calibration", calibration.toString());
-        Platform platform = Platform.start(new Platform.Options(dataDir, port, 0, adminKey, settings, Map.of()));
+        // Kafka's test kit prints its storage formatting to System.out: keep the console for the summary
+        java.io.PrintStream console = System.out;
+        Platform platform;
+        try (java.io.PrintStream quiet = new java.io.PrintStream(java.io.OutputStream.nullOutputStream())) {
+            System.setOut(quiet);
+            platform = Platform.start(new Platform.Options(dataDir, port, 0, adminKey, settings, Map.of()));
+        } finally {
+            System.setOut(console);
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.err.println("featherweight: stopping");

@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 SynthCommand.class,
                 CapacityCommand.class,
                 SimulateCommand.class,
+                InspectCommand.class,
                 QuantizeCommand.class,
                 ImatrixCommand.class,
         })

@@ -277,7 +277,7 @@ final class LaneSearch {
 
     private static boolean q3Pass(int n, int nmax, float[] xt, float[] Lt, float[] st) {
         FloatVector sumlx = FloatVector.fromArray(F, st, S1), suml2 = FloatVector.fromArray(F, st, S2);
-        VectorMask<Float> changed = F.maskAll(false);
+        FloatVector changed = FloatVector.zero(F); // 1 in lanes that changed a quant (a vector, not a mask: masks in loop phis get boxed)
         for (int i = 0; i < n; ++i) {
             FloatVector xi = FloatVector.fromArray(F, xt, i * LANES);
             FloatVector lf = FloatVector.fromArray(F, Lt, i * LANES);
@@ -294,11 +294,11 @@ final class LaneSearch {
             lf.blend(nl, m).intoArray(Lt, i * LANES);
             sumlx = sumlx.blend(slx2, m);
             suml2 = suml2.blend(sl22, m);
-            changed = changed.or(m);
+            changed = changed.blend(1f, m);
         }
         sumlx.intoArray(st, S1);
         suml2.intoArray(st, S2);
-        return changed.anyTrue();
+        return changed.compare(VectorOperators.NE, 0f).anyTrue();
     }
 
     private static void q3Finish(int n, int nmax, float[] Lt, float[] st) {
