@@ -27,6 +27,10 @@ public record ModelShape(String name, int layers, int hidden, int heads, int kvH
                 c.vocabSize(), c.tieWordEmbeddings(), c.maxPositions(), c.attentionBias());
     }
 
+    public ModelShape withName(String newName) {
+        return new ModelShape(newName, layers, hidden, heads, kvHeads, headDim, ffn, vocab, tiedEmbeddings, maxPositions, attentionBias);
+    }
+
     public int qDim() {
         return heads * headDim;
     }

@@ -230,7 +230,15 @@ public final class ServingSimulator {
                 chunkLengths.add(chunk);
             }
             if (decodes == 0 && prefillTokens == 0) {
-                throw new IllegalStateException("scheduler stalled at t=" + now + " with " + running.size() + " running, " + waiting.size() + " waiting");
+                // Partly prefilled requests hold blocks and none can grow: give the newest one's blocks to the others.
+                if (running.size() < 2) throw new IllegalStateException("scheduler stalled at t=" + now + " with " + running.size() + " running");
+                Seq victim = running.removeLast();
+                freeBlocks += victim.blocks;
+                victim.blocks = 0;
+                victim.computed = 0;
+                waiting.addFirst(victim);
+                preemptions++;
+                continue;
             }
             double step = roofline.stepSeconds(decodes, decodeContext, prefillTokens, prefillPairs, prefillKvTokens);
             double end = now + step;

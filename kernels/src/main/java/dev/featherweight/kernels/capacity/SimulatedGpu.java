@@ -47,6 +47,11 @@ public final class SimulatedGpu {
         return s;
     }
 
+    /** The same with integral counts (what a worker's FLOP and byte estimates usually are). */
+    public double account(long launchFlops, long launchBytes, Precision precision) {
+        return account((double) launchFlops, (double) launchBytes, precision);
+    }
+
     public double simulatedSeconds() {
         return seconds.sum();
     }

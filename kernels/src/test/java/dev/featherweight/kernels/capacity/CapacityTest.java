@@ -2,7 +2,10 @@ package dev.featherweight.kernels.capacity;
 
 import dev.featherweight.kernels.SharedData;
 import dev.featherweight.kernels.cli.Fw;
+import dev.featherweight.kernels.formats.safetensors.SafetensorsWriter;
+import dev.featherweight.kernels.quant.GgmlType;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -11,6 +14,9 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -79,6 +85,11 @@ class CapacityTest {
         assertThat(LLAMA3_8B.kvBytesPerToken(KvDType.FP8)).isEqualTo(131_072.0 / 2);
         assertThat(LLAMA3_8B.kvBytesPerToken(KvDType.INT4)).isEqualTo(131_072.0 / 4);
         assertThat(LLAMA3_8B.kvBytesPerToken(KvDType.FP32)).isEqualTo(131_072.0 * 2);
+        // llama.cpp's block-quantized caches: 34 bytes per 32 values for q8_0, 18 for q4_0.
+        assertThat(LLAMA3_8B.kvBytesPerToken(KvDType.parse("q8_0"))).isEqualTo(131_072.0 / 2 * 34 / 32);
+        assertThat(LLAMA3_8B.kvBytesPerToken(KvDType.parse("Q4_0"))).isEqualTo(131_072.0 / 4 * 18 / 16);
+        assertThat(KvDType.parse("f16")).isEqualTo(KvDType.FP16);
+        assertThatThrownBy(() -> KvDType.parse("fp4")).isInstanceOf(CapacityException.class).hasMessageContaining("fp4");
         // Published parameter counts: Llama-3-8B 8.03 B, Llama-2-13B 13.0 B.
         assertThat(LLAMA3_8B.params()).isEqualTo(8_030_261_248L);
         assertThat(LLAMA2_13B.params()).isEqualTo(13_015_864_320L);
@@ -143,6 +154,59 @@ class CapacityTest {
         assertThat(hf.weightsBytes()).isEqualTo(4L * hf.shape().params()); // feather-3m is stored in fp32
         // Asked for a nominal precision instead, the shape decides.
         assertThat(SizedModel.resolve(folder.toString(), "fp16").weightsBytes()).isEqualTo(2L * hf.shape().params());
+    }
+
+    /**
+     * A GPTQ 4-bit, group-128 folder in AutoGPTQ's layout for the feather-3m shape (sharded in two files):
+     * qweight int32 [in/8, out], qzeros int32 [groups, out/8], scales fp16 [groups, out], g_idx int32 [in]
+     * per linear; embeddings, norms and lm_head in fp16. Its weight bytes must be every stored byte —
+     * scales, zeros and g_idx included — so more than the 4 bits per weight the name suggests.
+     */
+    @Test
+    void gptqLayoutFolderCountsScalesZerosAndIndices(@TempDir Path dir) throws Exception {
+        Path config = SharedData.demoModel("feather-3m").resolve("config.json");
+        ModelShape shape = SizedModel.resolve(config.toString(), null).shape();
+        Files.writeString(dir.resolve("config.json"), Files.readString(config).replaceFirst("\\{",
+                "{\"quantization_config\": {\"quant_method\": \"gptq\", \"bits\": 4, \"group_size\": 128, \"desc_act\": false, \"sym\": true},"));
+        List<SafetensorsWriter.Spec> specs = new ArrayList<>();
+        int h = shape.hidden(), q = shape.qDim(), kv = shape.kvDim(), f = shape.ffn();
+        specs.add(new SafetensorsWriter.Spec("model.embed_tokens.weight",
+                GgmlType.F16, new long[]{shape.vocab(), h}));
+        for (int l = 0; l < shape.layers(); l++) {
+            String p = "model.layers." + l + ".";
+            int[][] linears = {{h, q}, {h, kv}, {h, kv}, {q, h}, {h, f}, {h, f}, {f, h}};
+            String[] names = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"};
+            for (int i = 0; i < names.length; i++) {
+                int in = linears[i][0], out = linears[i][1], groups = in / 128;
+                specs.add(spec(p + names[i] + ".qweight", GgmlType.I32, in / 8, out));
+                specs.add(spec(p + names[i] + ".qzeros", GgmlType.I32, groups, out / 8));
+                specs.add(spec(p + names[i] + ".scales", GgmlType.F16, groups, out));
+                specs.add(new SafetensorsWriter.Spec(p + names[i] + ".g_idx",
+                        GgmlType.I32, new long[]{in}));
+            }
+            specs.add(new SafetensorsWriter.Spec(p + "input_layernorm.weight", GgmlType.F16, new long[]{h}));
+            specs.add(new SafetensorsWriter.Spec(p + "post_attention_layernorm.weight", GgmlType.F16, new long[]{h}));
+        }
+        specs.add(new SafetensorsWriter.Spec("model.norm.weight", GgmlType.F16, new long[]{h}));
+        specs.add(spec("lm_head.weight", GgmlType.F16, shape.vocab(), h));
+        long declared = specs.stream().mapToLong(SafetensorsWriter.Spec::bytes).sum();
+        try (var w = SafetensorsWriter.create(dir, "model", specs, Map.of("format", "pt"), declared / 2)) {
+            for (var sp : specs) w.write(sp.name(), new byte[(int) sp.bytes()]);
+            assertThat(w.finish().stream().filter(x -> x.toString().endsWith(".safetensors")).count()).isGreaterThan(1); // sharded, with an index
+        }
+        SizedModel m = SizedModel.resolve(dir.toString(), null);
+        assertThat(m.source()).isEqualTo("artifact");
+        assertThat(m.shape()).isEqualTo(shape.withName(m.shape().name()));
+        assertThat(m.weightsBytes()).isEqualTo(safetensorsHeaderBytes(dir)).isEqualTo(declared);
+        // Per block-matmul weight: 4 bits + an fp16 scale and a 4-bit zero per 128 + a 32-bit g_idx per input row.
+        long blockBytes = 0;
+        for (var sp : specs) if (sp.name().startsWith("model.layers.") && !sp.name().endsWith("layernorm.weight")) blockBytes += sp.bytes();
+        double bpw = blockBytes * 8.0 / (shape.layers() * shape.blockMatmulParams());
+        assertThat(bpw).isGreaterThan(4.0 + 16.0 / 128 + 4.0 / 128).isLessThan(4.5);
+    }
+
+    private static SafetensorsWriter.Spec spec(String name, GgmlType t, long rows, long cols) {
+        return new SafetensorsWriter.Spec(name, t, new long[]{rows, cols});
     }
 
     @Test
