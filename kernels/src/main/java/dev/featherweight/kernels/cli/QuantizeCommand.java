@@ -27,7 +27,7 @@ import java.util.concurrent.Callable;
  * byte-identical to convert_hf_to_gguf.py + llama-quantize.
  */
 @Command(name = "quantize", mixinStandardHelpOptions = true,
-        description = "Quantize a model. --format gguf: llama.cpp file types (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K_S/M/L, Q4_K_S/M, Q5_K_S/M, Q6_K).")
+        description = "Quantize a model. --method rtn|gptq|awq|nf4|fp4|llm-int8: a Hugging Face folder for transformers/vLLM. --format gguf: llama.cpp file types (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K_S/M/L, Q4_K_S/M, Q5_K_S/M, Q6_K).")
 public final class QuantizeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -38,8 +38,12 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--format", defaultValue = "gguf", description = "output format (default ${DEFAULT-VALUE})")
     String format;
 
-    @Option(names = "--type", required = true, description = "GGUF file type, e.g. Q4_K_M")
+    @Option(names = "--type", description = "GGUF file type, e.g. Q4_K_M (with --format gguf)")
     String type;
+
+    /** --method rtn|gptq|awq|nf4|fp4|llm-int8: a Hugging Face folder for transformers/vLLM (see {@link MethodQuantizeOptions}). */
+    @picocli.CommandLine.Mixin
+    MethodQuantizeOptions methodOptions;
 
     @Option(names = "--out", required = true, description = "output .gguf file (written under a temporary name, renamed when complete)")
     Path out;
@@ -55,6 +59,8 @@ public final class QuantizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (methodOptions.method != null) return methodOptions.run(model, out, threads, json, spec);
+        if (type == null) throw new IllegalArgumentException("--format gguf needs --type (or give --method rtn|gptq|awq|nf4|fp4|llm-int8)");
         if (!format.equalsIgnoreCase("gguf")) {
             throw new IllegalArgumentException("unknown --format '" + format + "' (this build writes gguf)");
         }

@@ -82,7 +82,9 @@ public record Recipe(Method method, int bits, int groupSize, boolean sym, boolea
         if (method.uniform() || method == Method.NF4 || method == Method.FP4 || method == Method.LLM_INT8) {
             if (method.uniform()) Rtn.checkBits(bits);
         }
-        if (method == Method.AWQ && bits != 4) throw new IllegalArgumentException("AWQ gemm checkpoints are 4-bit; got --bits " + bits);
+        // AutoAWQ's gemm layout packs 4-bit codes only; AWQ at other widths is written in the GPTQ layout, whose
+        // classic zero − 1 storage cannot hold AWQ's zero points of 0, so as gptq_v2.
+        if (method == Method.AWQ && bits != 4) gptqV2 = true;
         for (Rule r : rules) {
             if (!r.skip() && !(method == Method.GPTQ || method == Method.RTN)) {
                 throw new IllegalArgumentException("per-module bits/group overrides exist only in GPTQ checkpoints (dynamic); method " + method.cli + " takes --skip only");

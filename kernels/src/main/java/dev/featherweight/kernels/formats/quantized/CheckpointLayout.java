@@ -33,6 +33,11 @@ public enum CheckpointLayout {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
+    /** The layout a recipe writes: AWQ gemm is 4-bit only, so AWQ at 2, 3 or 8 bits goes to the GPTQ layout (gptq_v2). */
+    public static CheckpointLayout of(Recipe r) {
+        return r.method() == Recipe.Method.AWQ && r.bits() != 4 ? GPTQ : of(r.method());
+    }
+
     public static CheckpointLayout of(Recipe.Method m) {
         return switch (m) {
             case RTN, GPTQ -> GPTQ;

@@ -59,7 +59,7 @@ public final class QuantizedModelWriter implements CalibrationPipeline.BlockStor
         this.modelDir = modelDir;
         this.source = source;
         this.recipe = recipe;
-        this.layout = CheckpointLayout.of(recipe.method());
+        this.layout = CheckpointLayout.of(recipe);
         this.workDir = workDir;
         this.fingerprint = fingerprint;
         this.layers = layers;
@@ -108,7 +108,7 @@ public final class QuantizedModelWriter implements CalibrationPipeline.BlockStor
                 md.update(t.data().asByteBuffer());
             }
             md.update(recipe.canonical().getBytes(StandardCharsets.UTF_8));
-            md.update(("layout-v1|" + CheckpointLayout.of(recipe.method())).getBytes(StandardCharsets.UTF_8));
+            md.update(("layout-v1|" + CheckpointLayout.of(recipe)).getBytes(StandardCharsets.UTF_8));
             if (samples != null) {
                 ByteBuffer b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
                 for (int[] s : samples) {
@@ -128,7 +128,7 @@ public final class QuantizedModelWriter implements CalibrationPipeline.BlockStor
 
     /** Fails, naming every module, when the recipe would produce a tensor its layout cannot pack. */
     public static void checkPackable(TensorSource source, int layers, Recipe recipe) {
-        CheckpointLayout layout = CheckpointLayout.of(recipe.method());
+        CheckpointLayout layout = CheckpointLayout.of(recipe);
         List<String> bad = new ArrayList<>();
         for (int l = 0; l < layers; l++) {
             for (String suffix : CalibrationPipeline.HF.values()) {

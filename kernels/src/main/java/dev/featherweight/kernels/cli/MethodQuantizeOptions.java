@@ -1,0 +1,134 @@
+package dev.featherweight.kernels.cli;
+
+import dev.featherweight.kernels.formats.quantized.QuantizeJob;
+import dev.featherweight.kernels.infer.Parallel;
+import dev.featherweight.kernels.quant.CalibrationPipeline;
+import dev.featherweight.kernels.quant.Recipe;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The options of {@code fw quantize --method …} (GPTQ, AWQ, bitsandbytes, RTN → a Hugging Face folder), mixed into
+ * {@link QuantizeCommand}, which dispatches on --method / --format.
+ */
+public final class MethodQuantizeOptions {
+    @Option(names = "--method", description = "rtn, gptq, awq, nf4, fp4 or llm-int8: write a Hugging Face folder (GPTQ / AWQ gemm / bitsandbytes layout)")
+    String method;
+
+    @Option(names = "--bits", defaultValue = "4", description = "2, 3, 4 or 8 (rtn, gptq; awq is 4)")
+    int bits;
+
+    @Option(names = "--group-size", defaultValue = "128", description = "-1 (per channel), 32, 64, 128 …")
+    int groupSize;
+
+    @Option(names = "--sym", description = "symmetric grid (default for rtn and gptq)")
+    boolean sym;
+
+    @Option(names = "--asym", description = "asymmetric grid with zero points (always for awq)")
+    boolean asym;
+
+    @Option(names = "--act-order", description = "GPTQ desc_act: visit columns by decreasing Hessian diagonal (g_idx)")
+    boolean actOrder;
+
+    @Option(names = "--static-groups", description = "GPTQ static_groups: fix every group's grid before the column loop")
+    boolean staticGroups;
+
+    @Option(names = "--damp", defaultValue = "0.01", description = "GPTQ damp_percent (default ${DEFAULT-VALUE})")
+    double damp;
+
+    @Option(names = "--no-true-sequential", description = "GPTQ: one forward per block instead of q/k/v → o → gate/up → down in sequence")
+    boolean noTrueSequential;
+
+    @Option(names = "--gptq-v2", description = "write checkpoint_format gptq_v2 (zero points stored as is) instead of the classic zero − 1")
+    boolean gptqV2;
+
+    @Option(names = "--double-quant", description = "nf4/fp4: double-quantize the absmax (bnb_4bit_use_double_quant)")
+    boolean doubleQuant;
+
+    @Option(names = "--calibration", description = "calibration text (tokenized with the model's tokenizer) or *.u32 token file (gptq, awq)")
+    Path calibration;
+
+    @Option(names = "--samples", defaultValue = "128", description = "calibration samples (default ${DEFAULT-VALUE})")
+    int samples;
+
+    @Option(names = "--seq-len", defaultValue = "256", description = "tokens per sample, BOS first (default ${DEFAULT-VALUE})")
+    int seqLen;
+
+    @Option(names = "--seed", defaultValue = "42", description = "seed of the sample offsets (default ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--override", description = "REGEX=bits:B,group:G — GPTQModel dynamic override for modules matching REGEX (repeatable)")
+    List<String> overrides = new ArrayList<>();
+
+    @Option(names = "--skip", description = "REGEX of modules to keep unquantized (repeatable), e.g. '.*down_proj'")
+    List<String> skips = new ArrayList<>();
+
+    @Option(names = "--work-dir", description = "resume state (default: a hidden folder beside --out, deleted when done)")
+    Path workDir;
+
+    Recipe recipe() {
+        Recipe.Method m = Recipe.Method.parse(method);
+        if (sym && asym) throw new IllegalArgumentException("--sym and --asym exclude each other");
+        boolean s = m == Recipe.Method.AWQ ? false : !asym;
+        if (m == Recipe.Method.AWQ && sym) throw new IllegalArgumentException("AWQ gemm checkpoints are asymmetric (zero_point true); drop --sym");
+        int b = switch (m) {
+            case NF4, FP4 -> 4;
+            case LLM_INT8 -> 8;
+            default -> bits;
+        };
+        List<Recipe.Rule> rules = new ArrayList<>();
+        for (String k : skips) rules.add(new Recipe.Rule(k, true, null, null));
+        for (String o : overrides) rules.add(Recipe.Rule.parseOverride(o));
+        return new Recipe(m, b, groupSize, s, actOrder, staticGroups, damp, !noTrueSequential, doubleQuant, gptqV2, true, rules);
+    }
+
+    Integer run(Path model, Path out, Integer threads, boolean json, CommandSpec spec) {
+        Recipe r = recipe();
+        var err = spec.commandLine().getErr();
+        try (Parallel pool = new Parallel(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
+            CalibrationPipeline.Listener progress = new CalibrationPipeline.Listener() {
+                @Override
+                public void blockDone(int block, int blocks, double seconds) {
+                    err.printf(Locale.ROOT, "block %d/%d done in %.2f s%n", block + 1, blocks, seconds);
+                }
+            };
+            QuantizeJob.Result res = QuantizeJob.run(model, r, calibration == null ? null : new QuantizeJob.Calibration(calibration, samples, seqLen, seed),
+                    out, workDir, progress, pool);
+            var o = spec.commandLine().getOut();
+            if (json) {
+                JsonMapper jm = JsonMapper.builder().build();
+                ObjectNode n = jm.createObjectNode();
+                n.put("out", out.toString());
+                n.put("method", r.method().cli);
+                n.put("bits", r.bits());
+                n.put("groupSize", r.groupSize());
+                n.put("bytes", res.fileBytes());
+                n.put("linearBytes", res.linearBytes());
+                n.put("bitsPerWeight", res.bitsPerWeight());
+                n.put("seconds", res.seconds());
+                n.put("resumedFromBlock", res.resumedFromBlock());
+                ArrayNode a = n.putArray("modules");
+                for (CalibrationPipeline.ModuleReport m : res.modules()) {
+                    ObjectNode mn = a.addObject();
+                    mn.put("module", m.module());
+                    mn.put("format", m.format());
+                    mn.put("relativeError", m.error());
+                    mn.put("seconds", m.seconds());
+                }
+                o.println(n);
+            } else {
+                o.printf(Locale.ROOT, "%s  %s %d-bit g%d  %d bytes  %.3f bits/weight (linear layers)  %.2f s%n", out, r.method().cli, r.bits(), r.groupSize(),
+                        res.fileBytes(), res.bitsPerWeight(), res.seconds());
+            }
+        }
+        return 0;
+    }
+}
