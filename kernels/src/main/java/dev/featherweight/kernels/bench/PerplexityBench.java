@@ -44,14 +44,23 @@ public final class PerplexityBench {
                     Perplexity.run(lm.model(), tokens, new Perplexity.Options(Perplexity.Mode.LLAMACPP, 256, Math.min(chunks, 4), 0, c.addBos(), c.bosId()));
                     double[] tps = new double[runs];
                     Perplexity.Result r = null;
+                    var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+                    long cpu0 = os.getProcessCpuTime();
+                    long evaluated = 0;
                     for (int i = 0; i < runs; i++) {
                         r = Perplexity.run(lm.model(), tokens, o);
                         tps[i] = r.tokensPerSecond();
+                        evaluated += r.tokensEvaluated();
                     }
+                    // On a shared machine wall time depends on the neighbours; tokens per CPU-second × threads
+                    // estimates what the same code does with the cores to itself.
+                    double cpuSeconds = (os.getProcessCpuTime() - cpu0) / 1e9;
+                    double perCpu = evaluated / cpuSeconds * threads;
                     double[] sorted = tps.clone();
                     Arrays.sort(sorted);
-                    System.out.printf(Locale.ROOT, "%-5s ppl %.4f  median %.0f tok/s  runs %s  weights %.1f MB%n", t, r.perplexity(),
-                            sorted[runs / 2], Arrays.toString(Arrays.stream(tps).map(Math::rint).toArray()), lm.model().weightBytes() / 1e6);
+                    System.out.printf(Locale.ROOT, "%-5s ppl %.4f  median %.0f tok/s  runs %s  cpu-normalized %.0f tok/s  weights %.1f MB  load %.1f%n", t, r.perplexity(),
+                            sorted[runs / 2], Arrays.toString(Arrays.stream(tps).map(Math::rint).toArray()), perCpu, lm.model().weightBytes() / 1e6,
+                            os.getSystemLoadAverage());
                 }
             }
         }

@@ -36,15 +36,26 @@ public final class Capacity {
             throw new CapacityException("context " + context + " exceeds the model's max positions " + shape.maxPositions());
         }
         if (utilization <= 0 || utilization > 1) throw new CapacityException("utilization must be in (0, 1], got " + utilization);
+        if (tensorParallel < 1) throw new CapacityException("tensor parallel must be ≥ 1, got " + tensorParallel);
+        if (shape.heads() % tensorParallel != 0 || shape.kvHeads() % tensorParallel != 0 && tensorParallel % shape.kvHeads() != 0) {
+            throw new CapacityException(shape.name() + ": " + shape.heads() + " attention heads / " + shape.kvHeads()
+                    + " KV heads cannot be split over " + tensorParallel + " GPUs");
+        }
+        // Each GPU of a tensor-parallel group holds 1/N of the weights and of the KV cache but its own workspace.
         long usable = (long) Math.floor(gpu.memoryBytes() * utilization) * tensorParallel;
         double kvPerToken = shape.kvBytesPerToken(kv);
         long kvPerSequence = (long) Math.ceil(kvPerToken * context);
-        long budget = usable - weightsBytes - overheadBytes;
+        long overheadTotal = overheadBytes * tensorParallel;
+        long budget = usable - weightsBytes - overheadTotal;
+        String tp = tensorParallel > 1 ? " (" + tensorParallel + " GPUs)" : "";
+        if (budget <= 0) {
+            throw new CapacityException(String.format(Locale.ROOT, "weights %.1f GB + overhead %.1f GB exceed %.1f GB usable on %s%s",
+                    weightsBytes / 1e9, overheadTotal / 1e9, usable / 1e9, gpu.name(), tp));
+        }
         if (budget < kvPerSequence) {
-            String tp = tensorParallel > 1 ? " (" + tensorParallel + " GPUs)" : "";
             throw new CapacityException(String.format(Locale.ROOT,
                     "weights %.1f GB + overhead %.1f GB + one %d-token sequence's KV cache %.2f GB exceed %.1f GB usable on %s%s",
-                    weightsBytes / 1e9, overheadBytes / 1e9, context, kvPerSequence / 1e9, usable / 1e9, gpu.name(), tp));
+                    weightsBytes / 1e9, overheadTotal / 1e9, context, kvPerSequence / 1e9, usable / 1e9, gpu.name(), tp));
         }
         long maxTokens = (long) Math.floor(budget / kvPerToken);
         long maxSeq = budget / kvPerSequence;
@@ -54,11 +65,13 @@ public final class Capacity {
         long maxSeqPaged = blocks / blocksPerSeq;
         Roofline r = new Roofline(shape, gpu, weightsBytes, kv, precision, tensorParallel);
         double bStar = r.optimalBatch();
+        double bStarCtx = r.optimalBatchAt(context);
         int batch = (int) Math.max(1, Math.min(maxSeqPaged, (long) Math.ceil(bStar)));
         double step = r.decodeStepSeconds(batch, context);
         double single = 1.0 / r.decodeStepSeconds(1, context);
-        return new CapacityReport(shape.name(), gpu.name(), context, kv.name().toLowerCase(Locale.ROOT), weightsBytes, overheadBytes,
-                usable, budget, kvPerToken, kvPerSequence, maxTokens, maxSeq, maxSeqPaged, blocks, bStar, batch, step,
+        return new CapacityReport(shape.name(), gpu.name(), context, kv.name().toLowerCase(Locale.ROOT), weightsBytes, overheadTotal,
+                usable, budget, kvPerToken, kvPerSequence, maxTokens, maxSeq, maxSeqPaged, blocks, bStar,
+                Double.isFinite(bStarCtx) ? bStarCtx : null, batch, step,
                 batch / step, 1.0 / step, single, r.memoryBound(batch, context), r.prefillSeconds(context), tensorParallel);
     }
 }

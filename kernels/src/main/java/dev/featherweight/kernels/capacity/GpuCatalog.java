@@ -1,5 +1,6 @@
 package dev.featherweight.kernels.capacity;
 
+import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -18,6 +19,8 @@ import java.util.Map;
  */
 public final class GpuCatalog {
     private static final JsonMapper JSON = JsonMapper.builder().build();
+    /** Per-direction link bandwidth assumed when an entry names its interconnect but not its speed (NVLink 3, PCIe Gen4 x16). */
+    public static final double NVLINK_GBS = 300, PCIE_GBS = 32;
     private final Map<String, Gpu> gpus = new LinkedHashMap<>();
 
     /** The built-in catalog. */
@@ -25,16 +28,23 @@ public final class GpuCatalog {
         GpuCatalog c = new GpuCatalog();
         try (InputStream in = GpuCatalog.class.getResourceAsStream("gpus.json")) {
             if (in == null) throw new IllegalStateException("gpus.json missing from the kernels jar");
-            c.addAll(JSON.readTree(in));
+            c.addAll(JSON.readTree(in), "gpus.json");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         return c;
     }
 
-    /** Adds or replaces entries from a JSON file ({@code {"gpus": [...]}}, fields as in the built-in file). */
+    /**
+     * Adds or replaces entries from a JSON file ({@code {"gpus": [...]}}, fields as in the built-in file).
+     * An entry naming a GPU already known may give only the fields it changes (e.g. {@code hourlyUsd}).
+     */
     public GpuCatalog extend(Path file) {
-        addAll(JSON.readTree(file.toFile()));
+        try {
+            addAll(JSON.readTree(file.toFile()), file.toString());
+        } catch (JacksonException e) {
+            throw new CapacityException(file + ": malformed GPU catalog: " + e.getOriginalMessage());
+        }
         return this;
     }
 
@@ -43,12 +53,41 @@ public final class GpuCatalog {
         return this;
     }
 
-    private void addAll(JsonNode root) {
+    /** Sets the price of one GPU-hour of a known GPU (the platform binds prices from its configuration). */
+    public GpuCatalog withHourlyUsd(String name, double usd) {
+        return add(get(name).withHourlyUsd(usd));
+    }
+
+    private void addAll(JsonNode root, String origin) {
+        if (!root.path("gpus").isArray()) throw new CapacityException(origin + ": expected {\"gpus\": [...]}");
         for (JsonNode g : root.path("gpus")) {
-            add(new Gpu(g.get("name").asString(), Math.round(g.get("memoryGB").asDouble() * 1e9), g.get("bandwidthGBs").asDouble() * 1e9,
-                    g.get("fp16Tflops").asDouble() * 1e12, g.path("int8Tops").asDouble(g.get("fp16Tflops").asDouble() * 2) * 1e12,
-                    g.path("fp8").asBoolean(false), g.path("interconnectGBs").asDouble(32) * 1e9, g.path("hourlyUsd").asDouble(0)));
+            String name = g.path("name").asString(null);
+            if (name == null || name.isBlank()) throw new CapacityException(origin + ": a GPU entry has no name");
+            Gpu base = gpus.get(name.toLowerCase(Locale.ROOT));
+            double fp16 = number(g, "fp16Tflops", base == null ? null : base.fp16Flops() / 1e12, origin, name) * 1e12;
+            String link = g.path("interconnect").asString(base == null ? "pcie" : base.interconnect());
+            Double linkDefault = base != null && !g.has("interconnect") ? Double.valueOf(base.interconnectBps() / 1e9)
+                    : Double.valueOf(link.equals("pcie") ? PCIE_GBS : NVLINK_GBS);
+            add(new Gpu(name,
+                    Math.round(number(g, "memoryGB", base == null ? null : base.memoryBytes() / 1e9, origin, name) * 1e9),
+                    number(g, "bandwidthGBs", base == null ? null : base.bandwidthBps() / 1e9, origin, name) * 1e9,
+                    fp16,
+                    number(g, "int8Tops", base == null ? 2 * fp16 / 1e12 : base.int8Ops() / 1e12, origin, name) * 1e12,
+                    g.path("fp8").asBoolean(base != null && base.fp8()),
+                    link,
+                    number(g, "interconnectGBs", linkDefault, origin, name) * 1e9,
+                    number(g, "hourlyUsd", base == null ? 0.0 : base.hourlyUsd(), origin, name)));
         }
+    }
+
+    private static double number(JsonNode g, String field, Double fallback, String origin, String name) {
+        JsonNode v = g.get(field);
+        if (v == null || v.isNull()) {
+            if (fallback == null) throw new CapacityException(origin + ": GPU " + name + " lacks '" + field + "'");
+            return fallback;
+        }
+        if (!v.isNumber()) throw new CapacityException(origin + ": GPU " + name + ": '" + field + "' is not a number");
+        return v.asDouble();
     }
 
     /** The GPU of that name (case-insensitive); an unknown name fails listing the known ones. */

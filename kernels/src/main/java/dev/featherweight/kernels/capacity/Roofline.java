@@ -72,15 +72,25 @@ public final class Roofline {
     }
 
     /**
-     * One decode step for a batch whose sequences hold {@code totalContext} tokens in all (each attends
-     * to its own context): FLOPs = B × 2 × matmul params + 4 × layers × qDim × totalContext;
-     * bytes = weights + KV of every sequence.
+     * One scheduler step of continuous batching: {@code decodes} sequences each compute one token attending
+     * to their context (together {@code decodeContext} positions), plus prefill chunks totalling
+     * {@code prefillTokens} tokens whose causal attention covers {@code prefillPairs} (query, key) pairs
+     * and which read or write {@code prefillKvTokens} positions of cache.
+     * FLOPs = 2 × matmul params × tokens + 4 × layers × qDim × attended positions (QKᵀ and AV);
+     * bytes = streamed weights (once per step, whatever the batch) + KV bytes of every position read or written.
+     * Plus, under tensor parallelism, two all-reduces per layer of tokens × hidden fp16 activations.
      */
+    public double stepSeconds(int decodes, long decodeContext, long prefillTokens, double prefillPairs, long prefillKvTokens) {
+        long tokens = decodes + prefillTokens;
+        if (tokens == 0) return 0;
+        double flops = 2.0 * shape.matmulParams() * tokens + 4.0 * shape.layers() * shape.qDim() * (decodeContext + prefillPairs);
+        double bytes = streamedWeightBytes + shape.kvBytesPerToken(kvDType) * (double) (decodeContext + prefillKvTokens);
+        return Math.max(computeSeconds(flops), memorySeconds(bytes)) + allReduceSeconds(tokens);
+    }
+
+    /** One decode step for a batch whose sequences attend to {@code totalContext} positions in all (each to its own context). */
     public double decodeStepSeconds(int batch, long totalContext) {
-        if (batch == 0) return 0;
-        double flops = 2.0 * shape.matmulParams() * batch + 4.0 * shape.layers() * shape.qDim() * (double) totalContext;
-        double bytes = streamedWeightBytes + shape.kvBytesPerToken(kvDType) * totalContext;
-        return Math.max(computeSeconds(flops), memorySeconds(bytes)) + allReduceSeconds(batch);
+        return stepSeconds(batch, totalContext, 0, 0, 0);
     }
 
     /** Decode step where all B sequences are at the same context. */
@@ -95,16 +105,9 @@ public final class Roofline {
         return memorySeconds(bytes) >= computeSeconds(flops);
     }
 
-    /** Prefill of prompts totalling {@code tokens} tokens (causal attention: each token sees its prefix). */
-    public double prefillSeconds(long tokens, long sumOfSquaredPromptLengths) {
-        if (tokens == 0) return 0;
-        double flops = 2.0 * shape.matmulParams() * tokens + 2.0 * shape.layers() * shape.qDim() * (double) sumOfSquaredPromptLengths;
-        double bytes = streamedWeightBytes + shape.kvBytesPerToken(kvDType) * tokens;
-        return Math.max(computeSeconds(flops), memorySeconds(bytes)) + allReduceSeconds(tokens);
-    }
-
+    /** Prefill of one prompt in one step: token i attends to i + 1 positions. */
     public double prefillSeconds(int promptTokens) {
-        return prefillSeconds(promptTokens, (long) promptTokens * promptTokens);
+        return stepSeconds(0, 0, promptTokens, promptTokens * (promptTokens + 1.0) / 2, promptTokens);
     }
 
     /**
@@ -117,5 +120,19 @@ public final class Roofline {
      */
     public double optimalBatch() {
         return peak() * streamedWeightBytes / (2.0 * shape.matmulParams() * gpu.bandwidthBps());
+    }
+
+    /**
+     * B* with the KV cache counted: every sequence at {@code context} adds kvBytesPerToken × context bytes
+     * and 4 × layers × qDim × context attention FLOPs per step. Solving
+     * (W + B·kv·c) / bandwidth = B·(2·M + 4·L·q·c) / peak gives B = (W / bw) / ((2M + 4Lqc) / peak − kv·c / bw);
+     * when the denominator is not positive no batch is compute-bound (attention at that context moves more
+     * bytes per FLOP than the GPU's ridge point) and the result is +∞.
+     */
+    public double optimalBatchAt(int context) {
+        double perSeqCompute = (2.0 * shape.matmulParams() + 4.0 * shape.layers() * shape.qDim() * (double) context) / peak();
+        double perSeqMemory = shape.kvBytesPerToken(kvDType) * context / gpu.bandwidthBps();
+        double denominator = perSeqCompute - perSeqMemory;
+        return denominator <= 0 ? Double.POSITIVE_INFINITY : streamedWeightBytes / gpu.bandwidthBps() / denominator;
     }
 }

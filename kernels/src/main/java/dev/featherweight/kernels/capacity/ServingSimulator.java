@@ -53,17 +53,28 @@ public final class ServingSimulator {
     private final Roofline roofline;
     private final long kvBlocks;
     private final int maxBatch;
+    private final int maxBatchedTokens;
 
     /**
      * @param roofline time model
      * @param kvBlocks 16-token KV blocks available (from {@link Capacity})
      * @param maxBatch cap on running requests per step (vLLM's max_num_seqs, default 256)
+     * @param maxBatchedTokens tokens one step may process, decodes plus prefill chunks (vLLM's max_num_batched_tokens)
      */
-    public ServingSimulator(Roofline roofline, long kvBlocks, int maxBatch) {
+    public ServingSimulator(Roofline roofline, long kvBlocks, int maxBatch, int maxBatchedTokens) {
         if (kvBlocks < 1) throw new CapacityException("no KV blocks available: the model leaves no room for a cache on " + roofline.gpu().name());
+        if (maxBatch < 1 || maxBatchedTokens <= maxBatch) {
+            throw new CapacityException("max batch " + maxBatch + " must be ≥ 1 and below the step token budget " + maxBatchedTokens);
+        }
         this.roofline = roofline;
         this.kvBlocks = kvBlocks;
         this.maxBatch = maxBatch;
+        this.maxBatchedTokens = maxBatchedTokens;
+    }
+
+    /** With vLLM's defaults: 256 sequences, {@value Capacity#PROFILE_TOKENS} tokens per step. */
+    public ServingSimulator(Roofline roofline, long kvBlocks) {
+        this(roofline, kvBlocks, 256, Capacity.PROFILE_TOKENS);
     }
 
     /** Poisson arrivals at {@code rate} per second over {@code duration} seconds, lengths drawn from the distributions. */
@@ -80,41 +91,48 @@ public final class ServingSimulator {
         return out;
     }
 
-    /** Parses a trace: CSV lines "arrival_seconds,prompt_tokens,output_tokens" (a header line is skipped). */
+    /** Parses a trace: CSV lines "arrival_seconds,prompt_tokens,output_tokens" (a header line and # comments are skipped). */
     public static List<Request> trace(List<String> lines) {
         List<Request> out = new ArrayList<>();
-        for (String line : lines) {
-            String l = line.trim();
+        for (int i = 0; i < lines.size(); i++) {
+            String l = lines.get(i).trim();
             if (l.isEmpty() || l.startsWith("#") || Character.isLetter(l.charAt(0))) continue;
             String[] p = l.split("\\s*,\\s*");
-            if (p.length < 3) throw new CapacityException("trace line '" + line + "' needs arrival,prompt,output");
-            out.add(new Request(Double.parseDouble(p[0]), Integer.parseInt(p[1]), Integer.parseInt(p[2])));
+            try {
+                if (p.length < 3) throw new NumberFormatException("3 fields expected");
+                Request r = new Request(Double.parseDouble(p[0]), Integer.parseInt(p[1]), Integer.parseInt(p[2]));
+                if (!(r.arrival >= 0) || r.promptTokens < 1 || r.outputTokens < 1) throw new NumberFormatException("out of range");
+                out.add(r);
+            } catch (NumberFormatException e) {
+                throw new CapacityException("trace line " + (i + 1) + " '" + l + "': expected arrival_seconds ≥ 0, prompt_tokens ≥ 1, output_tokens ≥ 1");
+            }
         }
         out.sort((a, b) -> Double.compare(a.arrival, b.arrival));
         return out;
     }
 
     private static final class Seq {
-        final int index;
         final Request req;
         int generated;        // output tokens produced so far
+        int computed;         // tokens whose K/V are in the cache
         int blocks;           // KV blocks held
+        boolean decoding;     // prefill complete: each step adds one token
         double firstToken = -1;
         double admitted = -1;
         double finish = -1;
 
-        Seq(int index, Request req) {
-            this.index = index;
+        Seq(Request req) {
             this.req = req;
         }
 
-        int context() {
+        /** Tokens a (re)prefill must compute: the prompt plus anything generated before a preemption. */
+        int prefillTarget() {
             return req.promptTokens + generated;
         }
     }
 
-    private static int blocksFor(int tokens) {
-        return (tokens + Capacity.PAGE_TOKENS - 1) / Capacity.PAGE_TOKENS;
+    private static int blocksFor(long tokens) {
+        return (int) ((tokens + Capacity.PAGE_TOKENS - 1) / Capacity.PAGE_TOKENS);
     }
 
     public Result run(List<Request> requests) {
@@ -122,19 +140,21 @@ public final class ServingSimulator {
         Seq[] seqs = new Seq[n];
         for (int i = 0; i < n; i++) {
             Request r = requests.get(i);
+            if (r.promptTokens < 1 || r.outputTokens < 1) throw new CapacityException("request " + i + " needs at least one prompt and one output token");
+            if (i > 0 && r.arrival < requests.get(i - 1).arrival) throw new CapacityException("requests must be sorted by arrival (request " + i + ")");
             if (blocksFor(r.promptTokens + r.outputTokens) > kvBlocks) {
                 throw new CapacityException("request " + i + " needs " + (r.promptTokens + r.outputTokens) + " tokens of KV cache, more than the "
                         + kvBlocks * Capacity.PAGE_TOKENS + " tokens that fit");
             }
-            seqs[i] = new Seq(i, r);
+            seqs[i] = new Seq(r);
         }
         Deque<Seq> waiting = new ArrayDeque<>();
-        List<Seq> running = new ArrayList<>();
+        List<Seq> running = new ArrayList<>();   // in admission order; the last is preempted first
         long freeBlocks = kvBlocks;
         double now = 0;
         int nextArrival = 0, done = 0;
         double areaInSystem = 0, areaRunning = 0, areaKv = 0, busy = 0;
-        long preemptions = 0, outputTokens = 0;
+        long preemptions = 0, outputTokens = 0, steps = 0;
         int inSystem = 0;
         while (done < n) {
             while (nextArrival < n && seqs[nextArrival].req.arrival <= now) {
@@ -142,86 +162,116 @@ public final class ServingSimulator {
                 inSystem++;
             }
             if (running.isEmpty() && waiting.isEmpty()) {
-                double t = seqs[nextArrival].req.arrival;
-                areaInSystem += inSystem * (t - now);
-                now = t;
+                now = seqs[nextArrival].req.arrival; // idle: nobody in the system until then
                 continue;
             }
-            // Admit what fits, in order.
-            List<Seq> admitted = new ArrayList<>();
-            while (!waiting.isEmpty() && running.size() + admitted.size() < maxBatch) {
-                Seq s = waiting.peekFirst();
-                int need = blocksFor(s.context() + 1);
-                if (need > freeBlocks) break;
-                waiting.pollFirst();
-                s.blocks = need;
+            // 1. Every decoding request computes one token; it may need a new block. Preempt the newest until that fits.
+            int needed = 0;
+            for (Seq q : running) if (q.decoding && blocksFor(q.computed + 1) > q.blocks) needed++;
+            while (needed > freeBlocks && running.size() > 1) {
+                Seq victim = running.removeLast();
+                if (victim.decoding && blocksFor(victim.computed + 1) > victim.blocks) needed--;
+                freeBlocks += victim.blocks;
+                victim.blocks = 0;
+                victim.computed = 0;
+                victim.decoding = false;
+                waiting.addFirst(victim);
+                preemptions++;
+            }
+            int decodes = 0;
+            long decodeContext = 0;
+            for (Seq q : running) {
+                if (!q.decoding) continue;
+                int need = blocksFor(q.computed + 1) - q.blocks;
+                q.blocks += need;
                 freeBlocks -= need;
-                if (s.admitted < 0) s.admitted = now;
-                admitted.add(s);
+                decodes++;
+                decodeContext += q.computed + 1;
             }
-            double step;
-            if (!admitted.isEmpty()) {
-                long tokens = 0, squares = 0;
-                for (Seq s : admitted) {
-                    tokens += s.context();
-                    squares += (long) s.context() * s.context();
+            // 2. The rest of the step's token budget goes to prefill chunks: requests already being prefilled first, then new ones in arrival order.
+            long budget = maxBatchedTokens - decodes;
+            long prefillTokens = 0, prefillKvTokens = 0;
+            double prefillPairs = 0;
+            List<Seq> chunked = new ArrayList<>();
+            List<Integer> chunkLengths = new ArrayList<>();
+            for (Seq q : running) {
+                if (q.decoding || budget <= 0) continue;
+                int chunk = (int) Math.min(q.prefillTarget() - q.computed, budget);
+                int need = blocksFor(q.computed + chunk) - q.blocks;
+                if (need > freeBlocks) {
+                    chunk = (int) Math.min(chunk, (q.blocks + freeBlocks) * Capacity.PAGE_TOKENS - q.computed);
+                    need = blocksFor(q.computed + chunk) - q.blocks;
                 }
-                step = roofline.prefillSeconds(tokens, squares);
-                double end = now + step;
-                for (Seq s : admitted) {
-                    if (s.firstToken < 0) {
-                        s.firstToken = end;
-                        s.generated = 1;
-                        outputTokens++;
-                    }
-                    running.add(s);
-                }
-            } else {
-                // Every running request needs room for one more token; preempt the newest until it fits.
-                int needed = 0;
-                for (Seq s : running) if (blocksFor(s.context() + 1) > s.blocks) needed++;
-                while (needed > freeBlocks && running.size() > 1) {
-                    Seq victim = running.removeLast();
-                    if (blocksFor(victim.context() + 1) > victim.blocks) needed--;
-                    freeBlocks += victim.blocks;
-                    victim.blocks = 0;
-                    waiting.addFirst(victim);
-                    preemptions++;
-                }
-                long totalContext = 0;
-                for (Seq s : running) {
-                    if (blocksFor(s.context() + 1) > s.blocks) {
-                        s.blocks++;
-                        freeBlocks--;
-                    }
-                    totalContext += s.context();
-                }
-                step = roofline.decodeStepSeconds(running.size(), totalContext);
-                for (Seq s : running) {
-                    s.generated++;
-                    outputTokens++;
-                }
+                if (chunk <= 0) continue;
+                q.blocks += need;
+                freeBlocks -= need;
+                budget -= chunk;
+                prefillTokens += chunk;
+                prefillKvTokens += q.computed + chunk;
+                prefillPairs += (double) chunk * q.computed + chunk * (chunk + 1.0) / 2;
+                chunked.add(q);
+                chunkLengths.add(chunk);
             }
+            while (budget > 0 && !waiting.isEmpty() && running.size() < maxBatch) {
+                Seq q = waiting.peekFirst();
+                int chunk = (int) Math.min(q.prefillTarget(), budget);
+                int need = blocksFor(chunk);
+                if (need > freeBlocks) break; // first come, first served: no overtaking the head of the queue
+                waiting.pollFirst();
+                if (q.admitted < 0) q.admitted = now;
+                q.blocks = need;
+                freeBlocks -= need;
+                budget -= chunk;
+                prefillTokens += chunk;
+                prefillKvTokens += chunk;
+                prefillPairs += chunk * (chunk + 1.0) / 2;
+                running.add(q);
+                chunked.add(q);
+                chunkLengths.add(chunk);
+            }
+            if (decodes == 0 && prefillTokens == 0) {
+                throw new IllegalStateException("scheduler stalled at t=" + now + " with " + running.size() + " running, " + waiting.size() + " waiting");
+            }
+            double step = roofline.stepSeconds(decodes, decodeContext, prefillTokens, prefillPairs, prefillKvTokens);
             double end = now + step;
+            steps++;
             long usedBlocks = kvBlocks - freeBlocks;
             areaKv += usedBlocks * step;
             areaRunning += running.size() * step;
-            areaInSystem += inSystem * step;
             busy += step;
-            // Requests that arrived during the step have been in the system since their arrival.
+            areaInSystem += inSystem * step;
+            // Requests arriving during the step join the queue at its end, having been in the system since their arrival.
             while (nextArrival < n && seqs[nextArrival].req.arrival < end) {
-                Seq s = seqs[nextArrival++];
-                areaInSystem += end - s.req.arrival;
-                waiting.addLast(s);
+                Seq q = seqs[nextArrival++];
+                areaInSystem += end - q.req.arrival;
+                waiting.addLast(q);
                 inSystem++;
+            }
+            // 3. Advance: decodes emit a token each, finished prefills emit their first (or next, after a preemption) token.
+            for (Seq q : running) {
+                if (q.decoding) {
+                    q.computed++;
+                    q.generated++;
+                    outputTokens++;
+                }
+            }
+            for (int i = 0; i < chunked.size(); i++) {
+                Seq q = chunked.get(i);
+                q.computed += chunkLengths.get(i);
+                if (q.computed == q.prefillTarget()) {
+                    q.decoding = true;
+                    q.generated++;
+                    outputTokens++;
+                    if (q.firstToken < 0) q.firstToken = end;
+                }
             }
             now = end;
             for (int i = running.size() - 1; i >= 0; i--) {
-                Seq s = running.get(i);
-                if (s.generated >= s.req.outputTokens) {
-                    s.finish = now;
-                    freeBlocks += s.blocks;
-                    s.blocks = 0;
+                Seq q = running.get(i);
+                if (q.generated >= q.req.outputTokens) {
+                    q.finish = now;
+                    freeBlocks += q.blocks;
+                    q.blocks = 0;
                     running.remove(i);
                     done++;
                     inSystem--;

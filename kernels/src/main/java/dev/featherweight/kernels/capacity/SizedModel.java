@@ -6,7 +6,6 @@ import dev.featherweight.kernels.formats.TensorSource;
 import dev.featherweight.kernels.formats.gguf.GgufFile;
 import dev.featherweight.kernels.formats.hf.LlamaConfig;
 import dev.featherweight.kernels.formats.safetensors.SafetensorsModel;
-import dev.featherweight.kernels.infer.SyntheticModel;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +20,7 @@ import java.util.Locale;
  * @param source where the bytes came from: "artifact" or "nominal &lt;dtype&gt;"
  */
 public record SizedModel(ModelShape shape, long weightsBytes, String source) {
+    private static final ModelShapes SHAPES = ModelShapes.builtIn();
 
     /**
      * @param weightsDType null to use the artifact's real bytes when there is one (fp16 for a bare config);
@@ -29,20 +29,19 @@ public record SizedModel(ModelShape shape, long weightsBytes, String source) {
     public static SizedModel resolve(String pathOrShape, String weightsDType) {
         Path p = Path.of(pathOrShape);
         if (!Files.exists(p)) {
-            if (SyntheticModel.SHAPES.containsKey(pathOrShape.toLowerCase(Locale.ROOT))) {
-                SyntheticModel.Shape s = SyntheticModel.shape(pathOrShape);
-                ModelShape shape = new ModelShape(s.name(), s.layers(), s.hidden(), s.heads(), s.kvHeads(), s.headDim(), s.ffn(), s.vocab(), s.tied(), s.maxPositions());
-                return nominal(shape, weightsDType);
-            }
+            ModelShapes.Entry e = SHAPES.find(pathOrShape);
+            if (e != null) return nominal(e.shape(), weightsDType != null ? weightsDType : dtypeOf(e.torchDtype()));
             throw new CapacityException("no model at '" + pathOrShape + "' and no known shape of that name (known: "
-                    + String.join(", ", SyntheticModel.SHAPES.values().stream().map(SyntheticModel.Shape::name).toList()) + ")");
+                    + String.join(", ", SHAPES.names()) + ")");
         }
         String name = p.getFileName().toString();
-        if (Files.isRegularFile(p) && name.endsWith(".json")) {
+        if (name.equals("config.json") && p.toAbsolutePath().getParent() != null) name = p.toAbsolutePath().getParent().getFileName().toString();
+        if (Files.isRegularFile(p) && p.getFileName().toString().endsWith(".json")) {
             LlamaConfig c = LlamaConfig.read(p);
-            return nominal(ModelShape.of(name, c), weightsDType != null ? weightsDType : dtypeOf(c));
+            return nominal(ModelShape.of(name, c), weightsDType != null ? weightsDType : dtypeOf(c.torchDtype()));
         }
         if (Files.isRegularFile(p) && name.toLowerCase(Locale.ROOT).endsWith(".gguf")) {
+            name = name.substring(0, name.length() - 5);
             try (GgufFile g = GgufFile.open(p)) {
                 ModelShape shape = ModelShape.of(name, LlamaConfig.fromGguf(g));
                 return weightsDType != null ? nominal(shape, weightsDType) : new SizedModel(shape, tensorBytes(g), "artifact");
@@ -51,7 +50,7 @@ public record SizedModel(ModelShape shape, long weightsBytes, String source) {
         if (Files.isDirectory(p)) {
             ModelShape shape = ModelShape.of(name, LlamaConfig.read(p));
             if (weightsDType != null || !SafetensorsModel.isModelFolder(p)) {
-                return nominal(shape, weightsDType != null ? weightsDType : dtypeOf(LlamaConfig.read(p)));
+                return nominal(shape, weightsDType != null ? weightsDType : dtypeOf(LlamaConfig.read(p).torchDtype()));
             }
             try (TensorSource src = ModelFiles.open(p)) {
                 return new SizedModel(shape, tensorBytes(src), "artifact");
@@ -65,8 +64,7 @@ public record SizedModel(ModelShape shape, long weightsBytes, String source) {
         return new SizedModel(shape, WeightsDType.bytes(shape, d), "nominal " + d);
     }
 
-    private static String dtypeOf(LlamaConfig c) {
-        String t = c.torchDtype();
+    private static String dtypeOf(String t) {
         if (t == null) return "fp16";
         return switch (t) {
             case "float32" -> "fp32";

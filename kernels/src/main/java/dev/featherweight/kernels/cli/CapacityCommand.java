@@ -1,6 +1,7 @@
 package dev.featherweight.kernels.cli;
 
 import dev.featherweight.kernels.capacity.Capacity;
+import dev.featherweight.kernels.capacity.CapacityException;
 import dev.featherweight.kernels.capacity.CapacityReport;
 import dev.featherweight.kernels.capacity.Gpu;
 import dev.featherweight.kernels.capacity.GpuCatalog;
@@ -12,6 +13,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,6 +25,10 @@ import java.util.concurrent.Callable;
 @Command(name = "capacity", mixinStandardHelpOptions = true,
         description = "How a model fits on GPUs: KV cache per token and sequence, max sequences, optimal batch, decode tokens/s.")
 public final class CapacityCommand implements Callable<Integer> {
+    /** A GPU of a multi-GPU comparison that cannot hold the model, with the numbers. */
+    record DoesNotFit(String gpu, boolean fits, String error) {
+    }
+
     @Spec
     CommandSpec spec;
 
@@ -72,21 +78,53 @@ public final class CapacityCommand implements Callable<Integer> {
             if (g.equalsIgnoreCase("all")) targets.addAll(cat.all());
             else targets.add(cat.get(g));
         }
+        // Several GPUs: one that cannot hold the model is a finding of the comparison, not a failure of the command.
         List<CapacityReport> reports = new ArrayList<>();
-        for (Gpu g : targets) reports.add(Capacity.compute(m.shape(), g, m.weightsBytes(), context, kv, utilization, over, precision, tp));
+        List<Object> rows = new ArrayList<>();
+        List<String> failures = new ArrayList<>();
+        for (Gpu g : targets) {
+            try {
+                CapacityReport r = Capacity.compute(m.shape(), g, m.weightsBytes(), context, kv, utilization, over, precision, tp);
+                reports.add(r);
+                rows.add(r);
+            } catch (CapacityException e) {
+                if (targets.size() == 1) throw e;
+                failures.add(e.getMessage());
+                rows.add(new DoesNotFit(g.name(), false, e.getMessage()));
+            }
+        }
+        if (reports.isEmpty()) throw new CapacityException(String.join("; ", failures));
         var out = spec.commandLine().getOut();
         if (json) {
             JsonMapper mapper = JsonMapper.builder().build();
-            out.println(mapper.writeValueAsString(reports.size() == 1 ? reports.getFirst() : reports));
+            if (targets.size() == 1) {
+                out.println(mapper.writeValueAsString(reports.getFirst()));
+            } else {
+                var array = mapper.createArrayNode();
+                for (Object row : rows) {
+                    var node = (ObjectNode) mapper.valueToTree(row);
+                    if (row instanceof CapacityReport) node.put("fits", true);
+                    array.add(node);
+                }
+                out.println(mapper.writeValueAsString(array));
+            }
         } else {
-            out.printf(Locale.ROOT, "%s: weights %.3f GB (%s), KV %.0f B/token (%s), context %d, overhead %.2f GB%n",
-                    m.shape().name(), m.weightsBytes() / 1e9, m.source(), reports.getFirst().kvBytesPerToken(), kv.name().toLowerCase(Locale.ROOT), context, over / 1e9);
-            out.printf(Locale.ROOT, "%-16s %9s %11s %9s %9s %8s %7s %12s %10s %s%n", "gpu", "usable GB", "KV/seq MB", "max seqs", "paged", "B*", "batch",
-                    "decode tok/s", "1-seq t/s", "bound");
-            for (CapacityReport r : reports) {
-                out.printf(Locale.ROOT, "%-16s %9.1f %11.1f %9d %9d %8.1f %7d %12.0f %10.1f %s%n", r.gpu(), r.usableBytes() / 1e9,
-                        r.kvBytesPerSequence() / 1e6, r.maxSequences(), r.maxSequencesPaged(), r.optimalBatch(), r.decodeBatch(),
-                        r.decodeTokensPerSecond(), r.singleSequenceTokensPerSecond(), r.memoryBound() ? "memory" : "compute");
+            CapacityReport first = reports.getFirst();
+            out.printf(Locale.ROOT, "%s: %.3f B params, weights %.3f GB (%s, %.2f bits/weight), KV %.0f B/token (%s), context %d, overhead %.2f GB/GPU, utilization %.2f%s%n",
+                    m.shape().name(), m.shape().params() / 1e9, m.weightsBytes() / 1e9, m.source(), m.weightsBytes() * 8.0 / m.shape().params(),
+                    first.kvBytesPerToken(), kv.name().toLowerCase(Locale.ROOT), context, over / 1e9, utilization, tp > 1 ? ", tensor parallel " + tp : "");
+            out.printf(Locale.ROOT, "%-16s %9s %9s %10s %9s %9s %7s %8s %7s %12s %10s %10s %s%n", "gpu", "usable GB", "KV GB", "KV/seq MB", "max seqs", "paged",
+                    "B*", "B*@ctx", "batch", "decode tok/s", "1-seq t/s", "prefill ms", "bound");
+            for (Object row : rows) {
+                if (row instanceof CapacityReport r) {
+                    out.printf(Locale.ROOT, "%-16s %9.1f %9.2f %10.1f %9d %9d %7.1f %8s %7d %12.0f %10.1f %10.2f %s%n", r.gpu(), r.usableBytes() / 1e9,
+                            r.kvBudgetBytes() / 1e9, r.kvBytesPerSequence() / 1e6, r.maxSequences(), r.maxSequencesPaged(), r.optimalBatch(),
+                            r.optimalBatchAtContext() == null ? "never" : String.format(Locale.ROOT, "%.1f", r.optimalBatchAtContext()),
+                            r.decodeBatch(), r.decodeTokensPerSecond(), r.singleSequenceTokensPerSecond(), r.prefillSeconds() * 1e3,
+                            r.memoryBound() ? "memory" : "compute");
+                } else if (row instanceof DoesNotFit d) {
+                    out.printf(Locale.ROOT, "%-16s does not fit: %s%n", d.gpu(), d.error());
+                }
             }
         }
         return 0;

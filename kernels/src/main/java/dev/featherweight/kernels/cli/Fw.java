@@ -16,6 +16,9 @@ import picocli.CommandLine.Command;
                 SynthCommand.class,
                 CapacityCommand.class,
                 SimulateCommand.class,
+                InspectCommand.class,
+                QuantizeCommand.class,
+                ImatrixCommand.class,
         })
 public final class Fw {
     public static void main(String[] args) {

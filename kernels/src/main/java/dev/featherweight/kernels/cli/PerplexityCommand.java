@@ -2,6 +2,7 @@ package dev.featherweight.kernels.cli;
 
 import dev.featherweight.kernels.infer.LoadedModel;
 import dev.featherweight.kernels.infer.ModelLoader;
+import dev.featherweight.kernels.infer.Numerics;
 import dev.featherweight.kernels.infer.Parallel;
 import dev.featherweight.kernels.infer.Perplexity;
 import picocli.CommandLine.ArgGroup;
@@ -57,6 +58,10 @@ public final class PerplexityCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "threads (default: all cores)")
     Integer threads;
 
+    @Option(names = "--numerics", defaultValue = "fp32",
+            description = "fp32 (default), llamacpp (round activations as llama.cpp's CPU backend, f32 KV) or llamacpp-kvf16 (also its default f16 KV cache)")
+    String numerics;
+
     @Option(names = "--json", description = "print one JSON object")
     boolean json;
 
@@ -71,7 +76,7 @@ public final class PerplexityCommand implements Callable<Integer> {
             int[] ids = input.tokens != null ? readTokens(input.tokens) : lm.encode(Files.readString(input.text));
             if (maxTokens > 0 && ids.length > maxTokens) ids = Arrays.copyOf(ids, maxTokens);
             var cfg = lm.model().config();
-            Perplexity.Options o = new Perplexity.Options(m, ctx, chunks, stride, cfg.addBos(), cfg.bosId());
+            Perplexity.Options o = new Perplexity.Options(m, ctx, chunks, stride, cfg.addBos(), cfg.bosId(), Numerics.parse(numerics));
             int[] n = {0};
             Perplexity.Result r = Perplexity.run(lm.model(), ids, o, progress ? v -> System.err.printf(Locale.ROOT, "[%d]%.4f,", ++n[0], v) : null);
             if (progress) System.err.println();
@@ -90,12 +95,13 @@ public final class PerplexityCommand implements Callable<Integer> {
                 j.put("seconds", r.seconds());
                 j.put("tokensPerSecond", r.tokensPerSecond());
                 j.put("threads", pool.threads());
+                j.put("numerics", o.numerics().label());
                 var run = j.putArray("running");
                 for (double v : r.running()) run.add(v);
                 System.out.println(j);
             } else {
                 System.out.printf(Locale.ROOT, "model       %s%n", model);
-                System.out.printf(Locale.ROOT, "mode        %s, ctx %d, %d chunks%n", r.mode(), r.ctx(), r.chunks());
+                System.out.printf(Locale.ROOT, "mode        %s, ctx %d, %d chunks, numerics %s%n", r.mode(), r.ctx(), r.chunks(), o.numerics().label());
                 System.out.printf(Locale.ROOT, "perplexity  %.4f +/- %.5f%n", r.perplexity(), r.perplexityError());
                 System.out.printf(Locale.ROOT, "mean NLL    %.6f%n", r.nll());
                 System.out.printf(Locale.ROOT, "tokens      %d scored, %d evaluated, %d in input%n", r.tokensScored(), r.tokensEvaluated(), ids.length);

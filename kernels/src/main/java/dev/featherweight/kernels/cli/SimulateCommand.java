@@ -2,13 +2,12 @@ package dev.featherweight.kernels.cli;
 
 import dev.featherweight.kernels.capacity.Capacity;
 import dev.featherweight.kernels.capacity.CapacityException;
-import dev.featherweight.kernels.capacity.CapacityReport;
 import dev.featherweight.kernels.capacity.Gpu;
 import dev.featherweight.kernels.capacity.GpuCatalog;
 import dev.featherweight.kernels.capacity.KvDType;
 import dev.featherweight.kernels.capacity.LengthDistribution;
 import dev.featherweight.kernels.capacity.Precision;
-import dev.featherweight.kernels.capacity.Roofline;
+import dev.featherweight.kernels.capacity.ServingPlan;
 import dev.featherweight.kernels.capacity.ServingSimulator;
 import dev.featherweight.kernels.capacity.SizedModel;
 import picocli.CommandLine.Command;
@@ -16,6 +15,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -70,8 +70,23 @@ public final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--max-batch", defaultValue = "256", description = "max running sequences (vLLM max_num_seqs)")
     int maxBatch;
 
-    @Option(names = "--target-tpot-ms", description = "also find the smallest TP (1, 2, 4, 8) whose p99 time per output token meets this")
+    @Option(names = "--max-batched-tokens", defaultValue = "2048", description = "tokens per step, decodes plus prefill chunks (vLLM max_num_batched_tokens)")
+    int maxBatchedTokens;
+
+    @Option(names = "--overhead", description = "activation/workspace bytes per GPU (default: vLLM-style profile estimate)")
+    Long overhead;
+
+    @Option(names = "--precision", defaultValue = "FP16", description = "matmul arithmetic: FP16 (weight-only quantization), INT8 or FP8 (W8A8)")
+    Precision precision;
+
+    @Option(names = "--catalog", description = "extra GPU catalog JSON (adds or overrides entries)")
+    Path catalog;
+
+    @Option(names = "--target-tpot-ms", description = "find the smallest tensor-parallel N (1, 2, 4, 8) whose p99 time per output token meets this")
     Double targetTpotMs;
+
+    @Option(names = "--target-ttft-ms", description = "… and/or whose p99 time to first token meets this")
+    Double targetTtftMs;
 
     @Option(names = "--json")
     boolean json;
@@ -80,48 +95,49 @@ public final class SimulateCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         if ((rate == null) == (trace == null)) throw new CapacityException("give exactly one of --rate or --trace");
         GpuCatalog cat = GpuCatalog.builtIn();
+        if (catalog != null) cat.extend(catalog);
         Gpu g = cat.get(gpu);
         SizedModel m = SizedModel.resolve(model, weightsDType);
         List<ServingSimulator.Request> requests = trace != null ? ServingSimulator.trace(Files.readAllLines(trace))
                 : ServingSimulator.poisson(rate, duration, LengthDistribution.parse(promptLen), LengthDistribution.parse(outputLen), seed);
-        ServingSimulator.Result result = simulate(m, g, requests, tp);
-        Integer needed = null;
-        if (targetTpotMs != null) {
-            for (int n : new int[]{1, 2, 4, 8}) {
-                try {
-                    if (simulate(m, g, requests, n).tpot().p99() * 1e3 <= targetTpotMs) {
-                        needed = n;
-                        break;
-                    }
-                } catch (CapacityException tooSmall) {
-                    // the model does not fit on n GPUs: try more
-                }
-            }
+        if (requests.isEmpty()) throw new CapacityException("no requests: raise --rate or --duration");
+        ServingPlan plan = new ServingPlan(m.shape(), m.weightsBytes(), g, KvDType.parse(kvDType), utilization,
+                overhead != null ? overhead : Capacity.defaultOverheadBytes(m.shape()), precision, maxBatch, maxBatchedTokens);
+        ServingSimulator.Result result = plan.simulate(tp, requests);
+        ServingPlan.Search search = null;
+        if (targetTpotMs != null || targetTtftMs != null) {
+            search = plan.smallestTensorParallel(requests, new ServingPlan.LatencyTarget(
+                    targetTpotMs == null ? null : targetTpotMs / 1e3, targetTtftMs == null ? null : targetTtftMs / 1e3), 8);
         }
         var out = spec.commandLine().getOut();
         if (json) {
-            var node = JsonMapper.builder().build().valueToTree(result);
-            if (targetTpotMs != null) ((tools.jackson.databind.node.ObjectNode) node).put("gpusForTarget", needed == null ? -1 : needed);
+            var node = (ObjectNode) JsonMapper.builder().build().valueToTree(result);
+            node.put("model", m.shape().name());
+            node.put("gpu", g.name());
+            node.put("weightsBytes", m.weightsBytes());
+            if (search != null) {
+                if (search.gpus() == null) node.putNull("gpusForTarget");
+                else node.put("gpusForTarget", search.gpus());
+            }
             out.println(node.toString());
         } else {
-            out.printf(Locale.ROOT, "%s on %d x %s: %d requests, offered %.2f req/s%n", m.shape().name(), tp, g.name(), result.requests(), result.offeredRate());
+            out.printf(Locale.ROOT, "%s on %d x %s: %d requests, offered %.2f req/s, weights %.2f GB (%s)%n", m.shape().name(), tp, g.name(),
+                    result.requests(), result.offeredRate(), m.weightsBytes() / 1e9, m.source());
             out.printf(Locale.ROOT, "throughput   %.2f req/s, %.0f output tok/s, %.0f total tok/s%n", result.requestsPerSecond(), result.outputTokensPerSecond(), result.totalTokensPerSecond());
             out.printf(Locale.ROOT, "TTFT ms      p50 %.1f  p90 %.1f  p99 %.1f%n", result.ttft().p50() * 1e3, result.ttft().p90() * 1e3, result.ttft().p99() * 1e3);
             out.printf(Locale.ROOT, "TPOT ms      p50 %.2f  p90 %.2f  p99 %.2f%n", result.tpot().p50() * 1e3, result.tpot().p90() * 1e3, result.tpot().p99() * 1e3);
-            out.printf(Locale.ROOT, "queue ms     p50 %.1f  p99 %.1f; mean batch %.1f; KV use %.0f%%; preemptions %d%n", result.queueSeconds().p50() * 1e3,
-                    result.queueSeconds().p99() * 1e3, result.meanRunningBatch(), result.kvUtilization() * 100, result.preemptions());
-            out.printf(Locale.ROOT, "cost         $%.3f per million output tokens%n", result.costPerMillionOutputTokens());
-            if (targetTpotMs != null) out.printf(Locale.ROOT, "GPUs for p99 TPOT <= %.1f ms: %s%n", targetTpotMs, needed == null ? "more than 8" : needed);
+            out.printf(Locale.ROOT, "queue ms     p50 %.1f  p90 %.1f  p99 %.1f%n", result.queueSeconds().p50() * 1e3, result.queueSeconds().p90() * 1e3, result.queueSeconds().p99() * 1e3);
+            out.printf(Locale.ROOT, "batch        mean %.1f running; KV use %.0f%%; preemptions %d; mean in system %.1f%n", result.meanRunningBatch(),
+                    result.kvUtilization() * 100, result.preemptions(), result.meanInSystem());
+            out.printf(Locale.ROOT, "cost         $%.3f per million output tokens (%d x $%.2f/h)%n", result.costPerMillionOutputTokens(), tp, g.hourlyUsd());
+            if (search != null) {
+                for (ServingPlan.Trial t : search.trials()) {
+                    if (t.result() == null) out.printf(Locale.ROOT, "tp %d: %s%n", t.gpus(), t.failure());
+                    else out.printf(Locale.ROOT, "tp %d: p99 TTFT %.1f ms, p99 TPOT %.2f ms%n", t.gpus(), t.result().ttft().p99() * 1e3, t.result().tpot().p99() * 1e3);
+                }
+                out.printf(Locale.ROOT, "GPUs for the target: %s%n", search.gpus() == null ? "more than 8" : search.gpus());
+            }
         }
         return 0;
-    }
-
-    private ServingSimulator.Result simulate(SizedModel m, Gpu g, List<ServingSimulator.Request> requests, int n) {
-        int maxLen = requests.stream().mapToInt(r -> r.promptTokens() + r.outputTokens()).max().orElse(1);
-        int ctx = Math.min(maxLen, m.shape().maxPositions());
-        KvDType kv = KvDType.parse(kvDType);
-        CapacityReport cap = Capacity.compute(m.shape(), g, m.weightsBytes(), ctx, kv, utilization, Capacity.defaultOverheadBytes(m.shape()), Precision.FP16, n);
-        Roofline r = new Roofline(m.shape(), g, m.weightsBytes(), kv, Precision.FP16, n);
-        return new ServingSimulator(r, cap.kvBlocks(), maxBatch).run(requests);
     }
 }

@@ -38,6 +38,14 @@ public final class MappedFile implements AutoCloseable {
         }
     }
 
+    /**
+     * Wraps bytes already in memory (a heap array or another mapping) under a file name used only in
+     * messages; closing it releases nothing. Lets parsers run on in-memory input (tests, fuzzing).
+     */
+    public static MappedFile wrap(Path label, MemorySegment bytes) {
+        return new MappedFile(label, null, bytes);
+    }
+
     public Path path() {
         return path;
     }
@@ -52,6 +60,6 @@ public final class MappedFile implements AutoCloseable {
 
     @Override
     public void close() {
-        arena.close();
+        if (arena != null && arena.scope().isAlive()) arena.close();
     }
 }

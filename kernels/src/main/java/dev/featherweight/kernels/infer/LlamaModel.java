@@ -124,6 +124,16 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     private static WeightMatrix matrix(TensorSource s, String name, int rows, int cols) {
+        if (s instanceof MatrixSource ms) {
+            // GPTQ/AWQ/bitsandbytes folders store a linear in several tensors (methods branch)
+            WeightMatrix m = ms.matrix(name);
+            if (m != null) {
+                if (m.rows() != rows || m.cols() != cols) {
+                    throw new FormatException(s.path(), name, m.format() + " [" + m.rows() + ", " + m.cols() + "], expected [" + rows + ", " + cols + "] for this config");
+                }
+                return m;
+            }
+        }
         Tensor t = s.tensor(name);
         if (t.rows() != rows || t.rowLength() != cols) {
             throw new FormatException(s.path(), name, "shape " + java.util.Arrays.toString(t.shape()) + ", expected [" + rows + ", " + cols + "] for this config");

@@ -263,7 +263,8 @@ public final class LlamaSession {
     /**
      * Causal attention of the n new queries (positions startPos…) over the cache; writes att (n × qDim).
      * The cache is stored transposed per kv head ([kvHead][d][pos]) so both q·K and P·V run as Vector API
-     * loops over positions, whatever the head size (8 in stories260K, 128 in Llama).
+     * loops over positions, whatever the head size (8 in stories260K, 128 in Llama). Four consecutive queries
+     * of a head are processed together so each K and V vector loaded serves four FMA chains.
      */
     private void attention(float[] kc, float[] vc, int n, int startPos) {
         int hd = c.headDim(), qDim = c.qDim(), group = c.heads() / c.kvHeads();
@@ -273,66 +274,107 @@ public final class LlamaSession {
         pool.forEach(c.heads() * blocks, task -> {
             int h = task / blocks, t0 = (task % blocks) * tokenBlock, t1 = Math.min(n, t0 + tokenBlock);
             int kvBase = (h / group) * hd * maxTokens;
-            float[] scores = new float[startPos + t1 + L];
-            for (int t = t0; t < t1; t++) {
-                int qo = t * qDim + h * hd, len = startPos + t + 1;
-                int upper = S.loopBound(len);
-                // scores[p] = Σ_d q[d]·K[d][p]: four position vectors in flight hide the FMA latency.
+            int stride = startPos + t1 + L;
+            float[] sc = new float[4 * stride];
+            float[] acc = new float[4];
+            for (int t = t0; t < t1; t += 4) {
+                int u = Math.min(4, t1 - t);
+                // Missing queries of a last, partial quad repeat the last real one; their results are dropped.
+                int q0 = t * qDim + h * hd, q1 = (t + Math.min(1, u - 1)) * qDim + h * hd;
+                int q2 = (t + Math.min(2, u - 1)) * qDim + h * hd, q3 = (t + Math.min(3, u - 1)) * qDim + h * hd;
+                int maxLen = startPos + t + u, upper = S.loopBound(maxLen);
+                // scores_i[p] = Σ_d q_i[d]·K[d][p] for the four queries at once.
                 int p = 0;
-                for (; p + 4 * L <= len; p += 4 * L) {
+                for (; p < upper; p += L) {
                     FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
                     for (int d = 0; d < hd; d++) {
-                        FloatVector qd = FloatVector.broadcast(S, q[qo + d] * scale);
-                        int ko = kvBase + d * maxTokens + p;
-                        a0 = FloatVector.fromArray(S, kc, ko).fma(qd, a0);
-                        a1 = FloatVector.fromArray(S, kc, ko + L).fma(qd, a1);
-                        a2 = FloatVector.fromArray(S, kc, ko + 2 * L).fma(qd, a2);
-                        a3 = FloatVector.fromArray(S, kc, ko + 3 * L).fma(qd, a3);
+                        FloatVector kv = FloatVector.fromArray(S, kc, kvBase + d * maxTokens + p);
+                        a0 = kv.fma(FloatVector.broadcast(S, q[q0 + d] * scale), a0);
+                        a1 = kv.fma(FloatVector.broadcast(S, q[q1 + d] * scale), a1);
+                        a2 = kv.fma(FloatVector.broadcast(S, q[q2 + d] * scale), a2);
+                        a3 = kv.fma(FloatVector.broadcast(S, q[q3 + d] * scale), a3);
                     }
-                    a0.intoArray(scores, p);
-                    a1.intoArray(scores, p + L);
-                    a2.intoArray(scores, p + 2 * L);
-                    a3.intoArray(scores, p + 3 * L);
+                    a0.intoArray(sc, p);
+                    a1.intoArray(sc, stride + p);
+                    a2.intoArray(sc, 2 * stride + p);
+                    a3.intoArray(sc, 3 * stride + p);
                 }
-                for (; p < upper; p += L) {
-                    FloatVector a0 = FloatVector.zero(S);
+                for (; p < maxLen; p++) {
+                    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
                     for (int d = 0; d < hd; d++) {
-                        a0 = FloatVector.fromArray(S, kc, kvBase + d * maxTokens + p).fma(FloatVector.broadcast(S, q[qo + d] * scale), a0);
+                        float kv = kc[kvBase + d * maxTokens + p];
+                        s0 += q[q0 + d] * scale * kv;
+                        s1 += q[q1 + d] * scale * kv;
+                        s2 += q[q2 + d] * scale * kv;
+                        s3 += q[q3 + d] * scale * kv;
                     }
-                    a0.intoArray(scores, p);
+                    sc[p] = s0;
+                    sc[stride + p] = s1;
+                    sc[2 * stride + p] = s2;
+                    sc[3 * stride + p] = s3;
                 }
-                for (; p < len; p++) {
-                    float sc = 0;
-                    for (int d = 0; d < hd; d++) sc += q[qo + d] * scale * kc[kvBase + d * maxTokens + p];
-                    scores[p] = sc;
+                // Causal softmax per query (query i sees positions 0 … startPos+t+i); probabilities beyond are 0.
+                for (int i = 0; i < 4; i++) {
+                    int o = i * stride, len = Math.min(startPos + t + i + 1, maxLen);
+                    float inv = softmaxInPlace(sc, o, len);
+                    if (numerics.kvF16()) {
+                        // llama.cpp: softmax probabilities rounded to fp16 for the product with the f16 V cache.
+                        for (int j = 0; j < len; j++) sc[o + j] = Numerics.f16(sc[o + j] * inv);
+                        inv = 1f;
+                    }
+                    for (int j = len; j < maxLen; j++) sc[o + j] = 0;
+                    acc[i] = inv;
                 }
-                float max = Float.NEGATIVE_INFINITY;
-                for (int i = 0; i < len; i++) max = Math.max(max, scores[i]);
-                FloatVector vmax = FloatVector.broadcast(S, max);
-                FloatVector vsum = FloatVector.zero(S);
-                p = 0;
-                for (; p < upper; p += L) {
-                    FloatVector e = FloatVector.fromArray(S, scores, p).sub(vmax).lanewise(VectorOperators.EXP);
-                    e.intoArray(scores, p);
-                    vsum = vsum.add(e);
-                }
-                float sum = vsum.reduceLanes(VectorOperators.ADD);
-                for (; p < len; p++) {
-                    float e = (float) Math.exp(scores[p] - max);
-                    scores[p] = e;
-                    sum += e;
-                }
-                float inv = 1.0f / sum;
-                int ao = t * qDim + h * hd;
-                if (numerics.kvF16()) {
-                    // llama.cpp: softmax probabilities rounded to fp16 for the product with the f16 V cache.
-                    for (int i = 0; i < len; i++) scores[i] = Numerics.f16(scores[i] * inv);
-                    for (int d = 0; d < hd; d++) att[ao + d] = MatmulKernel.dot(scores, 0, vc, kvBase + d * maxTokens, len);
-                } else {
-                    for (int d = 0; d < hd; d++) att[ao + d] = MatmulKernel.dot(scores, 0, vc, kvBase + d * maxTokens, len) * inv;
+                // out_i[d] = Σ_p P_i[p]·V[d][p], again four queries per V load.
+                for (int d = 0; d < hd; d++) {
+                    int vo = kvBase + d * maxTokens;
+                    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+                    p = 0;
+                    for (; p < upper; p += L) {
+                        FloatVector vv = FloatVector.fromArray(S, vc, vo + p);
+                        a0 = vv.fma(FloatVector.fromArray(S, sc, p), a0);
+                        a1 = vv.fma(FloatVector.fromArray(S, sc, stride + p), a1);
+                        a2 = vv.fma(FloatVector.fromArray(S, sc, 2 * stride + p), a2);
+                        a3 = vv.fma(FloatVector.fromArray(S, sc, 3 * stride + p), a3);
+                    }
+                    float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+                    float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+                    for (; p < maxLen; p++) {
+                        float vv = vc[vo + p];
+                        s0 += sc[p] * vv;
+                        s1 += sc[stride + p] * vv;
+                        s2 += sc[2 * stride + p] * vv;
+                        s3 += sc[3 * stride + p] * vv;
+                    }
+                    int ao = t * qDim + h * hd + d;
+                    att[ao] = s0 * acc[0];
+                    if (u > 1) att[ao + qDim] = s1 * acc[1];
+                    if (u > 2) att[ao + 2 * qDim] = s2 * acc[2];
+                    if (u > 3) att[ao + 3 * qDim] = s3 * acc[3];
                 }
             }
         });
+    }
+
+    /** sc[o..o+len) ← exp(sc − max); returns 1/Σ (the normalization, applied by the caller). */
+    private static float softmaxInPlace(float[] sc, int o, int len) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < len; j++) max = Math.max(max, sc[o + j]);
+        FloatVector vmax = FloatVector.broadcast(S, max);
+        FloatVector vsum = FloatVector.zero(S);
+        int L = S.length(), upper = S.loopBound(len), p = 0;
+        for (; p < upper; p += L) {
+            FloatVector e = FloatVector.fromArray(S, sc, o + p).sub(vmax).lanewise(VectorOperators.EXP);
+            e.intoArray(sc, o + p);
+            vsum = vsum.add(e);
+        }
+        float sum = vsum.reduceLanes(VectorOperators.ADD);
+        for (; p < len; p++) {
+            float e = (float) Math.exp(sc[o + p] - max);
+            sc[o + p] = e;
+            sum += e;
+        }
+        return 1.0f / sum;
     }
 
 }

@@ -51,6 +51,7 @@ public final class ModelLoader {
             } else {
                 Path dir = Files.isDirectory(path) ? path : path.getParent();
                 hf = LlamaConfig.read(dir);
+                src = QuantizedWeights.wrapIfQuantized(src, dir);
                 naming = LlamaModel.Naming.HF;
                 rope = LlamaModel.RopeLayout.ROTATE_HALF;
                 addBos = readAddBos(dir);

@@ -25,7 +25,8 @@ public final class Perplexity {
         LLAMACPP, SLIDING, CHUNKS;
 
         public static Mode parse(String s) {
-            return valueOf(s.trim().toUpperCase(Locale.ROOT));
+            for (Mode m : values()) if (m.name().equalsIgnoreCase(s.trim())) return m;
+            throw new IllegalArgumentException("mode must be llamacpp, sliding or chunks, got '" + s + "'");
         }
 
         public String label() {
@@ -33,7 +34,7 @@ public final class Perplexity {
         }
     }
 
-    /** What to compute. chunks ≤ 0 = all; stride used by SLIDING only (≤ 0 → ctx/2). */
+    /** What to compute. chunks ≤ 0 = all (windows, in SLIDING); stride used by SLIDING only (≤ 0 → ctx/2). */
     public record Options(Mode mode, int ctx, int chunks, int stride, boolean addBos, int bosId, Numerics numerics) {
         public Options(Mode mode, int ctx, int chunks, int stride, boolean addBos, int bosId) {
             this(mode, ctx, chunks, stride, addBos, bosId, Numerics.FP32);
@@ -130,7 +131,7 @@ public final class Perplexity {
                     chunks++;
                     acc.chunkDone();
                     prevEnd = end;
-                    if (end == len) break;
+                    if (end == len || (o.chunks() > 0 && chunks >= o.chunks())) break;
                 }
             }
         }

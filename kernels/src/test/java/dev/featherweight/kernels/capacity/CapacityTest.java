@@ -2,8 +2,6 @@ package dev.featherweight.kernels.capacity;
 
 import dev.featherweight.kernels.SharedData;
 import dev.featherweight.kernels.cli.Fw;
-import dev.featherweight.kernels.formats.gguf.GgufFile;
-import dev.featherweight.kernels.formats.gguf.GgufTensorInfo;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -11,6 +9,7 @@ import tools.jackson.databind.json.JsonMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -86,19 +85,79 @@ class CapacityTest {
     }
 
     @Test
-    void realArtifactsCountTheirTensorBytes() {
-        Path gguf = SharedData.shared("golden/gguf/feather-3m-Q4_K_M.gguf");
-        long expected = 0;
-        try (GgufFile g = GgufFile.open(gguf)) {
-            for (GgufTensorInfo t : g.tensorInfos()) expected += t.bytes();
+    void everyGoldenGgufReportsItsTensorBytes() throws Exception {
+        Path dir = SharedData.shared("golden/gguf");
+        JsonMapper json = JsonMapper.builder().build();
+        int checked = 0;
+        try (var files = Files.list(dir)) {
+            for (Path gguf : files.filter(f -> f.toString().endsWith(".gguf")).sorted().toList()) {
+                Path inspect = dir.resolve(gguf.getFileName().toString().replace(".gguf", ".inspect.json"));
+                if (!Files.exists(inspect)) continue;
+                JsonNode listing = json.readTree(inspect.toFile());
+                long sumOfTensors = 0;
+                for (JsonNode t : listing.get("tensors")) sumOfTensors += t.get("nbytes").asLong();
+                assertThat(sumOfTensors).as(gguf.toString()).isEqualTo(listing.get("tensor_bytes").asLong());
+                SizedModel m = SizedModel.resolve(gguf.toString(), null);
+                assertThat(m.weightsBytes()).as(gguf.toString()).isEqualTo(sumOfTensors);
+                assertThat(m.source()).isEqualTo("artifact");
+                // The listing counts elements; our shape's parameter count must agree with it.
+                assertThat(m.shape().params()).as(gguf.toString()).isEqualTo(listing.get("n_elements").asLong());
+                checked++;
+            }
         }
-        assertThat(expected).isEqualTo(1_996_032L); // tensor_bytes of the reference listing
-        SizedModel m = SizedModel.resolve(gguf.toString(), null);
-        assertThat(m.weightsBytes()).isEqualTo(expected);
-        assertThat(m.weightsBytes() * 8.0 / m.shape().params()).isCloseTo(4.87, within(0.01)); // not 4.0
-        SizedModel hf = SizedModel.resolve(SharedData.demoModel("feather-3m").toString(), null);
-        assertThat(hf.weightsBytes()).isEqualTo(4L * 3_279_104);
-        assertThat(SizedModel.resolve(SharedData.demoModel("feather-3m").toString(), "fp16").weightsBytes()).isEqualTo(2L * 3_279_104);
+        assertThat(checked).isGreaterThan(0);
+        SizedModel q4km = SizedModel.resolve(dir.resolve("feather-3m-Q4_K_M.gguf").toString(), null);
+        double bpw = q4km.weightsBytes() * 8.0 / q4km.shape().params();
+        assertThat(bpw).isGreaterThan(4.5).isLessThan(5.5); // scales and mins included: not 4.0
+    }
+
+    /** Sum of (end - start) of every tensor in a safetensors header: what a GPTQ/AWQ/bnb folder stores, independent of our reader. */
+    static long safetensorsHeaderBytes(Path folder) throws Exception {
+        long total = 0;
+        try (var files = Files.list(folder)) {
+            for (Path f : files.filter(x -> x.toString().endsWith(".safetensors")).toList()) {
+                try (var ch = java.nio.channels.FileChannel.open(f)) {
+                    var len = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                    ch.read(len, 0);
+                    var header = java.nio.ByteBuffer.allocate((int) len.getLong(0));
+                    ch.read(header, 8);
+                    JsonNode h = JsonMapper.builder().build().readTree(new String(header.array(), StandardCharsets.UTF_8));
+                    for (var e : h.properties()) {
+                        if (e.getKey().equals("__metadata__")) continue;
+                        JsonNode off = e.getValue().get("data_offsets");
+                        total += off.get(1).asLong() - off.get(0).asLong();
+                    }
+                }
+            }
+        }
+        return total;
+    }
+
+    @Test
+    void safetensorsFoldersReportTheirTensorBytes() throws Exception {
+        Path folder = SharedData.demoModel("feather-3m");
+        long stored = safetensorsHeaderBytes(folder);
+        assertThat(stored).isEqualTo(13_116_416L);
+        SizedModel hf = SizedModel.resolve(folder.toString(), null);
+        assertThat(hf.weightsBytes()).isEqualTo(stored);
+        assertThat(hf.weightsBytes()).isEqualTo(4L * hf.shape().params()); // feather-3m is stored in fp32
+        // Asked for a nominal precision instead, the shape decides.
+        assertThat(SizedModel.resolve(folder.toString(), "fp16").weightsBytes()).isEqualTo(2L * hf.shape().params());
+    }
+
+    @Test
+    void publishedConfigJsonGivesTheCatalogShape() {
+        ModelShapes shapes = ModelShapes.builtIn();
+        for (String name : new String[]{"Llama-2-13B", "Llama-3-8B"}) {
+            Path config = SharedData.repoRoot().resolve("kernels/src/test/resources/capacity/" + name + "/config.json");
+            SizedModel fromFile = SizedModel.resolve(config.toString(), null);
+            ModelShape published = shapes.find(name).shape();
+            assertThat(fromFile.shape()).isEqualTo(published);
+            assertThat(fromFile.weightsBytes()).isEqualTo(2 * published.params()); // float16 / bfloat16 checkpoints
+        }
+        assertThat(shapes.find("llama-2-13b").shape()).isEqualTo(new ModelShape("Llama-2-13B", 40, 5120, 40, 40, 128, 13824, 32000, false, 4096));
+        // Llama-3-70B: 70.6 B parameters as published.
+        assertThat(shapes.find("Llama-3-70B").shape().params()).isEqualTo(70_553_706_496L);
     }
 
     @Test
@@ -110,26 +169,72 @@ class CapacityTest {
         assertThatThrownBy(() -> Capacity.compute(LLAMA2_13B, CATALOG.get("T4"), 26_000_000_000L, 4096, KvDType.FP16, 0.9, 1_200_000_000L, Precision.FP16, 1))
                 .isInstanceOf(CapacityException.class)
                 .hasMessageContaining("weights 26.0 GB + overhead 1.2 GB").hasMessageContaining("14.4 GB usable on T4");
+        // fp32 Llama-2-13B on the 40 GB A100: the weights alone exceed the usable memory.
+        long fp32 = 4 * LLAMA2_13B.params();
+        assertThatThrownBy(() -> Capacity.compute(LLAMA2_13B, a100, fp32, 4096, KvDType.FP16, 0.9, 1_200_000_000L, Precision.FP16, 1))
+                .isInstanceOf(CapacityException.class)
+                .hasMessage("weights 52.1 GB + overhead 1.2 GB exceed 36.0 GB usable on A100-40GB-PCIe");
+        // The same through the CLI: stderr carries the message, stdout nothing, exit code non-zero.
+        String[] outErr = new String[2];
+        int code = runFw(outErr, "capacity", "--model", "Llama-2-13B", "--weights-dtype", "fp32", "--gpu", "A100-40GB-PCIe", "--overhead", "1200000000");
+        assertThat(code).isNotZero();
+        assertThat(outErr[0]).isEmpty();
+        assertThat(outErr[1]).contains("weights 52.1 GB + overhead 1.2 GB exceed 36.0 GB usable on A100-40GB-PCIe");
+        code = runFw(outErr, "capacity", "--model", "Llama-2-13B", "--gpu", "B200");
+        assertThat(code).isNotZero();
+        assertThat(outErr[1]).contains("unknown GPU 'B200'").contains("H100-80GB-SXM").contains("MI300X");
+        code = runFw(outErr, "capacity", "--model", "Llama-2-13B", "--gpu", "A100-80GB-SXM", "--ctx", "8192");
+        assertThat(code).isNotZero();
+        assertThat(outErr[1]).contains("context 8192 exceeds the model's max positions 4096");
+    }
+
+    /** Runs fw capturing stdout and stderr into outErr[0], outErr[1]. */
+    static int runFw(String[] outErr, String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        PrintStream oldOut = System.out, oldErr = System.err;
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            return Fw.run(args);
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+            outErr[0] = out.toString(StandardCharsets.UTF_8);
+            outErr[1] = err.toString(StandardCharsets.UTF_8);
+        }
     }
 
     @Test
     void cliJsonCarriesTheContractedFields() throws Exception {
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        PrintStream old = System.out;
-        int code;
-        try {
-            System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-            code = Fw.run("capacity", "--model", "Llama-3-8B", "--gpu", "H100-80GB-SXM", "--ctx", "8192", "--json");
-        } finally {
-            System.setOut(old);
-        }
+        String[] outErr = new String[2];
+        int code = runFw(outErr, "capacity", "--model", "Llama-3-8B", "--gpu", "H100-80GB-SXM", "--ctx", "8192", "--json");
         assertThat(code).isZero();
-        JsonNode j = JsonMapper.builder().build().readTree(buf.toString(StandardCharsets.UTF_8));
+        JsonNode j = JsonMapper.builder().build().readTree(outErr[0]);
         for (String f : new String[]{"weightsBytes", "kvBytesPerToken", "kvBytesPerSequence", "usableBytes", "maxSequences", "optimalBatch", "decodeTokensPerSecond"}) {
             assertThat(j.has(f)).as(f).isTrue();
         }
         assertThat(j.get("kvBytesPerToken").asDouble()).isEqualTo(131_072.0);
         assertThat(j.get("kvBytesPerSequence").asLong()).isEqualTo(131_072L * 8192);
         assertThat(j.get("usableBytes").asLong()).isEqualTo(72_000_000_000L);
+        assertThat(j.get("weightsBytes").asLong()).isEqualTo(2 * LLAMA3_8B.params());
+
+        // The seed's example from its config.json, on every GPU: an array, one entry per catalog GPU, the 40 GB A100 among them.
+        Path config = SharedData.repoRoot().resolve("kernels/src/test/resources/capacity/Llama-2-13B/config.json");
+        code = runFw(outErr, "capacity", "--model", config.toString(), "--gpu", "all", "--ctx", "4096", "--json");
+        assertThat(code).as(outErr[1]).isZero();
+        JsonNode all = JsonMapper.builder().build().readTree(outErr[0]);
+        assertThat(all.isArray()).isTrue();
+        assertThat(all.size()).isEqualTo(CATALOG.all().size());
+        long weights = 2 * LLAMA2_13B.params(), overhead = Capacity.defaultOverheadBytes(LLAMA2_13B);
+        for (JsonNode r : all) {
+            Gpu g = CATALOG.get(r.get("gpu").asString());
+            boolean fits = Math.floor(g.memoryBytes() * 0.9) - weights - overhead >= 3_355_443_200L;
+            assertThat(r.get("fits").asBoolean()).as(g.name()).isEqualTo(fits);
+            if (fits) assertThat(r.get("maxSequences").asLong()).isEqualTo((long) ((Math.floor(g.memoryBytes() * 0.9) - weights - overhead) / 3_355_443_200L));
+            else assertThat(r.get("error").asString()).contains("usable on " + g.name()); // T4, L4, A10, RTX-4090: reported, not fatal
+        }
+        code = runFw(outErr, "capacity", "--model", config.toString(), "--gpu", "A100-40GB-PCIe", "--gpu", "H100-80GB-SXM", "--ctx", "4096");
+        assertThat(code).isZero();
+        assertThat(outErr[0]).contains("A100-40GB-PCIe").contains("H100-80GB-SXM").contains("3355.4");
     }
 }

@@ -125,53 +125,6 @@ class SafetensorsTest {
         }
     }
 
-    private Path file(String name, String header, int dataBytes) throws IOException {
-        byte[] h = header.getBytes(StandardCharsets.UTF_8);
-        ByteBuffer b = ByteBuffer.allocate(8 + h.length + dataBytes).order(ByteOrder.LITTLE_ENDIAN);
-        b.putLong(h.length).put(h);
-        Path p = tmp.resolve(name);
-        Files.write(p, b.array());
-        return p;
-    }
-
-    @Test
-    void badFilesFailWithTheFileTensorAndProblemNamed() throws IOException {
-        Files.write(tmp.resolve("short.safetensors"), new byte[]{1, 2, 3});
-        assertThatThrownBy(() -> SafetensorsFile.open(tmp.resolve("short.safetensors")))
-                .isInstanceOf(FormatException.class).hasMessageContaining("short.safetensors").hasMessageContaining("truncated");
-
-        Path past = tmp.resolve("past.safetensors");
-        Files.write(past, ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(1000).array());
-        assertThatThrownBy(() -> SafetensorsFile.open(past)).isInstanceOf(FormatException.class).hasMessageContaining("past the end");
-
-        Path huge = tmp.resolve("huge.safetensors");
-        Files.write(huge, ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(Long.MAX_VALUE).array());
-        assertThatThrownBy(() -> SafetensorsFile.open(huge)).isInstanceOf(FormatException.class).hasMessageContaining("not plausible");
-
-        assertThatThrownBy(() -> SafetensorsFile.open(file("json.safetensors", "{\"a\": [", 0)))
-                .isInstanceOf(FormatException.class).hasMessageContaining("malformed header JSON");
-        assertThatThrownBy(() -> SafetensorsFile.open(file("range.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", 8)))
-                .isInstanceOf(FormatException.class).hasMessageContaining("'w'").hasMessageContaining("out of range");
-        assertThatThrownBy(() -> SafetensorsFile.open(file("mismatch.safetensors", "{\"w\":{\"dtype\":\"F16\",\"shape\":[4],\"data_offsets\":[0,16]}}", 16)))
-                .isInstanceOf(FormatException.class).hasMessageContaining("'w'").hasMessageContaining("needs 8");
-        assertThatThrownBy(() -> SafetensorsFile.open(file("overlap.safetensors",
-                "{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]},\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}", 16)))
-                .isInstanceOf(FormatException.class).hasMessageContaining("overlap");
-        assertThatThrownBy(() -> SafetensorsFile.open(file("dtype.safetensors", "{\"w\":{\"dtype\":\"F8_E9\",\"shape\":[4],\"data_offsets\":[0,4]}}", 4)))
-                .isInstanceOf(FormatException.class).hasMessageContaining("'w'").hasMessageContaining("unsupported dtype");
-        assertThatThrownBy(() -> SafetensorsFile.open(file("overflow.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[4611686018427387904,4],\"data_offsets\":[0,4]}}", 4)))
-                .isInstanceOf(FormatException.class).hasMessageContaining("overflows");
-    }
-
-    @Test
-    void aShardMissingFromTheIndexIsNamed() throws IOException {
-        Path dir = tmp.resolve("m");
-        Files.createDirectories(dir);
-        Files.writeString(dir.resolve("model.safetensors.index.json"), "{\"weight_map\":{\"x\":\"model-00001-of-00002.safetensors\"}}");
-        assertThatThrownBy(() -> SafetensorsModel.open(dir)).isInstanceOf(FormatException.class)
-                .hasMessageContaining("model-00001-of-00002.safetensors").hasMessageContaining("'x'").hasMessageContaining("missing");
-    }
-
     @Test
     void unsupportedArchitecturesAreNamed() throws IOException {
         Path cfg = tmp.resolve("config.json");

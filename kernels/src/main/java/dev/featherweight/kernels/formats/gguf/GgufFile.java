@@ -61,6 +61,14 @@ public final class GgufFile implements TensorSource {
         }
     }
 
+    /**
+     * Reads GGUF bytes already in memory; {@code label} names them in messages. Tensor data are slices
+     * of {@code bytes}. Used by tests and the header fuzzer.
+     */
+    public static GgufFile read(Path label, MemorySegment bytes) {
+        return parse(MappedFile.wrap(label, bytes));
+    }
+
     /** A bounds-checked little-endian cursor over the mapping. */
     private static final class Reader {
         final Path path;
@@ -202,7 +210,6 @@ public final class GgufFile implements TensorSource {
 
         long dataOffset = (r.pos + alignment - 1) / alignment * alignment;
         long dataSize = r.seg.byteSize() - dataOffset;
-        if (dataSize < 0 && !list.isEmpty()) throw new FormatException(path, "truncated: no data section after the tensor infos");
         for (GgufTensorInfo t : list) {
             if (t.offset() < 0 || t.offset() % alignment != 0) {
                 throw new FormatException(path, t.name(), "offset " + t.offset() + " is not a multiple of the alignment " + alignment);
@@ -234,7 +241,8 @@ public final class GgufFile implements TensorSource {
             if (n < 0 || n > r.remaining() / minSize) {
                 throw new FormatException(r.path, "metadata '" + key + "' claims " + Long.toUnsignedString(n) + " elements, more than the file can hold");
             }
-            List<Object> values = new ArrayList<>((int) n);
+            // The count was checked against the bytes left, but reserve little up front: each element is read (and checked) first.
+            List<Object> values = new ArrayList<>((int) Math.min(n, 1 << 16));
             for (long i = 0; i < n; i++) values.add(readScalar(r, key, elem));
             return new GgufValue(GgufValueType.ARRAY, Collections.unmodifiableList(values), elem);
         }
@@ -299,7 +307,9 @@ public final class GgufFile implements TensorSource {
     /** The architecture named by general.architecture (null when absent). */
     public String architecture() {
         GgufValue v = metadata.get("general.architecture");
-        return v == null ? null : v.asString();
+        if (v == null) return null;
+        if (!(v.value() instanceof String s)) throw new FormatException(path(), "general.architecture must be a STRING, is " + v.type());
+        return s;
     }
 
     public long fileSize() {

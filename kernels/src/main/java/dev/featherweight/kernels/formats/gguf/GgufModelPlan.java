@@ -40,6 +40,24 @@ public record GgufModelPlan(LinkedHashMap<String, GgufValue> metadata, List<Sour
         }
     }
 
+    /**
+     * A GGUF file as the input of llama-quantize (requantization): its metadata as stored and its tensors
+     * in file order. Only F32, F16 and BF16 tensors can be requantized, as llama-quantize requires.
+     */
+    public static GgufModelPlan of(GgufFile gguf) {
+        List<SourceTensor> tensors = new java.util.ArrayList<>();
+        for (GgufTensorInfo info : gguf.tensorInfos()) {
+            var t = gguf.tensor(info.name());
+            GgmlType type = t.type();
+            if (type != GgmlType.F32 && type != GgmlType.F16 && type != GgmlType.BF16) {
+                throw new dev.featherweight.kernels.formats.FormatException(gguf.path(), info.name(),
+                        "is " + type + "; requantizing needs F32, F16 or BF16 input (llama-quantize refuses already-quantized tensors too)");
+            }
+            tensors.add(new SourceTensor(info.name(), info.ne(), type, HfToGguf.rowReader(t, 0), t.data()));
+        }
+        return new GgufModelPlan(new LinkedHashMap<>(gguf.metadata()), tensors);
+    }
+
     public SourceTensor tensor(String name) {
         for (SourceTensor t : tensors) if (t.name().equals(name)) return t;
         return null;

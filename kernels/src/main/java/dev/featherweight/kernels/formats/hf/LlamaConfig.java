@@ -3,6 +3,7 @@ package dev.featherweight.kernels.formats.hf;
 import dev.featherweight.kernels.formats.FormatException;
 import dev.featherweight.kernels.formats.gguf.GgufFile;
 import dev.featherweight.kernels.formats.gguf.GgufValue;
+import dev.featherweight.kernels.formats.gguf.GgufValueType;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -76,10 +77,13 @@ public record LlamaConfig(String architecture, int hiddenSize, int intermediateS
         }
         int hidden = required(file, j, "hidden_size");
         int heads = required(file, j, "num_attention_heads");
-        int kvHeads = j.has("num_key_value_heads") && !j.get("num_key_value_heads").isNull() ? j.get("num_key_value_heads").asInt() : heads;
-        int headDim = j.has("head_dim") && !j.get("head_dim").isNull() ? j.get("head_dim").asInt() : hidden / heads;
-        if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0) {
-            throw new FormatException(file, "num_attention_heads " + heads + " is not a positive multiple of num_key_value_heads " + kvHeads);
+        int kvHeads = optional(file, j, "num_key_value_heads", heads);
+        if (!j.hasNonNull("head_dim") && hidden % heads != 0) {
+            throw new FormatException(file, "hidden_size " + hidden + " is not a multiple of num_attention_heads " + heads + " and there is no head_dim");
+        }
+        int headDim = optional(file, j, "head_dim", hidden / heads);
+        if (heads % kvHeads != 0) {
+            throw new FormatException(file, "num_attention_heads " + heads + " is not a multiple of num_key_value_heads " + kvHeads);
         }
         RopeScaling scaling = null;
         JsonNode rs = j.get("rope_scaling");
@@ -95,7 +99,7 @@ public record LlamaConfig(String architecture, int hiddenSize, int intermediateS
         List<Integer> eos = new ArrayList<>();
         JsonNode e = j.get("eos_token_id");
         if (e != null && e.isArray()) e.forEach(x -> eos.add(x.asInt()));
-        else if (e != null && e.isIntegralNumber()) eos.add(e.asInt());
+        else if (e != null && e.isIntegralNumber() && e.canConvertToInt()) eos.add(e.asInt());
         boolean bias = type.equals("qwen2") || j.path("attention_bias").asBoolean(false);
         return new LlamaConfig(type, hidden, required(file, j, "intermediate_size"), required(file, j, "num_hidden_layers"),
                 heads, kvHeads, headDim, required(file, j, "vocab_size"), j.path("max_position_embeddings").asInt(2048),
@@ -106,8 +110,15 @@ public record LlamaConfig(String architecture, int hiddenSize, int intermediateS
 
     private static int required(Path file, JsonNode j, String key) {
         JsonNode v = j.get(key);
-        if (v == null || !v.isIntegralNumber() || v.asInt() <= 0) throw new FormatException(file, "missing or invalid '" + key + "'");
+        if (v == null || !v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() <= 0) {
+            throw new FormatException(file, "missing or invalid '" + key + "' (a positive integer): " + v);
+        }
         return v.asInt();
+    }
+
+    /** A positive integer that may be absent or null (then {@code dflt}). */
+    private static int optional(Path file, JsonNode j, String key, int dflt) {
+        return j.hasNonNull(key) ? required(file, j, key) : dflt;
     }
 
     /** The same shape from a GGUF file's metadata ({@code <arch>.block_count} etc.). */
@@ -119,35 +130,58 @@ public record LlamaConfig(String architecture, int hiddenSize, int intermediateS
         int hidden = ggufInt(gguf, arch + ".embedding_length", -1);
         int heads = ggufInt(gguf, arch + ".attention.head_count", -1);
         int kvHeads = ggufInt(gguf, arch + ".attention.head_count_kv", heads);
+        if (heads % kvHeads != 0) {
+            throw new FormatException(gguf.path(), arch + ".attention.head_count " + heads + " is not a multiple of head_count_kv " + kvHeads);
+        }
         int headDim = ggufInt(gguf, arch + ".attention.key_length", hidden / heads);
         GgufValue tokens = gguf.get("tokenizer.ggml.tokens");
-        int vocab = ggufInt(gguf, arch + ".vocab_size", tokens == null ? -1 : tokens.asList().size());
-        if (vocab <= 0 && gguf.has("token_embd.weight")) vocab = (int) gguf.tensorInfo("token_embd.weight").ne()[1];
+        int vocabFallback = tokens != null && tokens.type() == GgufValueType.ARRAY ? tokens.asList().size()
+                : gguf.has("token_embd.weight") && gguf.tensorInfo("token_embd.weight").ne().length == 2
+                ? (int) Math.min(Integer.MAX_VALUE, gguf.tensorInfo("token_embd.weight").ne()[1]) : -1;
+        int vocab = ggufInt(gguf, arch + ".vocab_size", vocabFallback);
         RopeScaling scaling = null;
         GgufValue st = gguf.get(arch + ".rope.scaling.type");
-        if (st != null && "llama3".equals(st.asString())) {
+        if (st != null && "llama3".equals(st.value())) {
             scaling = new RopeScaling("llama3", ggufDouble(gguf, arch + ".rope.scaling.factor", 8.0), 1.0, 4.0,
                     ggufInt(gguf, arch + ".rope.scaling.original_context_length", 8192));
         }
-        int eos = ggufInt(gguf, "tokenizer.ggml.eos_token_id", -1);
+        int eos = ggufTokenId(gguf, "tokenizer.ggml.eos_token_id");
         return new LlamaConfig(arch, hidden, ggufInt(gguf, arch + ".feed_forward_length", -1), ggufInt(gguf, arch + ".block_count", -1),
                 heads, kvHeads, headDim, vocab, ggufInt(gguf, arch + ".context_length", 2048),
                 ggufDouble(gguf, arch + ".attention.layer_norm_rms_epsilon", 1e-5), ggufDouble(gguf, arch + ".rope.freq_base", 10000.0),
-                scaling, !gguf.has("output.weight"), ggufInt(gguf, "tokenizer.ggml.bos_token_id", -1),
+                scaling, !gguf.has("output.weight"), ggufTokenId(gguf, "tokenizer.ggml.bos_token_id"),
                 eos < 0 ? List.of() : List.of(eos), arch.equals("qwen2") || gguf.has("blk.0.attn_q.bias"), null);
     }
 
+    /** A positive integer key ({@code dflt} when absent; required when dflt is negative). */
     private static int ggufInt(GgufFile f, String key, int dflt) {
         GgufValue v = f.get(key);
         if (v == null) {
-            if (dflt < 0) throw new FormatException(f.path(), "missing metadata '" + key + "'");
+            if (dflt <= 0) throw new FormatException(f.path(), "missing metadata '" + key + "'");
             return dflt;
         }
-        return v.asInt();
+        if (!(v.value() instanceof Integer || v.value() instanceof Long) || v.asLong() <= 0 || v.asLong() > Integer.MAX_VALUE) {
+            throw new FormatException(f.path(), "metadata '" + key + "' must be a positive integer, is " + v.type() + " " + v.value());
+        }
+        return (int) v.asLong();
+    }
+
+    /** A token id (0 is valid), or -1 when absent. */
+    private static int ggufTokenId(GgufFile f, String key) {
+        GgufValue v = f.get(key);
+        if (v == null) return -1;
+        if (!(v.value() instanceof Integer || v.value() instanceof Long) || v.asLong() < 0 || v.asLong() > Integer.MAX_VALUE) {
+            throw new FormatException(f.path(), "metadata '" + key + "' must be a token id, is " + v.type() + " " + v.value());
+        }
+        return (int) v.asLong();
     }
 
     private static double ggufDouble(GgufFile f, String key, double dflt) {
         GgufValue v = f.get(key);
-        return v == null ? dflt : v.asDouble();
+        if (v == null) return dflt;
+        if (!(v.value() instanceof Float || v.value() instanceof Double)) {
+            throw new FormatException(f.path(), "metadata '" + key + "' must be a float, is " + v.type());
+        }
+        return v.asDouble();
     }
 }

@@ -6,12 +6,12 @@ import dev.featherweight.kernels.formats.Tensor;
 import dev.featherweight.kernels.formats.TensorSource;
 import dev.featherweight.kernels.quant.GgmlType;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.StreamReadFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -29,7 +29,8 @@ import java.util.Map;
 public final class SafetensorsFile implements TensorSource {
     /** Headers larger than this are refused: real ones are kilobytes to a few megabytes. */
     static final long MAX_HEADER_BYTES = 100L << 20;
-    private static final JsonMapper JSON = JsonMapper.builder().build();
+    /** Duplicate names are refused (the Rust library refuses them too) rather than silently keeping the last. */
+    private static final JsonMapper JSON = JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
     private final MappedFile file;
     private final Map<String, Tensor> tensors;
@@ -41,61 +42,79 @@ public final class SafetensorsFile implements TensorSource {
         this.metadata = metadata;
     }
 
+    /** Maps the file and checks its header; the tensors stay slices of the mapping until {@link #close()}. */
     public static SafetensorsFile open(Path path) {
         MappedFile mapped = MappedFile.open(path);
         try {
-            MemorySegment seg = mapped.segment();
-            long size = seg.byteSize();
-            if (size < 8) throw new FormatException(path, "truncated: " + size + " bytes, shorter than the 8-byte header length");
-            long headerLen = seg.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 0);
-            if (headerLen < 2 || headerLen > MAX_HEADER_BYTES) {
-                throw new FormatException(path, "header length " + headerLen + " is not plausible (2.." + MAX_HEADER_BYTES + ")");
-            }
-            if (8 + headerLen > size) {
-                throw new FormatException(path, "header length " + headerLen + " runs past the end of the file (" + size + " bytes)");
-            }
-            byte[] headerBytes = seg.asSlice(8, headerLen).toArray(ValueLayout.JAVA_BYTE);
-            JsonNode header;
-            try {
-                header = JSON.readTree(new String(headerBytes, StandardCharsets.UTF_8));
-            } catch (JacksonException e) {
-                throw new FormatException(path, null, "malformed header JSON: " + e.getOriginalMessage(), e);
-            }
-            if (header == null || !header.isObject()) throw new FormatException(path, "header is not a JSON object");
-            long dataStart = 8 + headerLen;
-            long dataSize = size - dataStart;
-            Map<String, String> metadata = new LinkedHashMap<>();
-            List<Entry> entries = new ArrayList<>();
-            for (Map.Entry<String, JsonNode> e : header.properties()) {
-                String name = e.getKey();
-                JsonNode v = e.getValue();
-                if (name.equals("__metadata__")) {
-                    if (!v.isObject()) throw new FormatException(path, "__metadata__ is not an object");
-                    for (Map.Entry<String, JsonNode> m : v.properties()) metadata.put(m.getKey(), m.getValue().asString());
-                    continue;
-                }
-                entries.add(parseEntry(path, name, v, dataSize));
-            }
-            // Offsets must not overlap: sort by start and check each begins after the previous ends.
-            List<Entry> sorted = new ArrayList<>(entries);
-            sorted.sort(Comparator.comparingLong(Entry::begin));
-            for (int i = 1; i < sorted.size(); i++) {
-                Entry prev = sorted.get(i - 1), cur = sorted.get(i);
-                if (cur.begin < prev.end) {
-                    throw new FormatException(path, cur.name, "data_offsets [" + cur.begin + ", " + cur.end
-                            + ") overlap tensor '" + prev.name + "' [" + prev.begin + ", " + prev.end + ")");
-                }
-            }
-            Map<String, Tensor> tensors = new LinkedHashMap<>();
-            // File order = order of the data, which is how writers lay tensors out.
-            for (Entry en : sorted) {
-                tensors.put(en.name, new Tensor(en.name, en.type, en.shape, seg.asSlice(dataStart + en.begin, en.end - en.begin)));
-            }
-            return new SafetensorsFile(mapped, Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
+            return parse(mapped);
         } catch (RuntimeException e) {
             mapped.close();
             throw e;
         }
+    }
+
+    /**
+     * Reads safetensors bytes already in memory; {@code label} names them in messages. The tensors are
+     * slices of {@code bytes}. Used by tests and the header fuzzer.
+     */
+    public static SafetensorsFile read(Path label, MemorySegment bytes) {
+        return parse(MappedFile.wrap(label, bytes));
+    }
+
+    private static SafetensorsFile parse(MappedFile mapped) {
+        Path path = mapped.path();
+        MemorySegment seg = mapped.segment();
+        long size = seg.byteSize();
+        if (size < 8) throw new FormatException(path, "truncated: " + size + " bytes, shorter than the 8-byte header length");
+        long headerLen = seg.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 0);
+        if (headerLen < 2) throw new FormatException(path, "header length " + headerLen + " is not plausible (at least 2 bytes of JSON)");
+        if (headerLen > size - 8) {
+            throw new FormatException(path, "header length " + Long.toUnsignedString(headerLen) + " runs past the end of the file (" + size + " bytes)");
+        }
+        if (headerLen > MAX_HEADER_BYTES) {
+            throw new FormatException(path, "header length " + headerLen + " is larger than the " + MAX_HEADER_BYTES + " bytes a real header needs");
+        }
+        byte[] headerBytes = seg.asSlice(8, headerLen).toArray(ValueLayout.JAVA_BYTE);
+        JsonNode header;
+        try {
+            header = JSON.readTree(headerBytes);
+        } catch (JacksonException e) {
+            throw new FormatException(path, null, "malformed header JSON: " + e.getOriginalMessage(), e);
+        }
+        if (header == null || !header.isObject()) throw new FormatException(path, "header is not a JSON object");
+        long dataStart = 8 + headerLen;
+        long dataSize = size - dataStart;
+        Map<String, String> metadata = new LinkedHashMap<>();
+        List<Entry> entries = new ArrayList<>();
+        for (Map.Entry<String, JsonNode> e : header.properties()) {
+            String name = e.getKey();
+            JsonNode v = e.getValue();
+            if (name.equals("__metadata__")) {
+                if (!v.isObject()) throw new FormatException(path, "__metadata__ is not an object");
+                for (Map.Entry<String, JsonNode> m : v.properties()) {
+                    if (!m.getValue().isString()) throw new FormatException(path, "__metadata__ value of '" + m.getKey() + "' is not a string");
+                    metadata.put(m.getKey(), m.getValue().asString());
+                }
+                continue;
+            }
+            entries.add(parseEntry(path, name, v, dataSize));
+        }
+        // Offsets must not overlap: sort by start and check each begins after the previous ends.
+        List<Entry> sorted = new ArrayList<>(entries);
+        sorted.sort(Comparator.comparingLong(Entry::begin));
+        for (int i = 1; i < sorted.size(); i++) {
+            Entry prev = sorted.get(i - 1), cur = sorted.get(i);
+            if (cur.begin < prev.end) {
+                throw new FormatException(path, cur.name, "data_offsets [" + cur.begin + ", " + cur.end
+                        + ") overlap tensor '" + prev.name + "' [" + prev.begin + ", " + prev.end + ")");
+            }
+        }
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        // File order = order of the data, which is how writers lay tensors out.
+        for (Entry en : sorted) {
+            tensors.put(en.name, new Tensor(en.name, en.type, en.shape, seg.asSlice(dataStart + en.begin, en.end - en.begin)));
+        }
+        return new SafetensorsFile(mapped, Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
     }
 
     private record Entry(String name, GgmlType type, long[] shape, long begin, long end) {
@@ -112,7 +131,7 @@ public final class SafetensorsFile implements TensorSource {
         long elements = 1;
         for (int i = 0; i < shape.length; i++) {
             JsonNode d = shapeNode.get(i);
-            if (!d.isIntegralNumber() || d.asLong() < 0) throw new FormatException(path, name, "shape " + shapeNode + " has an invalid dimension");
+            if (d == null || !d.isIntegralNumber() || !d.canConvertToLong() || d.asLong() < 0) throw new FormatException(path, name, "shape " + shapeNode + " has an invalid dimension");
             shape[i] = d.asLong();
             try {
                 elements = Math.multiplyExact(elements, shape[i]);
@@ -121,7 +140,8 @@ public final class SafetensorsFile implements TensorSource {
             }
         }
         if (offsetsNode == null || !offsetsNode.isArray() || offsetsNode.size() != 2
-                || !offsetsNode.get(0).isIntegralNumber() || !offsetsNode.get(1).isIntegralNumber()) {
+                || !offsetsNode.get(0).isIntegralNumber() || !offsetsNode.get(1).isIntegralNumber()
+                || !offsetsNode.get(0).canConvertToLong() || !offsetsNode.get(1).canConvertToLong()) {
             throw new FormatException(path, name, "data_offsets must be [begin, end]");
         }
         long begin = offsetsNode.get(0).asLong(), end = offsetsNode.get(1).asLong();

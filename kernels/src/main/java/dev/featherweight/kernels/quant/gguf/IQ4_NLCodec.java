@@ -27,23 +27,55 @@ final class IQ4_NLCodec extends BlockCodec {
     void quantize(float[] x, int xo, int n, byte[] y, float[] qw) {
         byte[] L = new byte[QK];
         float[] weight = new float[QK];
-        for (int ib = 0, nb = n / QK; ib < nb; ib++) {
+        int nb = n / QK;
+        int ib = 0;
+        if (nb >= LaneSearch.LANES) {
+            // Eight blocks at a time, one per SIMD lane, bit-identical to quantizeBlock (LaneSearchTest).
+            float[] xt = new float[QK * 8], wt = new float[QK * 8], Lt = new float[QK * 8], scales = new float[8];
+            float[] w8 = new float[QK * 8];
+            byte[] L8 = new byte[QK * 8];
+            float[] st = new float[LaneSearch.STATE];
+            for (; ib + 8 <= nb; ib += 8) {
+                int bx = xo + ib * QK;
+                for (int b = 0; b < 8; b++) weights(x, bx + b * QK, qw, ib * QK + b * QK, w8, b * QK);
+                LaneSearch.transpose(x, bx, QK, 8, xt);
+                LaneSearch.transpose(w8, 0, QK, 8, wt);
+                LaneSearch.iq4nl(xt, wt, Lt, scales, st);
+                LaneSearch.untranspose(Lt, QK, 8, L8, 0);
+                for (int b = 0; b < 8; b++) {
+                    int by = (ib + b) * BLOCK_BYTES;
+                    putFp16(y, by, scales[b]);
+                    for (int j = 0; j < 16; ++j) y[by + 2 + j] = (byte) (L8[b * QK + j] | (L8[b * QK + 16 + j] << 4));
+                }
+            }
+        }
+        for (; ib < nb; ib++) {
             quantizeBlock(x, xo + ib * QK, y, ib * BLOCK_BYTES, qw, ib * QK, weight, L);
         }
     }
 
+    /** The search weights of one block: x², or with an imatrix qw·sqrt(σ² + x²), σ² = 2·Σx²/32 of the block. */
+    private static void weights(float[] x, int bx, float[] qw, int qo, float[] weight, int wo) {
+        if (qw != null) {
+            float sigma2 = 0;
+            for (int j = 0; j < QK; ++j) sigma2 += x[bx + j] * x[bx + j];
+            sigma2 *= 2.f / QK;
+            for (int j = 0; j < QK; ++j) weight[wo + j] = qw[qo + j] * (float) Math.sqrt(sigma2 + x[bx + j] * x[bx + j]);
+        } else {
+            for (int j = 0; j < QK; ++j) weight[wo + j] = x[bx + j] * x[bx + j];
+        }
+    }
+
+    /** The scalar port, used for the blocks left over after the groups of eight (and as the lanes' reference in tests). */
+    static void quantizeBlockScalar(float[] x, int bx, byte[] y, int by, float[] qw, int qo) {
+        quantizeBlock(x, bx, y, by, qw, qo, new float[QK], new byte[QK]);
+    }
+
     /** {@code quantize_row_iq4_nl_impl} with super_block_size = block_size = 32 and ntry = 7. */
     private static void quantizeBlock(float[] x, int bx, byte[] y, int by, float[] qw, int qo, float[] weight, byte[] L) {
-        float sigma2 = 0;
-        for (int j = 0; j < QK; ++j) sigma2 += x[bx + j] * x[bx + j];
-        sigma2 *= 2.f / QK;
         for (int j = 0; j < QK / 2; j++) y[by + 2 + j] = 0;
         float scale;
-        if (qw != null) {
-            for (int j = 0; j < QK; ++j) weight[j] = qw[qo + j] * (float) Math.sqrt(sigma2 + x[bx + j] * x[bx + j]);
-        } else {
-            for (int j = 0; j < QK; ++j) weight[j] = x[bx + j] * x[bx + j];
-        }
+        weights(x, bx, qw, qo, weight, 0);
         float amax = 0, max = 0;
         for (int j = 0; j < QK; ++j) {
             float ax = Math.abs(x[bx + j]);

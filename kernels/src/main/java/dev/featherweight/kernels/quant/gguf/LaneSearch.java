@@ -277,7 +277,7 @@ final class LaneSearch {
 
     private static boolean q3Pass(int n, int nmax, float[] xt, float[] Lt, float[] st) {
         FloatVector sumlx = FloatVector.fromArray(F, st, S1), suml2 = FloatVector.fromArray(F, st, S2);
-        VectorMask<Float> changed = F.maskAll(false);
+        FloatVector changed = FloatVector.zero(F); // 1 in lanes that changed a quant (a vector, not a mask: masks in loop phis get boxed)
         for (int i = 0; i < n; ++i) {
             FloatVector xi = FloatVector.fromArray(F, xt, i * LANES);
             FloatVector lf = FloatVector.fromArray(F, Lt, i * LANES);
@@ -294,16 +294,106 @@ final class LaneSearch {
             lf.blend(nl, m).intoArray(Lt, i * LANES);
             sumlx = sumlx.blend(slx2, m);
             suml2 = suml2.blend(sl22, m);
-            changed = changed.or(m);
+            changed = changed.blend(1f, m);
         }
         sumlx.intoArray(st, S1);
         suml2.intoArray(st, S2);
-        return changed.anyTrue();
+        return changed.compare(VectorOperators.NE, 0f).anyTrue();
     }
 
     private static void q3Finish(int n, int nmax, float[] Lt, float[] st) {
         for (int i = 0; i < n; ++i) FloatVector.fromArray(F, Lt, i * LANES).add((float) nmax).intoArray(Lt, i * LANES);
         FloatVector sumlx = FloatVector.fromArray(F, st, S1), suml2 = FloatVector.fromArray(F, st, S2);
         sumlx.div(suml2).blend(0f, suml2.compare(VectorOperators.GT, 0f).not()).intoArray(st, SCALE);
+    }
+
+    // ---------------------------------------------------------------- IQ4_NL (quantize_row_iq4_nl_impl, 32/32, ntry 7)
+
+    private static final float[] KV = new float[16];
+
+    static {
+        for (int k = 0; k < 16; k++) KV[k] = IQ4_NLCodec.KVALUES[k];
+    }
+
+    /** Offsets in st for the IQ4_NL search (reusing the generic slots). */
+    private static final int ID = TSCALE;
+
+    /**
+     * {@code quantize_row_iq4_nl_impl(32, 32, …, ntry = 7)} for eight 32-blocks (xt, wt transposed; wt are
+     * the weights already: x² or qw·sqrt(σ² + x²)). Writes the unrounded block scales to scales[0..8) and
+     * the final table indices to Lt. best_index_int8 is computed without branches: the bisection of the
+     * C code ends at the pair (ml, ml+1) with val[ml] ≤ a &lt; val[ml+1] (ml = number of val[1..14] ≤ a),
+     * then picks ml when a - val[ml] &lt; val[ml+1] - a, which also gives 0 below val[0] and 15 above val[15].
+     */
+    static void iq4nl(float[] xt, float[] wt, float[] Lt, float[] scales, float[] st) {
+        signedMaxAbs(32, xt, st);
+        FloatVector max = FloatVector.fromArray(F, st, MAX);
+        FloatVector d = max.neg().div(KV[0]);
+        FloatVector.broadcast(F, 1f).div(d).intoArray(st, ID);
+        iq4Sums(xt, wt, Lt, st);
+        FloatVector sumqx = FloatVector.fromArray(F, st, S1), sumq2 = FloatVector.fromArray(F, st, S2);
+        d = sumqx.div(sumq2);
+        d.intoArray(st, SCALE);
+        d.mul(sumqx).intoArray(st, BEST);
+        for (int itry = -7; itry <= 7; ++itry) {
+            FloatVector.broadcast(F, (float) (itry + IQ4_NLCodec.KVALUES[0])).div(FloatVector.fromArray(F, st, MAX)).intoArray(st, ID);
+            iq4Sums(xt, wt, null, st);
+            iq4Accept(st);
+        }
+        VectorMask<Float> zero = FloatVector.fromArray(F, st, AMAX).compare(VectorOperators.LT, QuantSearch.GROUP_MAX_EPS);
+        FloatVector scale = FloatVector.fromArray(F, st, SCALE).blend(0f, zero);
+        scale.intoArray(scales, 0);
+        FloatVector.broadcast(F, 1f).div(scale).blend(0f, scale.compare(VectorOperators.EQ, 0f)).intoArray(st, ID);
+        iq4Indices(xt, Lt, st);
+    }
+
+    private static void iq4Sums(float[] xt, float[] wt, float[] Lout, float[] st) {
+        FloatVector id = FloatVector.fromArray(F, st, ID);
+        FloatVector sumqx = FloatVector.zero(F), sumq2 = FloatVector.zero(F);
+        for (int i = 0; i < 32; ++i) {
+            FloatVector xi = FloatVector.fromArray(F, xt, i * LANES);
+            FloatVector a = id.mul(xi);
+            FloatVector lo = FloatVector.broadcast(F, KV[0]), hi = FloatVector.broadcast(F, KV[1]), ml = FloatVector.zero(F);
+            for (int k = 1; k < 15; k++) {
+                VectorMask<Float> m = a.compare(VectorOperators.GE, KV[k]);
+                lo = lo.blend(KV[k], m);
+                hi = hi.blend(KV[k + 1], m);
+                ml = ml.blend((float) k, m);
+            }
+            VectorMask<Float> lower = a.sub(lo).compare(VectorOperators.LT, hi.sub(a));
+            if (Lout != null) ml.add(1f).blend(ml, lower).intoArray(Lout, i * LANES);
+            FloatVector q = hi.blend(lo, lower);
+            FloatVector wq = FloatVector.fromArray(F, wt, i * LANES).mul(q);
+            sumqx = sumqx.add(wq.mul(xi));
+            sumq2 = sumq2.add(wq.mul(q));
+        }
+        sumqx.intoArray(st, S1);
+        sumq2.intoArray(st, S2);
+    }
+
+    private static void iq4Accept(float[] st) {
+        FloatVector sumqx = FloatVector.fromArray(F, st, S1), sumq2 = FloatVector.fromArray(F, st, S2);
+        FloatVector best = FloatVector.fromArray(F, st, BEST);
+        VectorMask<Float> better = sumq2.compare(VectorOperators.GT, 0f)
+                .and(sumqx.mul(sumqx).compare(VectorOperators.GT, best.mul(sumq2)));
+        FloatVector d = sumqx.div(sumq2);
+        FloatVector.fromArray(F, st, SCALE).blend(d, better).intoArray(st, SCALE);
+        best.blend(d.mul(sumqx), better).intoArray(st, BEST);
+    }
+
+    private static void iq4Indices(float[] xt, float[] Lt, float[] st) {
+        FloatVector id = FloatVector.fromArray(F, st, ID);
+        for (int i = 0; i < 32; ++i) {
+            FloatVector a = id.mul(FloatVector.fromArray(F, xt, i * LANES));
+            FloatVector lo = FloatVector.broadcast(F, KV[0]), hi = FloatVector.broadcast(F, KV[1]), ml = FloatVector.zero(F);
+            for (int k = 1; k < 15; k++) {
+                VectorMask<Float> m = a.compare(VectorOperators.GE, KV[k]);
+                lo = lo.blend(KV[k], m);
+                hi = hi.blend(KV[k + 1], m);
+                ml = ml.blend((float) k, m);
+            }
+            VectorMask<Float> lower = a.sub(lo).compare(VectorOperators.LT, hi.sub(a));
+            ml.add(1f).blend(ml, lower).intoArray(Lt, i * LANES);
+        }
     }
 }

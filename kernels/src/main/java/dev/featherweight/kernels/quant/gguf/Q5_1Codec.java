@@ -32,8 +32,18 @@ final class Q5_1Codec extends BlockCodec {
             float max = -Float.MAX_VALUE;
             for (int j = 0; j < QK; j++) {
                 float v = x[bx + j];
-                if (v < min) min = v;
-                if (v > max) max = v;
+                min = Math.min(min, v); // branch-free; equals C's "if (v < min) min = v" unless a zero or NaN is involved
+                max = Math.max(max, v);
+            }
+            if (min == 0 || max == 0 || Float.isNaN(min) || Float.isNaN(max)) {
+                // -0.0 vs +0.0 and NaN order matter for the stored fp16 min: redo it exactly as the C loop
+                min = Float.MAX_VALUE;
+                max = -Float.MAX_VALUE;
+                for (int j = 0; j < QK; j++) {
+                    float v = x[bx + j];
+                    if (v < min) min = v;
+                    if (v > max) max = v;
+                }
             }
             float d = (max - min) / ((1 << 5) - 1);
             float id = d != 0 ? 1.0f / d : 0.0f;

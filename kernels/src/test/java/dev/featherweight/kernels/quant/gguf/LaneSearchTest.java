@@ -111,4 +111,28 @@ class LaneSearchTest {
             }
         }
     }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void iq4nlLanesMatchTheScalarBlocks(boolean imatrix) {
+        Random r = new Random(imatrix ? 15 : 16);
+        GgufBlockCodec codec = GgufBlockCodecs.of(dev.featherweight.kernels.quant.GgmlType.IQ4_NL);
+        for (int round = 0; round < 300; round++) {
+            float[][] b = subBlocks(r, 32);
+            int n = 32 * 9; // eight blocks through the lanes, the ninth through the scalar code
+            float[] x = new float[n];
+            for (int j = 0; j < LANES; j++) System.arraycopy(b[j], 0, x, 32 * j, 32);
+            for (int i = 256; i < n; i++) x[i] = (float) r.nextGaussian();
+            float[] qw = null;
+            if (imatrix) {
+                qw = new float[n];
+                for (int i = 0; i < n; i++) qw[i] = (float) Math.exp(r.nextGaussian());
+            }
+            byte[] lanes = new byte[(int) codec.rowBytes(n)];
+            codec.quantizeRow(x, 0, n, java.lang.foreign.MemorySegment.ofArray(lanes), 0, qw);
+            byte[] scalar = new byte[lanes.length];
+            for (int ib = 0; ib < 9; ib++) IQ4_NLCodec.quantizeBlockScalar(x, 32 * ib, scalar, 18 * ib, qw, 32 * ib);
+            assertThat(lanes).as("round %d", round).isEqualTo(scalar);
+        }
+    }
 }

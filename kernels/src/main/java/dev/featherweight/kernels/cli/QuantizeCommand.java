@@ -1,0 +1,122 @@
+package dev.featherweight.kernels.cli;
+
+import dev.featherweight.kernels.formats.FormatException;
+import dev.featherweight.kernels.formats.gguf.GgufFile;
+import dev.featherweight.kernels.formats.gguf.GgufModelPlan;
+import dev.featherweight.kernels.formats.gguf.HfToGguf;
+import dev.featherweight.kernels.formats.safetensors.SafetensorsModel;
+import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.quant.gguf.FileType;
+import dev.featherweight.kernels.quant.gguf.ImportanceMatrix;
+import dev.featherweight.kernels.quant.gguf.LlamaQuantize;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code fw quantize --format gguf}: an HF folder or an F32/F16/BF16 GGUF file to a llama.cpp file type,
+ * byte-identical to convert_hf_to_gguf.py + llama-quantize.
+ */
+@Command(name = "quantize", mixinStandardHelpOptions = true,
+        description = "Quantize a model. --format gguf: llama.cpp file types (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K_S/M/L, Q4_K_S/M, Q5_K_S/M, Q6_K).")
+public final class QuantizeCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, description = "Hugging Face folder, or a GGUF F32/F16/BF16 file")
+    Path model;
+
+    @Option(names = "--format", defaultValue = "gguf", description = "output format (default ${DEFAULT-VALUE})")
+    String format;
+
+    @Option(names = "--type", required = true, description = "GGUF file type, e.g. Q4_K_M")
+    String type;
+
+    @Option(names = "--out", required = true, description = "output .gguf file (written under a temporary name, renamed when complete)")
+    Path out;
+
+    @Option(names = "--imatrix", description = "importance matrix (llama-imatrix .dat) for the weighted quantization search")
+    Path imatrix;
+
+    @Option(names = "--threads", description = "threads (default: all cores)")
+    Integer threads;
+
+    @Option(names = "--json", description = "print one JSON object: file, bytes, bits per weight, seconds, per-tensor types")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        if (!format.equalsIgnoreCase("gguf")) {
+            throw new IllegalArgumentException("unknown --format '" + format + "' (this build writes gguf)");
+        }
+        FileType ftype = FileType.parse(type);
+        int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        long t0 = System.nanoTime();
+        ImportanceMatrix im = imatrix == null ? null : ImportanceMatrix.read(imatrix);
+        var err = spec.commandLine().getErr();
+        LlamaQuantize.Result result;
+        if (Files.isDirectory(model)) {
+            try (SafetensorsModel weights = SafetensorsModel.open(model)) {
+                if (im == null && (ftype == FileType.F32 || ftype == FileType.F16 || ftype == FileType.BF16)) {
+                    // Plain conversion: the converter's own file (its tensor order and metadata), not llama-quantize's.
+                    long bytes = HfToGguf.convert(model, ftype.defaultType, out);
+                    report(bytes, null, t0);
+                    return 0;
+                }
+                GgufModelPlan plan = HfToGguf.plan(model, weights, GgmlType.F32);
+                result = LlamaQuantize.quantize(plan, ftype, im, imatrix == null ? null : imatrix.toString(), out, nThreads, err::println);
+            }
+        } else if (model.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gguf")) {
+            try (GgufFile g = GgufFile.open(model)) {
+                result = LlamaQuantize.quantize(GgufModelPlan.of(g), ftype, im, imatrix == null ? null : imatrix.toString(), out, nThreads, err::println);
+            }
+        } else {
+            throw new FormatException(model, "expected a Hugging Face folder or a .gguf file");
+        }
+        report(result.bytes(), result, t0);
+        return 0;
+    }
+
+    private void report(long bytes, LlamaQuantize.Result result, long t0) {
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        long weights = 0, tensorBytes = 0;
+        try (GgufFile g = GgufFile.open(out)) {
+            for (var t : g.tensorInfos()) {
+                weights += t.elements();
+                tensorBytes += t.bytes();
+            }
+        }
+        double bpw = tensorBytes * 8.0 / weights;
+        var o = spec.commandLine().getOut();
+        if (json) {
+            JsonMapper m = JsonMapper.builder().build();
+            ObjectNode n = m.createObjectNode();
+            n.put("file", out.toString());
+            n.put("bytes", bytes);
+            n.put("bitsPerWeight", bpw);
+            n.put("seconds", seconds);
+            ArrayNode ts = n.putArray("tensors");
+            try (GgufFile g = GgufFile.open(out)) {
+                for (var t : g.tensorInfos()) {
+                    ObjectNode tn = ts.addObject();
+                    tn.put("name", t.name());
+                    tn.put("type", t.type().name());
+                    tn.put("bytes", t.bytes());
+                    if (result != null) result.tensors().stream().filter(c -> c.name().equals(t.name())).findFirst().ifPresent(c -> tn.put("fallback", c.fallback()));
+                }
+            }
+            o.println(n);
+        } else {
+            o.printf(Locale.ROOT, "%s  %d bytes  %.3f bits/weight  %.2f s%n", out, bytes, bpw, seconds);
+        }
+    }
+}

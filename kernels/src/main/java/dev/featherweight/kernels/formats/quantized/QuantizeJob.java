@@ -1,0 +1,87 @@
+package dev.featherweight.kernels.formats.quantized;
+
+import dev.featherweight.kernels.formats.FormatException;
+import dev.featherweight.kernels.formats.Tensor;
+import dev.featherweight.kernels.formats.TensorSource;
+import dev.featherweight.kernels.formats.safetensors.SafetensorsFile;
+import dev.featherweight.kernels.infer.LoadedModel;
+import dev.featherweight.kernels.infer.ModelLoader;
+import dev.featherweight.kernels.infer.Parallel;
+import dev.featherweight.kernels.quant.CalibrationData;
+import dev.featherweight.kernels.quant.CalibrationPipeline;
+import dev.featherweight.kernels.quant.Recipe;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * One quantization from a Hugging Face folder to a quantized folder: load (mapped), draw calibration samples,
+ * run the {@link CalibrationPipeline} into a resumable {@link QuantizedModelWriter}, assemble the folder. What
+ * {@code fw quantize --method …} and the quantizer worker call.
+ */
+public final class QuantizeJob {
+    private QuantizeJob() {
+    }
+
+    /** Calibration input: a token (*.u32) or text file, and the samples to draw from it. */
+    public record Calibration(Path file, int samples, int seqLen, long seed) {
+    }
+
+    /**
+     * @param linearBytes   bytes of the block linear layers as stored (quantized tensors or kept floats)
+     * @param linearWeights number of weights in those layers
+     */
+    public record Result(Path out, long fileBytes, long linearBytes, long linearWeights, double seconds, int resumedFromBlock,
+                         List<CalibrationPipeline.ModuleReport> modules) {
+        public double bitsPerWeight() {
+            return 8.0 * linearBytes / linearWeights;
+        }
+    }
+
+    public static Result run(Path model, Recipe recipe, Calibration cal, Path out, Path workDir, CalibrationPipeline.Listener listener, Parallel pool) {
+        long t0 = System.nanoTime();
+        if (!Files.isDirectory(model)) throw new FormatException(model, null, "quantization needs a Hugging Face model folder");
+        try (LoadedModel lm = ModelLoader.open(model, null, pool)) {
+            TensorSource src = lm.model().source();
+            int layers = lm.model().config().layers();
+            QuantizedModelWriter.checkPackable(src, layers, recipe);
+            int[][] samples = null;
+            if (recipe.method().calibrated()) {
+                if (cal == null || cal.file() == null) throw new IllegalArgumentException(recipe.method().cli + " needs --calibration FILE");
+                int[] tokens = CalibrationData.tokens(cal.file(), lm::encode);
+                samples = CalibrationData.sample(tokens, cal.samples(), cal.seqLen(), cal.seed(), lm.model().config().bosId());
+            }
+            String fp = QuantizedModelWriter.fingerprint(model, src, recipe, samples);
+            Path wd = workDir != null ? workDir : out.resolveSibling("." + out.getFileName() + ".work");
+            QuantizedModelWriter writer = new QuantizedModelWriter(model, src, layers, recipe, wd, fp);
+            int resumed = writer.lastFinishedBlock() + 1;
+            CalibrationPipeline p = new CalibrationPipeline(lm.model(), recipe, pool, listener);
+            p.run(samples, writer);
+            writer.finish(out);
+            if (workDir == null) QuantizedModelWriter.deleteTree(wd);
+            long fileBytes = 0;
+            try (var s = Files.list(out)) {
+                for (Path f : s.toList()) fileBytes += Files.size(f);
+            }
+            long linBytes = 0, linWeights = 0;
+            try (SafetensorsFile f = SafetensorsFile.open(out.resolve("model.safetensors"))) {
+                for (String n : f.names()) {
+                    if (!n.startsWith("model.layers.") || n.endsWith("layernorm.weight") || n.endsWith(".bias")) continue;
+                    Tensor t = f.tensor(n);
+                    linBytes += t.data().byteSize();
+                }
+                for (int l = 0; l < layers; l++) {
+                    for (String m : CalibrationPipeline.HF.values()) {
+                        Tensor t = src.tensor("model.layers." + l + "." + m + ".weight");
+                        linWeights += t.elements();
+                    }
+                }
+            }
+            return new Result(out, fileBytes, linBytes, linWeights, (System.nanoTime() - t0) / 1e9, resumed, p.reports());
+        } catch (IOException e) {
+            throw new FormatException(out, null, e.getMessage(), e);
+        }
+    }
+}

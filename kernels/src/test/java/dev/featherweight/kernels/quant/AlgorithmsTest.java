@@ -1,0 +1,285 @@
+package dev.featherweight.kernels.quant;
+
+import dev.featherweight.kernels.infer.Parallel;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.util.SplittableRandom;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+/** The algorithms on float arrays: grids, GPTQ's linear algebra and error feedback, NF4/FP4, double quant, LLM.int8. */
+class AlgorithmsTest {
+    static final Parallel POOL = new Parallel(2);
+
+    @AfterAll
+    static void close() {
+        POOL.close();
+    }
+
+    /** Correlated activations (a few strong shared directions), as real layer inputs are. */
+    static float[] activations(int tokens, int cols, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int k = 4;
+        float[][] dirs = new float[k][cols];
+        for (float[] d : dirs) for (int c = 0; c < cols; c++) d[c] = (float) r.nextGaussian();
+        float[] x = new float[tokens * cols];
+        for (int t = 0; t < tokens; t++) {
+            double[] a = new double[k];
+            for (int j = 0; j < k; j++) a[j] = r.nextGaussian() * (3 - j * 0.5);
+            for (int c = 0; c < cols; c++) {
+                double v = 0.3 * r.nextGaussian() * (c % 7 == 0 ? 4 : 1);
+                for (int j = 0; j < k; j++) v += a[j] * dirs[j][c];
+                x[t * cols + c] = (float) v;
+            }
+        }
+        return x;
+    }
+
+    static double outputError(float[] w, float[] wq, int rows, int cols, float[] x, int tokens) {
+        double e = 0;
+        for (int t = 0; t < tokens; t++) {
+            for (int r = 0; r < rows; r++) {
+                double s = 0;
+                for (int c = 0; c < cols; c++) s += (w[r * cols + c] - wq[r * cols + c]) * x[t * cols + c];
+                e += s * s;
+            }
+        }
+        return e;
+    }
+
+    @Test
+    void gridMatchesFindParams() {
+        // sym 4-bit: xmax = max(|min|, max) = 2; scale = 4/15; zero = 8
+        Rtn.Grid g = Rtn.grid(-2f, 1f, 4, true, true);
+        assertThat(g.zero()).isEqualTo(8);
+        assertThat(g.scale()).isEqualTo(Rtn.fp16Scale(4f / 15));
+        // asym: range widened to include 0 → [0, 3], zero = round(0) = 0 → kept ≥ 1 by the v1 rule
+        Rtn.Grid a = Rtn.grid(1f, 3f, 4, false, false);
+        assertThat(a.zero()).isEqualTo(0);
+        assertThat(a.scale()).isEqualTo(Rtn.fp16Scale(3f / 15));
+        Rtn.Grid a1 = Rtn.grid(1f, 3f, 4, false, true);
+        assertThat(a1.zero()).isEqualTo(1);
+        assertThat(a1.dequantize(a1.quantize(3f))).isCloseTo(3f, within(0.02f));
+        // all-zero group → [−1, 1]
+        assertThat(Rtn.grid(0f, 0f, 2, false, false).scale()).isEqualTo(Rtn.fp16Scale(2f / 3));
+        // rounding is half-to-even like torch.round
+        Rtn.Grid unit = new Rtn.Grid(1f, 0, 15);
+        assertThat(unit.quantize(2.5f)).isEqualTo(2);
+        assertThat(unit.quantize(3.5f)).isEqualTo(4);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"8,0.01", "4,0.1", "3,0.25", "2,0.6"})
+    void rtnErrorShrinksWithBits(int bits, double maxRelError) {
+        int rows = 32, cols = 256;
+        float[] w = PackingRoundTripTest.randomWeights(rows, cols, 3);
+        for (Rtn.Granularity g : Rtn.Granularity.values()) {
+            QuantizedLinear q = Rtn.quantize(w, rows, cols, bits, false, g, 64, true);
+            double e = 0, n = 0;
+            float[] d = q.dequantize();
+            for (int i = 0; i < w.length; i++) {
+                e += (d[i] - w[i]) * (d[i] - w[i]);
+                n += w[i] * w[i];
+            }
+            assertThat(e / n).as("%s %d-bit", g, bits).isLessThan(maxRelError);
+        }
+    }
+
+    @Test
+    void upperCholeskyOfInverseIsExact() {
+        int n = 40;
+        float[] x = activations(200, n, 1);
+        Gptq.Hessian h = new Gptq.Hessian(n);
+        h.add(x, 200, POOL);
+        float[] a = h.finish();
+        for (int i = 0; i < n; i++) a[i * n + i] += 0.01f;
+        float[] orig = a.clone();
+        assertThat(Gptq.upperCholeskyOfInverse(a, n, POOL)).isTrue();
+        // Uᵀ U · A = I
+        double maxErr = 0;
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < n; j++) {
+                double s = 0;
+                for (int k = 0; k < n; k++) {
+                    double inv = 0;
+                    for (int m = 0; m <= Math.min(i, k); m++) inv += a[m * n + i] * a[m * n + k];
+                    s += inv * orig[k * n + j];
+                }
+                maxErr = Math.max(maxErr, Math.abs(s - (i == j ? 1 : 0)));
+            }
+            for (int j = 0; j < i; j++) assertThat(a[i * n + j]).isZero();
+            assertThat(a[i * n + i]).isPositive();
+        }
+        assertThat(maxErr).isLessThan(2e-3);
+    }
+
+    @Test
+    void hessianIsTwoOverNXtX() {
+        int n = 8, t = 5;
+        float[] x = activations(t, n, 2);
+        Gptq.Hessian h = new Gptq.Hessian(n);
+        h.add(x, 3, POOL);
+        h.add(java.util.Arrays.copyOfRange(x, 3 * n, 5 * n), 2, POOL);
+        float[] hh = h.finish();
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < n; j++) {
+                double s = 0;
+                for (int k = 0; k < t; k++) s += x[k * n + i] * x[k * n + j];
+                assertThat((double) hh[i * n + j]).isCloseTo(2 * s / t, within(1e-4 * (1 + Math.abs(2 * s / t))));
+            }
+        }
+    }
+
+    /** GPTQ's error feedback lowers the layer-output error ‖(W − Q)X‖ below RTN's on the same grid. */
+    @ParameterizedTest
+    @CsvSource({"4,128,false,false,true", "4,32,true,false,true", "4,32,true,true,false", "3,64,false,false,true", "2,-1,false,false,true",
+            "8,128,true,false,false", "3,32,true,true,true"})
+    void gptqBeatsRtnOnOutputError(int bits, int gs, boolean actOrder, boolean staticGroups, boolean sym) {
+        int rows = 48, cols = 256, tokens = 512;
+        float[] x = activations(tokens, cols, 7);
+        float[] w = PackingRoundTripTest.randomWeights(rows, cols, 8);
+        Gptq.Hessian h = new Gptq.Hessian(cols);
+        h.add(x, tokens, POOL);
+        Gptq.Options o = new Gptq.Options(bits, gs, sym, actOrder, staticGroups, 0.01, true);
+        QuantizedLinear g = Gptq.quantize(w.clone(), rows, cols, h.finish(), o, POOL).quantized();
+        QuantizedLinear r = Rtn.quantize(w, rows, cols, bits, sym, gs == -1 ? Rtn.Granularity.CHANNEL : Rtn.Granularity.GROUP, gs, true);
+        double eg = outputError(w, g.dequantize(), rows, cols, x, tokens);
+        double er = outputError(w, r.dequantize(), rows, cols, x, tokens);
+        assertThat(eg).as("GPTQ %s vs RTN %s", eg, er).isLessThan(er * 0.9);
+        // g_idx: a permutation of groups, each group holding exactly groupSize columns
+        int gsz = gs == -1 ? cols : gs;
+        int[] count = new int[cols / gsz];
+        for (int c : g.gIdx()) count[c]++;
+        for (int c : count) assertThat(c).isEqualTo(gsz);
+        if (!actOrder || staticGroups) assertThat(g.trivialGIdx()).isTrue();
+        if (!sym) assertThat(java.util.Arrays.stream(g.zeros()).min().getAsInt()).isGreaterThanOrEqualTo(1);
+    }
+
+    @Test
+    void gptqActOrderPermutesGroups() {
+        int rows = 16, cols = 128, tokens = 256;
+        float[] x = activations(tokens, cols, 11);
+        Gptq.Hessian h = new Gptq.Hessian(cols);
+        h.add(x, tokens, POOL);
+        QuantizedLinear g = Gptq.quantize(PackingRoundTripTest.randomWeights(rows, cols, 12), rows, cols, h.finish(),
+                new Gptq.Options(4, 32, true, true, false, 0.01, true), POOL).quantized();
+        assertThat(g.trivialGIdx()).isFalse();
+    }
+
+    @Test
+    void deadColumnsAreZeroed() {
+        int rows = 8, cols = 64, tokens = 100;
+        float[] x = activations(tokens, cols, 13);
+        for (int t = 0; t < tokens; t++) x[t * cols + 5] = 0;
+        Gptq.Hessian h = new Gptq.Hessian(cols);
+        h.add(x, tokens, POOL);
+        QuantizedLinear g = Gptq.quantize(PackingRoundTripTest.randomWeights(rows, cols, 14), rows, cols, h.finish(), Gptq.Options.of(4, 32), POOL).quantized();
+        for (int r = 0; r < rows; r++) assertThat(g.dequantize(r, 5)).isZero();
+    }
+
+    @Test
+    void nf4CodeBookAndNibbleOrder() {
+        assertThat(Nf4.NF4).hasSize(16);
+        assertThat(Nf4.NF4[7]).isZero();
+        assertThat(Nf4.FP4[3]).isEqualTo(1f);
+        assertThat(Nf4.FP4[2]).isEqualTo(8f / 12);
+        // block [1, −1, 0, 0.5 …]: codes NF4 15, 0, 7; first element in the high nibble
+        float[] w = new float[64];
+        w[0] = 1f;
+        w[1] = -1f;
+        w[3] = 0.5f;
+        Nf4.Weight q = Nf4.quantize(w, new long[]{1, 64}, Nf4.Type.NF4);
+        assertThat(q.packed()[0] & 0xFF).isEqualTo(0xF0);
+        assertThat(q.code(3)).isEqualTo(12); // 0.5 is nearer 0.4407 (code 12) than 0.5626
+        assertThat(q.absmax()).containsExactly(1f);
+        // FP4: sign is bit 3; 1.0 → code 3, −1.0 → 11
+        Nf4.Weight f = Nf4.quantize(w, new long[]{1, 64}, Nf4.Type.FP4);
+        assertThat(f.code(0)).isEqualTo(3);
+        assertThat(f.code(1)).isEqualTo(11);
+        assertThat(f.code(3)).isEqualTo(5); // 0.5 = 6/12
+        // thresholds: above the midpoint takes the upper value
+        assertThat(Nf4.Type.NF4.quantize(0.8614785f)).isEqualTo(15);
+        assertThat(Nf4.Type.NF4.quantize(0.8614783f)).isEqualTo(14);
+    }
+
+    @Test
+    void nf4BeatsFp4OnGaussianWeights() {
+        float[] w = PackingRoundTripTest.randomWeights(64, 256, 21);
+        double en = 0, ef = 0;
+        float[] dn = Nf4.quantize(w, new long[]{64, 256}, Nf4.Type.NF4).dequantize();
+        float[] df = Nf4.quantize(w, new long[]{64, 256}, Nf4.Type.FP4).dequantize();
+        for (int i = 0; i < w.length; i++) {
+            en += (dn[i] - w[i]) * (dn[i] - w[i]);
+            ef += (df[i] - w[i]) * (df[i] - w[i]);
+        }
+        assertThat(en).isLessThan(ef);
+    }
+
+    @Test
+    void dynamicMapIsBitsandbytesSigned8Bit() {
+        float[] m = Nf4.dynamicMap();
+        assertThat(m).hasSize(256);
+        assertThat(m[255]).isEqualTo(1f);
+        assertThat(m).contains(0f);
+        for (int i = 1; i < 256; i++) assertThat(m[i]).isGreaterThanOrEqualTo(m[i - 1]);
+        // smallest magnitude: 1e-6 · (0.1 + 1)/2 = 5.5e-7
+        float minPos = Float.MAX_VALUE;
+        for (float v : m) if (v > 0) minPos = Math.min(minPos, v);
+        assertThat((double) minPos).isCloseTo(5.5e-7, within(1e-9));
+        assertThat(m[0]).isCloseTo(-0.9929f, within(1e-3f)); // −(0.9857 + 1)/2
+    }
+
+    @Test
+    void doubleQuantizationKeepsAbsmaxClose() {
+        float[] w = PackingRoundTripTest.randomWeights(256, 256, 31);
+        Nf4.Weight q = Nf4.quantize(w, new long[]{256, 256}, Nf4.Type.NF4);
+        Nf4.NestedAbsmax n = Nf4.doubleQuantize(q.absmax());
+        float[] a = n.dequantize();
+        assertThat(n.nestedAbsmax()).hasSize((q.absmax().length + 255) / 256);
+        for (int i = 0; i < a.length; i++) assertThat(a[i]).isCloseTo(q.absmax()[i], within(q.absmax()[i] * 0.02f));
+        assertThat(Nf4.bitsPerWeight(7_000_000_000L, false) - Nf4.bitsPerWeight(7_000_000_000L, true)).isCloseTo(0.373, within(0.001));
+    }
+
+    @Test
+    void llmInt8RowAbsmax() {
+        float[] w = {0.5f, -1f, 0.25f, 0f, 2f, -2f, 1f, 0.01f};
+        LlmInt8.Weight q = LlmInt8.quantize(w, 2, 4);
+        assertThat(q.scb()).containsExactly(1f, 2f);
+        assertThat(q.cb()).containsExactly(64, -127, 32, 0, 127, -127, 64, 1); // round(0.5·127)=64 (63.5 → even)
+        assertThat(q.dequantize(1, 0)).isEqualTo(2f);
+    }
+
+    @Test
+    void awqScalesAreNormalizedAndSearchPicksTheMinimum() {
+        float[] xm = {1f, 4f, 0.25f, 2f};
+        float[] wm = {0.5f, 0.5f, 0.5f, 0.5f};
+        float[] s = Awq.scales(xm, wm, 0.5f, false);
+        float mx = 0, mn = Float.MAX_VALUE;
+        for (float v : s) {
+            mx = Math.max(mx, v);
+            mn = Math.min(mn, v);
+        }
+        assertThat((double) mx * mn).isCloseTo(1.0, within(1e-5));
+        assertThat(Awq.scales(xm, wm, 0f, false)).containsOnly(1f);
+        Awq.ScaleSearch r = Awq.searchScale(xm, wm, true, sc -> Math.abs(sc[1] / sc[2] - 3));
+        assertThat(r.errors()).hasSize(20);
+        for (double e : r.errors()) assertThat(e).isGreaterThanOrEqualTo(r.errors()[r.bestIndex()]);
+    }
+
+    @Test
+    void awqClipDoesNotIncreaseOutputError() {
+        int rows = 16, cols = 128, tokens = 300;
+        float[] x = activations(tokens, cols, 41);
+        float[] w = PackingRoundTripTest.randomWeights(rows, cols, 42);
+        w[3] = 0.6f; // an outlier weight the clip may trim
+        float[] plain = Awq.pseudoQuantize(w, rows, cols, 4, 128).dequantize();
+        float[] clipped = w.clone();
+        Awq.searchClip(clipped, rows, cols, x, tokens, 4, 128);
+        float[] cq = Awq.pseudoQuantize(clipped, rows, cols, 4, 128).dequantize();
+        assertThat(outputError(w, cq, rows, cols, x, tokens)).isLessThanOrEqualTo(outputError(w, plain, rows, cols, x, tokens) * 1.0001);
+    }
+}
