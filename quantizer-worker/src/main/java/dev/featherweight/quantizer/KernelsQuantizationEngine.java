@@ -8,6 +8,9 @@ import dev.featherweight.kernels.formats.safetensors.SafetensorsModel;
 import dev.featherweight.kernels.quant.GgmlType;
 import dev.featherweight.kernels.quant.gguf.FileType;
 import dev.featherweight.kernels.quant.gguf.LlamaQuantize;
+import dev.featherweight.kernels.formats.quantized.QuantizeJob;
+import dev.featherweight.kernels.infer.Parallel;
+import dev.featherweight.kernels.quant.CalibrationPipeline;
 import picocli.CommandLine;
 
 import java.io.PrintWriter;
@@ -54,8 +57,12 @@ public class KernelsQuantizationEngine implements QuantizationEngine {
                 return false;
             }
         }
-        CommandLine.Model.CommandSpec q = quantizeCommand();
-        return q != null && q.findOption("--method") != null;
+        try {
+            kernelsRecipe(recipe);
+            return true;
+        } catch (RuntimeException notInTheseKernels) {
+            return false;
+        }
     }
 
     /** The fw quantize arguments for a recipe (the e2e test runs exactly these to get the expected bytes). */
@@ -114,6 +121,40 @@ public class KernelsQuantizationEngine implements QuantizationEngine {
         return r;
     }
 
+    /** The kernels' recipe for a platform recipe (GPTQ, AWQ, NF4, FP4, LLM.int8, RTN). */
+    static dev.featherweight.kernels.quant.Recipe kernelsRecipe(Recipe recipe) {
+        return switch (recipe) {
+            case Recipe.Rtn r -> new dev.featherweight.kernels.quant.Recipe(dev.featherweight.kernels.quant.Recipe.Method.RTN, r.bits(), r.groupSize(),
+                    r.symmetric(), false, false, 0.01, true, false, false, true, List.of());
+            case Recipe.Gptq g -> new dev.featherweight.kernels.quant.Recipe(dev.featherweight.kernels.quant.Recipe.Method.GPTQ, g.bits(), g.groupSize(),
+                    g.symmetric(), g.descAct(), false, g.damp(), true, false, false, true, List.of());
+            case Recipe.Awq a -> dev.featherweight.kernels.quant.Recipe.of(dev.featherweight.kernels.quant.Recipe.Method.AWQ, a.bits(), a.groupSize());
+            case Recipe.Nf4 n -> new dev.featherweight.kernels.quant.Recipe(dev.featherweight.kernels.quant.Recipe.Method.NF4, 4, n.blockSize(),
+                    true, false, false, 0.01, true, n.doubleQuant(), false, true, List.of());
+            case Recipe.Fp4 f -> new dev.featherweight.kernels.quant.Recipe(dev.featherweight.kernels.quant.Recipe.Method.FP4, 4, f.blockSize(),
+                    true, false, false, 0.01, true, f.doubleQuant(), false, true, List.of());
+            case Recipe.LlmInt8 l -> dev.featherweight.kernels.quant.Recipe.of(dev.featherweight.kernels.quant.Recipe.Method.LLM_INT8, 8, -1);
+            case Recipe.Gguf g -> throw new IllegalArgumentException("gguf is not a kernels quant.Recipe");
+        };
+    }
+
+    /**
+     * RTN, GPTQ, AWQ, NF4, FP4, LLM.int8 through {@link QuantizeJob} — what {@code fw quantize --method} runs —
+     * with its per-block work directory under outDir (kept across attempts of the task): a retried task
+     * resumes after the last finished block.
+     */
+    public static QuantizeJob.Result folder(Path modelDir, Recipe recipe, Path calibration, Path out, Path workDir, int threads,
+                                            CalibrationPipeline.Listener listener) {
+        QuantizeJob.Calibration cal = switch (recipe) {
+            case Recipe.Gptq g -> new QuantizeJob.Calibration(calibration, g.calibrationSamples(), g.calibrationSeqLen(), 0);
+            case Recipe.Awq a -> new QuantizeJob.Calibration(calibration, a.calibrationSamples(), a.calibrationSeqLen(), 0);
+            default -> null;
+        };
+        try (Parallel pool = new Parallel(threads)) {
+            return QuantizeJob.run(modelDir, kernelsRecipe(recipe), cal, out, workDir, listener, pool);
+        }
+    }
+
     @Override
     public Result quantize(Path modelDir, Recipe recipe, Path outDir, Progress progress) throws Exception {
         Path out = output(modelDir, recipe, outDir);
@@ -123,24 +164,28 @@ public class KernelsQuantizationEngine implements QuantizationEngine {
             progress.block(1, 1, "output");
             return new Result(List.of(outDir.relativize(out).toString()), 0);
         }
-        StringWriter err = new StringWriter();
-        CommandLine cl = new CommandLine(new Fw());
-        cl.setOut(new PrintWriter(java.io.Writer.nullWriter()));
-        cl.setErr(new PrintWriter(err));
-        cl.setExecutionExceptionHandler((ex, cmd, parse) -> {
-            err.append(ex.toString());
-            return 1;
-        });
-        int code = cl.execute(arguments(modelDir, recipe, out, calibration).toArray(String[]::new));
-        if (code != 0) throw new IllegalStateException("fw quantize (" + recipe.label() + ") exited " + code + ": " + err.toString().strip());
+        Exception[] progressFailure = {null};
+        int[] blocksSeen = {0};
+        QuantizeJob.Result r = folder(modelDir, recipe, calibration, out, outDir.resolve(".work"), Math.max(1, Runtime.getRuntime().availableProcessors()),
+                new CalibrationPipeline.Listener() {
+                    @Override
+                    public void blockDone(int block, int blocks, double seconds) {
+                        try {
+                            blocksSeen[0] = blocks;
+                            if (progressFailure[0] == null) progress.block(block + 1, blocks + 1, "blk." + block);
+                        } catch (Exception e) {
+                            progressFailure[0] = e; // cancelled or superseded: stop at the next block boundary
+                            throw new IllegalStateException(e.getMessage(), e);
+                        }
+                    }
+                });
+        if (progressFailure[0] != null) throw progressFailure[0];
+        progress.block(blocksSeen[0] + 1, blocksSeen[0] + 1, "output"); // (1, 1) when every block was resumed
         List<String> files = new ArrayList<>();
-        if (Files.isDirectory(out)) {
-            try (var walk = Files.walk(out)) {
-                walk.filter(Files::isRegularFile).map(p -> outDir.relativize(p).toString()).sorted().forEach(files::add);
-            }
-        } else files.add(outDir.relativize(out).toString());
-        progress.block(1, 1, "output");
-        return new Result(files, 0);
+        try (var walk = Files.walk(out)) {
+            walk.filter(Files::isRegularFile).map(p -> outDir.relativize(p).toString()).sorted().forEach(files::add);
+        }
+        return new Result(files, r.resumedFromBlock());
     }
 
     @Override

@@ -118,7 +118,7 @@ public final class Standalone {
     /** The job's result: one row per artifact with size, perplexity and capacity. */
     static String table(ApiClient api, JsonNode job) throws Exception {
         StringBuilder out = new StringBuilder();
-        out.append(String.format(Locale.ROOT, "job %s: %s in %.1f s wall, %.3f s simulated GPU%n", job.path("id").asString(),
+        out.append(String.format(Locale.ROOT, "job %s: %s in %.1f s wall, %.3g s simulated GPU%n", job.path("id").asString(),
                 job.path("state").asString(), job.path("wallSeconds").asDouble(), job.path("gpuSeconds").asDouble()));
         if (!job.path("error").isNull() && !job.path("error").asString().isEmpty()) out.append("  error: ").append(job.path("error").asString()).append('\n');
         JsonNode artifacts = api.get("/api/v1/artifacts?job=" + job.path("id").asString()).json();
