@@ -64,6 +64,7 @@ public final class Tokenizer {
     private final boolean ignoreMerges;
     private final List<AddedToken> added;
     private final boolean[] special;
+    private final boolean[] addedIds; // added tokens keep their text as is (not byte-level mapped) when decoding
     private final Pattern splitPattern; // byte-level pre-tokenizer regex
     private final boolean prependSpace; // SentencePiece normalizer Prepend("▁")
     private final java.text.Normalizer.Form unicodeForm; // NFC/NFKC… normalizer, null when none
@@ -89,7 +90,11 @@ public final class Tokenizer {
         this.ignoreMerges = b.ignoreMerges;
         this.added = b.added;
         this.special = new boolean[pieces.length];
-        for (AddedToken t : added) if (t.special && t.id < special.length) special[t.id] = true;
+        this.addedIds = new boolean[pieces.length];
+        for (AddedToken t : added) {
+            if (t.special) special[t.id] = true;
+            addedIds[t.id] = true;
+        }
         this.splitPattern = b.splitPattern;
         this.prependSpace = b.prependSpace;
         this.unicodeForm = b.unicodeForm;
@@ -157,9 +162,16 @@ public final class Tokenizer {
         }
         Builder b = new Builder();
         JsonNode vocab = model.get("vocab");
-        int size = 0;
-        for (Map.Entry<String, JsonNode> e : vocab.properties()) size = Math.max(size, e.getValue().asInt() + 1);
-        for (JsonNode t : root.path("added_tokens")) size = Math.max(size, t.get("id").asInt() + 1);
+        if (vocab == null || !vocab.isObject()) throw new FormatException(file, "model.vocab is missing or not an object of piece → id");
+        int size = 0, entries = vocab.size();
+        for (Map.Entry<String, JsonNode> e : vocab.properties()) size = Math.max(size, checkId(file, e.getKey(), e.getValue()) + 1);
+        for (JsonNode t : root.path("added_tokens")) {
+            if (!t.path("content").isString()) throw new FormatException(file, "added token without content: " + t);
+            size = Math.max(size, checkId(file, t.get("content").asString(), t.get("id")) + 1);
+            entries++;
+        }
+        // Vocabularies are dense (0..n-1); a far larger id is damage, not a reason to allocate gigabytes.
+        if (size > 2L * entries + 1024) throw new FormatException(file, "token ids go up to " + (size - 1) + " for " + entries + " pieces");
         b.pieces = new String[size];
         for (Map.Entry<String, JsonNode> e : vocab.properties()) {
             b.pieces[e.getValue().asInt()] = e.getKey();
@@ -224,6 +236,13 @@ public final class Tokenizer {
         else b.addBos = templateBosId != null && templateBosId == b.bosId;
         if (config != null && config.has("add_eos_token")) b.addEos = config.get("add_eos_token").asBoolean();
         return new Tokenizer(b);
+    }
+
+    private static int checkId(Path file, String piece, JsonNode id) {
+        if (id == null || !id.canConvertToInt() || !id.isIntegralNumber() || id.asInt() < 0) {
+            throw new FormatException(file, "piece '" + piece + "' has id " + id + ", expected a non-negative integer");
+        }
+        return id.asInt();
     }
 
     /**
@@ -361,6 +380,14 @@ public final class Tokenizer {
      * matched in the text before the model, as tokenizer.json's added tokens; CONTROL ones count as special.
      */
     public static Tokenizer fromGguf(GgufFile g) {
+        try {
+            return readGguf(g);
+        } catch (ClassCastException | NullPointerException e) {
+            throw new FormatException(g.path(), null, "tokenizer.ggml.* metadata of an unexpected type: " + e.getMessage(), e);
+        }
+    }
+
+    private static Tokenizer readGguf(GgufFile g) {
         Path file = g.path();
         String model = ggufString(g, "tokenizer.ggml.model", null);
         if (model == null) throw new FormatException(file, "no tokenizer.ggml.model: the file carries no tokenizer");
@@ -423,6 +450,10 @@ public final class Tokenizer {
         b.unkId = ggufInt(g, "tokenizer.ggml.unknown_token_id", b.ids.getOrDefault("<unk>", -1));
         b.bosId = ggufInt(g, "tokenizer.ggml.bos_token_id", -1);
         b.eosId = ggufInt(g, "tokenizer.ggml.eos_token_id", -1);
+        for (String key : List.of("unknown", "bos", "eos")) {
+            int id = key.equals("unknown") ? b.unkId : key.equals("bos") ? b.bosId : b.eosId;
+            if (id >= b.pieces.length) throw new FormatException(file, "tokenizer.ggml." + key + "_token_id " + id + " is past the " + b.pieces.length + " tokens");
+        }
         GgufValue addBos = g.get("tokenizer.ggml.add_bos_token");
         // llama.cpp's default when the key is absent: SPM adds BOS, BPE does not.
         b.addBos = addBos != null ? addBos.asBoolean() : b.kind == Kind.SENTENCEPIECE_SCORES;
@@ -731,8 +762,7 @@ public final class Tokenizer {
     }
 
     private boolean isAddedNonByteLevel(int t) {
-        for (AddedToken a : added) if (a.id == t) return true;
-        return false;
+        return addedIds[t];
     }
 
     private int byteOf(int t) {

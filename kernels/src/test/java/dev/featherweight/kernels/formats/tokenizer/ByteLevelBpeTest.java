@@ -47,4 +47,19 @@ class ByteLevelBpeTest {
         assertThatThrownBy(() -> Tokenizer.fromHfFolder(dir)).isInstanceOf(FormatException.class)
                 .hasMessageContaining("tokenizer.json").hasMessageContaining("Unigram");
     }
+
+    @Test
+    void damagedTokenizerJsonIsNamedNotAllocated(@TempDir Path dir) throws IOException {
+        Files.writeString(dir.resolve("tokenizer.json"), "{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0,\"b\":2000000000},\"merges\":[]}}");
+        assertThatThrownBy(() -> Tokenizer.fromHfFolder(dir)).isInstanceOf(FormatException.class)
+                .hasMessageContaining("tokenizer.json").hasMessageContaining("ids go up to 2000000000");
+        Files.writeString(dir.resolve("tokenizer.json"), "{\"model\":{\"type\":\"BPE\",\"merges\":[]}}");
+        assertThatThrownBy(() -> Tokenizer.fromHfFolder(dir)).isInstanceOf(FormatException.class).hasMessageContaining("model.vocab");
+        Files.writeString(dir.resolve("tokenizer.json"), "{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":-3},\"merges\":[]}}");
+        assertThatThrownBy(() -> Tokenizer.fromHfFolder(dir)).isInstanceOf(FormatException.class).hasMessageContaining("piece 'a' has id -3");
+        Files.writeString(dir.resolve("tokenizer.json"), "{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},\"merges\":[\"a b\"]}}");
+        assertThatThrownBy(() -> Tokenizer.fromHfFolder(dir)).isInstanceOf(FormatException.class).hasMessageContaining("merge 'a b'");
+        Files.writeString(dir.resolve("tokenizer.json"), "{\"model\":{\"type\":");
+        assertThatThrownBy(() -> Tokenizer.fromHfFolder(dir)).isInstanceOf(FormatException.class).hasMessageContaining("malformed JSON");
+    }
 }
