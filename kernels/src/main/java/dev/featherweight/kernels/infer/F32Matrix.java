@@ -35,7 +35,7 @@ public final class F32Matrix extends BlockMatrix {
             acc0 = FloatVector.fromMemorySegment(S, data, base + 4L * i, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(S, x, xOff + i), acc0);
             acc1 = FloatVector.fromMemorySegment(S, data, base + 4L * (i + L), ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(S, x, xOff + i + L), acc1);
         }
-        float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float s = MatmulKernel.sumLanes(acc0.add(acc1));
         for (; i < cols; i++) s += data.get(LE_FLOAT, base + 4L * i) * x[xOff + i];
         return s;
     }

@@ -214,7 +214,7 @@ public final class LlamaSession {
         FloatVector one = FloatVector.broadcast(S, 1f);
         for (; i < upper; i += S.length()) {
             FloatVector g = FloatVector.fromArray(S, gate, i);
-            FloatVector e = g.neg().lanewise(VectorOperators.EXP);
+            FloatVector e = exp(g.neg());
             g.div(e.add(one)).mul(FloatVector.fromArray(S, up, i)).intoArray(gate, i);
         }
         for (; i < len; i++) {
@@ -337,8 +337,8 @@ public final class LlamaSession {
                         a2 = vv.fma(FloatVector.fromArray(S, sc, 2 * stride + p), a2);
                         a3 = vv.fma(FloatVector.fromArray(S, sc, 3 * stride + p), a3);
                     }
-                    float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-                    float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+                    float s0 = MatmulKernel.sumLanes(a0), s1 = MatmulKernel.sumLanes(a1);
+                    float s2 = MatmulKernel.sumLanes(a2), s3 = MatmulKernel.sumLanes(a3);
                     for (; p < maxLen; p++) {
                         float vv = vc[vo + p];
                         s0 += sc[p] * vv;
@@ -356,6 +356,20 @@ public final class LlamaSession {
         });
     }
 
+    /**
+     * e^x per lane with (float) Math.exp, the same on every JIT tier: the Vector API's lanewise(EXP) is an SVML
+     * stub in C2-compiled code but Math.exp per lane in the interpreter, so a forward pass would give different
+     * bits depending on warm-up — and calibration (GPTQ/AWQ resume) must reproduce every bit.
+     */
+    private static FloatVector exp(FloatVector x) {
+        float[] lanes = EXP_LANES.get();
+        x.intoArray(lanes, 0);
+        for (int i = 0; i < lanes.length; i++) lanes[i] = (float) Math.exp(lanes[i]);
+        return FloatVector.fromArray(S, lanes, 0);
+    }
+
+    private static final ThreadLocal<float[]> EXP_LANES = ThreadLocal.withInitial(() -> new float[S.length()]);
+
     /** sc[o..o+len) ← exp(sc − max); returns 1/Σ (the normalization, applied by the caller). */
     private static float softmaxInPlace(float[] sc, int o, int len) {
         float max = Float.NEGATIVE_INFINITY;
@@ -364,11 +378,11 @@ public final class LlamaSession {
         FloatVector vsum = FloatVector.zero(S);
         int L = S.length(), upper = S.loopBound(len), p = 0;
         for (; p < upper; p += L) {
-            FloatVector e = FloatVector.fromArray(S, sc, o + p).sub(vmax).lanewise(VectorOperators.EXP);
+            FloatVector e = exp(FloatVector.fromArray(S, sc, o + p).sub(vmax));
             e.intoArray(sc, o + p);
             vsum = vsum.add(e);
         }
-        float sum = vsum.reduceLanes(VectorOperators.ADD);
+        float sum = MatmulKernel.sumLanes(vsum);
         for (; p < len; p++) {
             float e = (float) Math.exp(sc[o + p] - max);
             sc[o + p] = e;

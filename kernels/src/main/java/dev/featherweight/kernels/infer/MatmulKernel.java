@@ -101,10 +101,10 @@ public final class MatmulKernel {
             a30 = v0.fma(xv, a30); a31 = v1.fma(xv, a31); a32 = v2.fma(xv, a32); a33 = v3.fma(xv, a33);
         }
         float[] s = {
-                a00.reduceLanes(VectorOperators.ADD), a01.reduceLanes(VectorOperators.ADD), a02.reduceLanes(VectorOperators.ADD), a03.reduceLanes(VectorOperators.ADD),
-                a10.reduceLanes(VectorOperators.ADD), a11.reduceLanes(VectorOperators.ADD), a12.reduceLanes(VectorOperators.ADD), a13.reduceLanes(VectorOperators.ADD),
-                a20.reduceLanes(VectorOperators.ADD), a21.reduceLanes(VectorOperators.ADD), a22.reduceLanes(VectorOperators.ADD), a23.reduceLanes(VectorOperators.ADD),
-                a30.reduceLanes(VectorOperators.ADD), a31.reduceLanes(VectorOperators.ADD), a32.reduceLanes(VectorOperators.ADD), a33.reduceLanes(VectorOperators.ADD)};
+                MatmulKernel.sumLanes(a00), MatmulKernel.sumLanes(a01), MatmulKernel.sumLanes(a02), MatmulKernel.sumLanes(a03),
+                MatmulKernel.sumLanes(a10), MatmulKernel.sumLanes(a11), MatmulKernel.sumLanes(a12), MatmulKernel.sumLanes(a13),
+                MatmulKernel.sumLanes(a20), MatmulKernel.sumLanes(a21), MatmulKernel.sumLanes(a22), MatmulKernel.sumLanes(a23),
+                MatmulKernel.sumLanes(a30), MatmulKernel.sumLanes(a31), MatmulKernel.sumLanes(a32), MatmulKernel.sumLanes(a33)};
         for (; i < cols; i++) {
             float c0 = w[w0 + i], c1 = w[w1 + i], c2 = w[w2 + i], c3 = w[w3 + i];
             for (int u = 0; u < 4; u++) {
@@ -141,10 +141,10 @@ public final class MatmulKernel {
             a20 = v2.fma(xa, a20); a21 = v2.fma(xb, a21);
             a30 = v3.fma(xa, a30); a31 = v3.fma(xb, a31);
         }
-        float s00 = a00.reduceLanes(VectorOperators.ADD), s01 = a01.reduceLanes(VectorOperators.ADD);
-        float s10 = a10.reduceLanes(VectorOperators.ADD), s11 = a11.reduceLanes(VectorOperators.ADD);
-        float s20 = a20.reduceLanes(VectorOperators.ADD), s21 = a21.reduceLanes(VectorOperators.ADD);
-        float s30 = a30.reduceLanes(VectorOperators.ADD), s31 = a31.reduceLanes(VectorOperators.ADD);
+        float s00 = MatmulKernel.sumLanes(a00), s01 = MatmulKernel.sumLanes(a01);
+        float s10 = MatmulKernel.sumLanes(a10), s11 = MatmulKernel.sumLanes(a11);
+        float s20 = MatmulKernel.sumLanes(a20), s21 = MatmulKernel.sumLanes(a21);
+        float s30 = MatmulKernel.sumLanes(a30), s31 = MatmulKernel.sumLanes(a31);
         for (; i < cols; i++) {
             float xa = x[x0 + i], xb = x[x1 + i];
             s00 += w[w0 + i] * xa; s01 += w[w0 + i] * xb;
@@ -157,6 +157,21 @@ public final class MatmulKernel {
     }
 
     /** Vectorized dot product of a[ao ..) and b[bo ..) over n floats. */
+    /**
+     * Σ of the lanes, lane 0 first — the order of the Vector API's Java fallback. lanewise reduceLanes(ADD) may
+     * add in another order once C2 compiles it, so the same forward pass would give different bits before and
+     * after warm-up; calibration (GPTQ/AWQ, resumable runs) must reproduce every bit.
+     */
+    public static float sumLanes(FloatVector v) {
+        float[] a = LANES.get();
+        v.intoArray(a, 0);
+        float s = 0;
+        for (float x : a) s += x;
+        return s;
+    }
+
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[S.length()]);
+
     public static float dot(float[] a, int ao, float[] b, int bo, int n) {
         FloatVector acc0 = FloatVector.zero(S), acc1 = acc0;
         int L = S.length(), i = 0;
@@ -165,7 +180,7 @@ public final class MatmulKernel {
             acc1 = FloatVector.fromArray(S, a, ao + i + L).fma(FloatVector.fromArray(S, b, bo + i + L), acc1);
         }
         for (; i + L <= n; i += L) acc0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc0);
-        float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float s = MatmulKernel.sumLanes(acc0.add(acc1));
         for (; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;
     }

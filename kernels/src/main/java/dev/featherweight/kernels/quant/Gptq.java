@@ -1,7 +1,6 @@
 package dev.featherweight.kernels.quant;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
@@ -154,8 +153,9 @@ public final class Gptq {
                 hinv = h;
                 break;
             }
-            // Restore the lower triangle from the untouched upper one (the factorization only wrote lower).
-            restoreLower(h, cols);
+            // The failed factorization wrote the lower triangle of the reversed matrix, i.e. the upper triangle
+            // (and diagonal) of H: restore it from the untouched lower triangle, then retry with more damping.
+            restoreUpper(h, cols);
             damp += 0.0025;
             if (damp >= 1) throw new ArithmeticException("GPTQ: H is not positive definite even with damp_percent 1");
         }
@@ -275,13 +275,13 @@ public final class Gptq {
         }
     }
 
-    private static void restoreLower(float[] a, int n) {
-        for (int i = 0; i < n; i++) for (int j = 0; j < i; j++) a[i * n + j] = a[j * n + i];
+    private static void restoreUpper(float[] a, int n) {
+        for (int i = 0; i < n; i++) for (int j = i + 1; j < n; j++) a[i * n + j] = a[j * n + i];
     }
 
     /**
      * Replaces A (n × n symmetric positive definite) by U, the upper Cholesky factor of A⁻¹ (A⁻¹ = Uᵀ U), in
-     * place; false (A's upper triangle intact) when A is not positive definite. With P the order reversal:
+     * place; false (A's lower triangle intact) when A is not positive definite. With P the order reversal:
      * PAP = L Lᵀ gives A⁻¹ = (P L⁻ᵀ P)(P L⁻¹ P), and P L⁻¹ P is upper triangular with a positive diagonal, hence
      * the Cholesky factor. Reversing both indices is reversing the flat array, so this needs no extra n² buffer.
      */
@@ -349,14 +349,23 @@ public final class Gptq {
         for (; i < n; i++) y[yo + i] += alpha * x[xo + i];
     }
 
+    /**
+     * dot(a, b) with a fixed summation order: lanes are added one by one rather than with reduceLanes, whose
+     * order may differ between the interpreter and compiled code — a resumed run must reproduce every bit.
+     */
     static double dot(float[] a, int ao, float[] b, int bo, int n) {
         int L = S.length(), i = 0;
         FloatVector acc = FloatVector.zero(S);
         for (; i + L <= n; i += L) acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
-        double s = acc.reduceLanes(VectorOperators.ADD);
+        float[] lanes = LANES.get();
+        acc.intoArray(lanes, 0);
+        double s = 0;
+        for (int k = 0; k < L; k++) s += lanes[k];
         for (; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;
     }
+
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[S.length()]);
 
     /**
      * FLOPs of one quantize call, for benchmarks: Cholesky n³/3 + triangular inverse n³/3 + the column loop, where

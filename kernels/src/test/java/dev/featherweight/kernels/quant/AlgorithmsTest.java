@@ -282,4 +282,22 @@ class AlgorithmsTest {
         float[] cq = Awq.pseudoQuantize(clipped, rows, cols, 4, 128).dequantize();
         assertThat(outputError(w, cq, rows, cols, x, tokens)).isLessThanOrEqualTo(outputError(w, plain, rows, cols, x, tokens) * 1.0001);
     }
+
+    /** Same inputs, same bytes: whatever the thread or the JIT tier that runs a row (resume depends on it). */
+    @Test
+    void gptqIsDeterministic() {
+        int rows = 192, cols = 256, tokens = 256;
+        float[] x = activations(tokens, cols, 51);
+        float[] w = PackingRoundTripTest.randomWeights(rows, cols, 52);
+        Gptq.Hessian h = new Gptq.Hessian(cols);
+        h.add(x, tokens, POOL);
+        float[] hh = h.finish();
+        QuantizedLinear first = null;
+        for (int i = 0; i < 30; i++) {
+            QuantizedLinear q = Gptq.quantize(w.clone(), rows, cols, hh.clone(), Gptq.Options.of(4, 128), POOL).quantized();
+            if (first == null) first = q;
+            assertThat(q.codes()).as("run %d", i).isEqualTo(first.codes());
+            assertThat(q.scales()).as("run %d", i).isEqualTo(first.scales());
+        }
+    }
 }
