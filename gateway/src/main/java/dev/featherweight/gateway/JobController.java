@@ -39,6 +39,7 @@ public class JobController {
     private final RestClient jobs;
     private final JobEvents events;
     private final Timer submitTimer;
+    private final Map<String, Long> readyModels = new java.util.concurrent.ConcurrentHashMap<>();
 
     public JobController(KafkaTemplate<String, String> kafka, RestClient registryClient, RestClient jobsClient, JobEvents events, MeterRegistry meters) {
         this.kafka = kafka;
@@ -61,9 +62,14 @@ public class JobController {
         if (!problems.isEmpty()) throw new ApiException(HttpStatus.BAD_REQUEST, "invalid job: " + problems.size() + " problem(s)", problems);
         if (idempotencyKey != null && (idempotencyKey.isBlank() || idempotencyKey.length() > 200))
             throw new ApiException(HttpStatus.BAD_REQUEST, "Idempotency-Key: 1 to 200 characters");
-        Map<?, ?> model = registry.get().uri("/internal/tenants/{t}/models/{n}", tenant, spec.modelId()).retrieve().body(Map.class);
-        if (!"READY".equals(model.get("state")))
-            throw new ApiException(HttpStatus.CONFLICT, "model " + spec.modelId() + " is " + model.get("state") + ", not READY");
+        String modelKey = tenant + "\n" + spec.modelId();
+        Long readyUntil = readyModels.get(modelKey);
+        if (readyUntil == null || readyUntil < System.currentTimeMillis()) { // a READY model stays READY: ask the registry once a minute
+            Map<?, ?> model = registry.get().uri("/internal/tenants/{t}/models/{n}", tenant, spec.modelId()).retrieve().body(Map.class);
+            if (!"READY".equals(model.get("state")))
+                throw new ApiException(HttpStatus.CONFLICT, "model " + spec.modelId() + " is " + model.get("state") + ", not READY");
+            readyModels.put(modelKey, System.currentTimeMillis() + 60_000);
+        }
         String jobId = "j-" + (idempotencyKey == null ? UUID.randomUUID()
                 : UUID.nameUUIDFromBytes((tenant + "\n" + idempotencyKey).getBytes(StandardCharsets.UTF_8)));
         Message.JobSubmitted m = new Message.JobSubmitted("submit-" + jobId + "-" + UUID.randomUUID(), jobId, tenant, spec, Instant.now());
