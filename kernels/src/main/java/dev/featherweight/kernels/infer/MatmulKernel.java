@@ -53,27 +53,36 @@ public final class MatmulKernel {
 
     /** out[t·outStride + r0 + r] = dot(w[r], x[t]) for the nr decoded rows of one tile. */
     static void tileTimesTokens(float[] w, int nr, int cols, float[] x, int nTokens, float[] out, int outStride, int r0) {
+        timesTransposed(w, 0, nr, cols, x, 0, nTokens, out, outStride, r0);
+    }
+
+    /**
+     * out[t·outStride + r0 + r] = dot(w[wOff + r·cols ..], x[xOff + t·cols ..]) over cols floats, for r &lt; nr and
+     * t &lt; nTokens: C = X·Wᵀ for row-major float blocks (the same register tiles and fixed-order lane sums as the
+     * matmul, so results are reproducible bit for bit). Single-threaded; callers split the work.
+     */
+    public static void timesTransposed(float[] w, int wOff, int nr, int cols, float[] x, int xOff, int nTokens, float[] out, int outStride, int r0) {
         int t = 0;
         // 4 tokens × 4 rows: 16 accumulators, 8 loads per 16 FMAs; the 4 token rows stay in L1/L2 across the tile.
         for (; t + 3 < nTokens; t += 4) {
             int r = 0;
-            for (; r + 3 < nr; r += 4) dot4x4(w, r * cols, cols, x, t * cols, out, t * outStride + r0 + r, outStride);
+            for (; r + 3 < nr; r += 4) dot4x4(w, wOff + r * cols, cols, x, xOff + t * cols, out, t * outStride + r0 + r, outStride);
             for (; r < nr; r++) {
-                for (int u = 0; u < 4; u++) out[(t + u) * outStride + r0 + r] = dot(w, r * cols, x, (t + u) * cols, cols);
+                for (int u = 0; u < 4; u++) out[(t + u) * outStride + r0 + r] = dot(w, wOff + r * cols, x, xOff + (t + u) * cols, cols);
             }
         }
         for (; t + 1 < nTokens; t += 2) {
-            int x0 = t * cols, x1 = x0 + cols;
+            int x0 = xOff + t * cols, x1 = x0 + cols;
             int r = 0;
-            for (; r + 3 < nr; r += 4) dot4x2(w, r * cols, cols, x, x0, x1, out, t * outStride + r0 + r, (t + 1) * outStride + r0 + r);
+            for (; r + 3 < nr; r += 4) dot4x2(w, wOff + r * cols, cols, x, x0, x1, out, t * outStride + r0 + r, (t + 1) * outStride + r0 + r);
             for (; r < nr; r++) {
-                out[t * outStride + r0 + r] = dot(w, r * cols, x, x0, cols);
-                out[(t + 1) * outStride + r0 + r] = dot(w, r * cols, x, x1, cols);
+                out[t * outStride + r0 + r] = dot(w, wOff + r * cols, x, x0, cols);
+                out[(t + 1) * outStride + r0 + r] = dot(w, wOff + r * cols, x, x1, cols);
             }
         }
         if (t < nTokens) {
-            int x0 = t * cols;
-            for (int r = 0; r < nr; r++) out[t * outStride + r0 + r] = dot(w, r * cols, x, x0, cols);
+            int x0 = xOff + t * cols;
+            for (int r = 0; r < nr; r++) out[t * outStride + r0 + r] = dot(w, wOff + r * cols, x, x0, cols);
         }
     }
 

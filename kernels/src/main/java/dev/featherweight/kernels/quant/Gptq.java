@@ -165,7 +165,7 @@ public final class Gptq {
         int[] zeros = new int[groups * rows];
         DoubleAdder loss = new DoubleAdder();
         final Rtn.Grid[] sg = staticGrid;
-        int chunk = 8;
+        int chunk = 32;
         pool.forEach((rows + chunk - 1) / chunk, task -> {
             int r0 = task * chunk, r1 = Math.min(rows, r0 + chunk), nr = r1 - r0;
             float[] w1 = new float[nr * BLOCK];
@@ -219,15 +219,7 @@ public final class Gptq {
                     }
                 }
                 // lazy batch update of the columns after the block: W[:, i2:] −= Err · Hinv[i1:i2, i2:]
-                if (i2 < cols) {
-                    for (int r = 0; r < nr; r++) {
-                        int rowOff = (r0 + r) * cols + i2;
-                        for (int k = 0; k < count; k++) {
-                            float e = err[r * BLOCK + k];
-                            if (e != 0) axpy(-e, hinv, (i1 + k) * cols + i2, w, rowOff, cols - i2);
-                        }
-                    }
-                }
+                if (i2 < cols) Gemm.addProduct(-1f, err, 0, BLOCK, hinv, i1 * cols + i2, cols, w, r0 * cols + i2, cols, nr, count, cols - i2);
                 // keep the (quantized) block values in W for the record
                 for (int r = 0; r < nr; r++) System.arraycopy(w1, r * BLOCK, w, (r0 + r) * cols + i1, count);
             }
@@ -279,64 +271,9 @@ public final class Gptq {
         for (int i = 0; i < n; i++) for (int j = i + 1; j < n; j++) a[i * n + j] = a[j * n + i];
     }
 
-    /**
-     * Replaces A (n × n symmetric positive definite) by U, the upper Cholesky factor of A⁻¹ (A⁻¹ = Uᵀ U), in
-     * place; false (A's lower triangle intact) when A is not positive definite. With P the order reversal:
-     * PAP = L Lᵀ gives A⁻¹ = (P L⁻ᵀ P)(P L⁻¹ P), and P L⁻¹ P is upper triangular with a positive diagonal, hence
-     * the Cholesky factor. Reversing both indices is reversing the flat array, so this needs no extra n² buffer.
-     */
+    /** Hinv: A replaced in place by the upper Cholesky factor of A⁻¹; false (A's lower triangle intact) if A is not positive definite. */
     static boolean upperCholeskyOfInverse(float[] a, int n, dev.featherweight.kernels.infer.Parallel pool) {
-        reverse(a);
-        if (!choleskyLower(a, n, pool)) {
-            reverse(a);
-            return false;
-        }
-        invertLower(a, n, pool);
-        reverse(a);
-        for (int i = 0; i < n; i++) for (int j = 0; j < i; j++) a[i * n + j] = 0;
-        return true;
-    }
-
-    private static void reverse(float[] a) {
-        for (int i = 0, j = a.length - 1; i < j; i++, j--) {
-            float t = a[i];
-            a[i] = a[j];
-            a[j] = t;
-        }
-    }
-
-    /** In-place lower Cholesky (only the lower triangle and diagonal are written), row by row. */
-    static boolean choleskyLower(float[] a, int n, dev.featherweight.kernels.infer.Parallel pool) {
-        for (int i = 0; i < n; i++) {
-            int ri = i * n;
-            for (int j = 0; j <= i; j++) {
-                int rj = j * n;
-                double s = a[ri + j] - dot(a, ri, a, rj, j);
-                if (i == j) {
-                    if (!(s > 0)) return false;
-                    a[ri + i] = (float) Math.sqrt(s);
-                } else {
-                    a[ri + j] = (float) (s / a[rj + j]);
-                }
-            }
-        }
-        return true;
-    }
-
-    /** In-place inverse of a lower-triangular L (row i of L⁻¹ from rows 0 … i−1 of L⁻¹). */
-    static void invertLower(float[] a, int n, dev.featherweight.kernels.infer.Parallel pool) {
-        float[] t = new float[n];
-        for (int i = 0; i < n; i++) {
-            int ri = i * n;
-            Arrays.fill(t, 0, i, 0f);
-            for (int k = 0; k < i; k++) {
-                float lik = a[ri + k];
-                if (lik != 0) axpy(lik, a, k * n, t, 0, k + 1);
-            }
-            float inv = 1f / a[ri + i];
-            for (int j = 0; j < i; j++) a[ri + j] = -t[j] * inv;
-            a[ri + i] = inv;
-        }
+        return CholeskyInverse.upperOfInverse(a, n, pool);
     }
 
     /** y[yo ..) += alpha · x[xo ..) for n elements. */

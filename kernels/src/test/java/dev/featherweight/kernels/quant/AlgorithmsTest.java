@@ -89,32 +89,85 @@ class AlgorithmsTest {
         }
     }
 
-    @Test
-    void upperCholeskyOfInverseIsExact() {
-        int n = 40;
-        float[] x = activations(200, n, 1);
+    static float[] dampedHessian(int n, long seed) {
+        float[] x = activations(Math.max(200, 2 * n), n, seed);
         Gptq.Hessian h = new Gptq.Hessian(n);
-        h.add(x, 200, POOL);
+        h.add(x, Math.max(200, 2 * n), POOL);
         float[] a = h.finish();
-        for (int i = 0; i < n; i++) a[i * n + i] += 0.01f;
+        double mean = 0;
+        for (int i = 0; i < n; i++) mean += a[i * n + i];
+        for (int i = 0; i < n; i++) a[i * n + i] += (float) (0.01 * mean / n);
+        return a;
+    }
+
+    /** Sizes below one panel, across several panels and trailing tiles, and not a multiple of any block size. */
+    @ParameterizedTest
+    @CsvSource({"40", "300", "517"})
+    void upperCholeskyOfInverseIsExact(int n) {
+        float[] a = dampedHessian(n, 1);
         float[] orig = a.clone();
         assertThat(Gptq.upperCholeskyOfInverse(a, n, POOL)).isTrue();
         // Uᵀ U · A = I
+        double[] inv = new double[n * n];
+        for (int m = 0; m < n; m++) {
+            for (int i = m; i < n; i++) {
+                double u = a[m * n + i];
+                for (int k = m; k < n; k++) inv[i * n + k] += u * a[m * n + k];
+            }
+        }
         double maxErr = 0;
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < n; j++) {
                 double s = 0;
-                for (int k = 0; k < n; k++) {
-                    double inv = 0;
-                    for (int m = 0; m <= Math.min(i, k); m++) inv += a[m * n + i] * a[m * n + k];
-                    s += inv * orig[k * n + j];
-                }
+                for (int k = 0; k < n; k++) s += inv[i * n + k] * orig[k * n + j];
                 maxErr = Math.max(maxErr, Math.abs(s - (i == j ? 1 : 0)));
             }
             for (int j = 0; j < i; j++) assertThat(a[i * n + j]).isZero();
             assertThat(a[i * n + i]).isPositive();
         }
-        assertThat(maxErr).isLessThan(2e-3);
+        assertThat(maxErr).as("max |Uᵀ U A − I|, n = %d", n).isLessThan(5e-3);
+    }
+
+    @Test
+    void upperCholeskyOfInverseIsTheSameBitsOnAnyThreadCount() {
+        int n = 517;
+        float[] a1 = dampedHessian(n, 3), a2 = a1.clone();
+        try (Parallel one = new Parallel(1); Parallel three = new Parallel(3)) {
+            assertThat(Gptq.upperCholeskyOfInverse(a1, n, one)).isTrue();
+            assertThat(Gptq.upperCholeskyOfInverse(a2, n, three)).isTrue();
+        }
+        assertThat(a2).isEqualTo(a1);
+    }
+
+    @Test
+    void notPositiveDefiniteIsReportedWithTheLowerTriangleIntact() {
+        int n = 300;
+        float[] a = dampedHessian(n, 4);
+        // a negative pivot: the reversed factorization meets index 5 in its last panel, after writing the others
+        a[5 * n + 5] = -1f;
+        float[] orig = a.clone();
+        assertThat(Gptq.upperCholeskyOfInverse(a, n, POOL)).isFalse();
+        for (int i = 0; i < n; i++) for (int j = 0; j < i; j++) assertThat(a[i * n + j]).isEqualTo(orig[i * n + j]);
+    }
+
+    /** GPTQModel's damp_auto_increment: the retries must start from H each time, so the result equals one run at the final damping. */
+    @Test
+    void dampingIsRaisedUntilHIsPositiveDefinite() {
+        int rows = 16, n = 320;
+        float[] h = dampedHessian(n, 5);
+        double mean = 0;
+        for (int i = 0; i < n; i++) mean += h[i * n + i];
+        mean /= n;
+        // input 5 decoupled from the others with a slightly negative variance: only damping > 1.5 % can fix it
+        for (int j = 0; j < n; j++) h[5 * n + j] = h[j * n + 5] = 0;
+        h[5 * n + 5] = (float) (-0.015 * mean);
+        float[] w = activations(rows, n, 6);
+        Gptq.Result retried = Gptq.quantize(w.clone(), rows, n, h.clone(), Gptq.Options.of(4, 64), POOL);
+        assertThat(retried.dampPercentUsed()).isGreaterThan(0.015).isLessThan(0.02);
+        Gptq.Options direct = new Gptq.Options(4, 64, true, false, false, retried.dampPercentUsed(), true);
+        Gptq.Result once = Gptq.quantize(w.clone(), rows, n, h.clone(), direct, POOL);
+        assertThat(retried.quantized().codes()).isEqualTo(once.quantized().codes());
+        assertThat(retried.quantized().scales()).isEqualTo(once.quantized().scales());
     }
 
     @Test
