@@ -170,18 +170,28 @@ class AlgorithmsTest {
         assertThat(retried.quantized().scales()).isEqualTo(once.quantized().scales());
     }
 
-    @Test
-    void hessianIsTwoOverNXtX() {
-        int n = 8, t = 5;
+    /** One tile, and several tiles of 64 with a ragged edge; split over two calls; the same bits on 1 and 3 threads. */
+    @ParameterizedTest
+    @CsvSource({"8,5", "150,37"})
+    void hessianIsTwoOverNXtX(int n, int t) {
         float[] x = activations(t, n, 2);
-        Gptq.Hessian h = new Gptq.Hessian(n);
-        h.add(x, 3, POOL);
-        h.add(java.util.Arrays.copyOfRange(x, 3 * n, 5 * n), 2, POOL);
-        float[] hh = h.finish();
+        float[][] results = new float[2][];
+        try (Parallel one = new Parallel(1); Parallel three = new Parallel(3)) {
+            Parallel[] pools = {one, three};
+            for (int p = 0; p < 2; p++) {
+                Gptq.Hessian h = new Gptq.Hessian(n);
+                h.add(x, 3, pools[p]);
+                h.add(java.util.Arrays.copyOfRange(x, 3 * n, t * n), t - 3, pools[p]);
+                assertThat(h.tokens()).isEqualTo(t);
+                results[p] = h.finish();
+            }
+        }
+        assertThat(results[1]).isEqualTo(results[0]);
+        float[] hh = results[0];
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < n; j++) {
                 double s = 0;
-                for (int k = 0; k < t; k++) s += x[k * n + i] * x[k * n + j];
+                for (int k = 0; k < t; k++) s += (double) x[k * n + i] * x[k * n + j];
                 assertThat((double) hh[i * n + j]).isCloseTo(2 * s / t, within(1e-4 * (1 + Math.abs(2 * s / t))));
             }
         }
