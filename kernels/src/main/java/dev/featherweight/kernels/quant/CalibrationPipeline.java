@@ -222,16 +222,24 @@ public final class CalibrationPipeline {
                 int cols = cur.matrix(m).cols();
                 hess.putIfAbsent(key, new Gptq.Hessian(cols));
             }
+            // The rest of the block after the step's last input does not matter for this step: stop there (for
+            // a 7B block this halves the forward work of true-sequential GPTQ).
+            String stopAfter = step[step.length - 1];
             session.setObserver((layer, module, x, n, cols) -> {
                 if (layer != l) return;
                 Gptq.Hessian h = hess.get(module);   // keys are the first module of each shared input
                 if (h != null) h.add(x, n, pool);
+                if (module.equals(stopAfter)) throw InputsCaptured.INSTANCE;
             });
             float[] scratch = new float[hidden[0].length];
             try {
                 for (float[] h : hidden) {
                     System.arraycopy(h, 0, scratch, 0, h.length);
-                    session.forwardBlock(l, scratch, seqLen, 0, cur);
+                    try {
+                        session.forwardBlock(l, scratch, seqLen, 0, cur);
+                    } catch (InputsCaptured done) {
+                        // expected: the step's inputs are in the Hessians
+                    }
                 }
             } finally {
                 session.setObserver(null);
@@ -263,6 +271,15 @@ public final class CalibrationPipeline {
             }
         }
         return new BlockResult(l, out, null, null);
+    }
+
+    /** Thrown from the observer to end a forward pass once the inputs a step needs are captured (no stack trace). */
+    private static final class InputsCaptured extends RuntimeException {
+        static final InputsCaptured INSTANCE = new InputsCaptured();
+
+        private InputsCaptured() {
+            super("inputs captured", null, false, false);
+        }
     }
 
     private static String inputOf(String m) {
