@@ -23,7 +23,7 @@ public final class MethodQuantizeOptions {
     @Option(names = "--method", description = "rtn, gptq, awq, nf4, fp4 or llm-int8: write a Hugging Face folder (GPTQ / AWQ gemm / bitsandbytes layout)")
     String method;
 
-    @Option(names = "--bits", defaultValue = "4", description = "2, 3, 4 or 8 (rtn, gptq; awq is 4)")
+    @Option(names = "--bits", defaultValue = "4", description = "2, 3, 4 or 8 (rtn, gptq, awq; AWQ gemm packs 4 bits only, so awq at 2, 3 or 8 bits is written in the GPTQ layout as gptq_v2)")
     int bits;
 
     @Option(names = "--group-size", defaultValue = "128", description = "-1 (per channel), 32, 64, 128 …")

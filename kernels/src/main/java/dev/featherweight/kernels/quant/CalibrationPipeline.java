@@ -187,22 +187,28 @@ public final class CalibrationPipeline {
     }
 
     private void record(int l, String name, QuantizedModule q, float[] original, long t0) {
-        float[] d = q.dequantize();
-        double e = 0;
-        for (int i = 0; i < d.length; i++) {
-            double x = d[i] - original[i];
-            e += x * x;
-        }
-        double sec = (System.nanoTime() - t0) / 1e9;
-        double rel = e / Math.max(1e-30, sumSq(original));
-        reports.add(new ModuleReport(name, q.getClass().getSimpleName(), rel, sec));
-        listener.moduleDone(l, model.config().layers(), name, sec, rel);
+        record(l, name, q, new FloatArrayMatrix(original, q.rows(), q.cols(), "F32"), t0);
     }
 
-    private static double sumSq(float[] f) {
-        double s = 0;
-        for (float x : f) s += (double) x * x;
-        return s;
+    /** Relative squared error of the module against the original weights, row by row (no second full copy). */
+    private void record(int l, String name, QuantizedModule q, WeightMatrix original, long t0) {
+        WeightMatrix dq = q.matrix();
+        int cols = q.cols();
+        float[] a = new float[cols], b = new float[cols];
+        double e = 0, norm = 0;
+        for (int r = 0; r < q.rows(); r++) {
+            original.decodeRow(r, a, 0);
+            dq.decodeRow(r, b, 0);
+            for (int c = 0; c < cols; c++) {
+                double x = b[c] - a[c];
+                e += x * x;
+                norm += (double) a[c] * a[c];
+            }
+        }
+        double sec = (System.nanoTime() - t0) / 1e9;
+        double rel = e / Math.max(1e-30, norm);
+        reports.add(new ModuleReport(name, q.getClass().getSimpleName(), rel, sec));
+        listener.moduleDone(l, model.config().layers(), name, sec, rel);
     }
 
     // ---------------------------------------------------------------- GPTQ
@@ -262,10 +268,12 @@ public final class CalibrationPipeline {
                     float[] hUse = lastUser ? h : h.clone();
                     Gptq.Options o = new Gptq.Options(p.bits(), p.groupSize(), recipe.sym(), recipe.actOrder(), recipe.staticGroups(),
                             recipe.dampPercent(), !recipe.gptqV2());
-                    q = new QuantizedModule.Uniform(Gptq.quantize(f.clone(), src.rows(), src.cols(), hUse, o, pool).quantized());
+                    // f is overwritten by the error-compensated weights; the error below re-reads the source rows
+                    q = new QuantizedModule.Uniform(Gptq.quantize(f, src.rows(), src.cols(), hUse, o, pool).quantized());
                     if (lastUser) finished.remove(inputOf(m));
                 }
-                record(l, name, q, f, t0);
+                f = null;
+                record(l, name, q, src, t0);
                 out.put(HF.get(m), q);
                 cur = cur.with(m, q.matrix());
             }
