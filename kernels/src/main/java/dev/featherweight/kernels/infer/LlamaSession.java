@@ -60,6 +60,15 @@ public final class LlamaSession {
         return maxTokens;
     }
 
+    /**
+     * Drops the KV cache of one layer (allocated again if the layer runs again). Block-by-block calibration runs
+     * each layer over and over, then never again: without this a 7B run would keep 8 MB per finished layer.
+     */
+    public void releaseLayer(int layer) {
+        keyCache[layer] = null;
+        valueCache[layer] = null;
+    }
+
     /** Sets (or clears, with null) the observer of matmul inputs. */
     public void setObserver(ActivationObserver observer) {
         this.observer = observer;

@@ -136,6 +136,7 @@ public final class CalibrationPipeline {
                     session.forwardBlock(l, next[s], seqLen, 0, q);
                 }
                 hidden = next;
+                session.releaseLayer(l);
             }
             store.saveBlock(r, next);
             listener.blockDone(l, layers, (System.nanoTime() - t0) / 1e9);
