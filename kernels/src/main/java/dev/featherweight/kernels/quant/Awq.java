@@ -1,6 +1,7 @@
 package dev.featherweight.kernels.quant;
 
 import dev.featherweight.kernels.infer.MatmulKernel;
+import dev.featherweight.kernels.infer.Parallel;
 
 import java.util.function.ToDoubleFunction;
 
@@ -147,51 +148,61 @@ public final class Awq {
 
     /**
      * Clipping search on W (rows × cols, modified: clamped to the best max per row and group) with input x
-     * (nTokens × cols; at most 512 evenly spaced tokens are used, as n_sample_token). Returns Σ of best errors.
+     * (nTokens × cols; at most 512 evenly spaced tokens are used, as n_sample_token). Rows are independent, so
+     * they are spread over the pool's threads (the same bits on any thread count). Returns Σ of best errors.
      */
-    public static double searchClip(float[] w, int rows, int cols, float[] x, int nTokens, int bits, int groupSize) {
+    public static double searchClip(float[] w, int rows, int cols, float[] x, int nTokens, int bits, int groupSize, Parallel pool) {
         int gs = groupSize <= 0 ? cols : groupSize, groups = cols / gs, maxq = (1 << bits) - 1;
         int step = Math.max(1, nTokens / 512);
         int nt = (nTokens + step - 1) / step;
         float[] xs = new float[nt * cols];
         for (int t = 0; t < nt; t++) System.arraycopy(x, t * step * cols, xs, t * cols, cols);
+        double[] rowErr = new double[rows];
+        int rowsPerTask = 8;
+        pool.forEach((rows + rowsPerTask - 1) / rowsPerTask, task -> {
+            float[] org = new float[nt], cur = new float[gs], qw = new float[gs];
+            for (int r = task * rowsPerTask; r < Math.min(rows, (task + 1) * rowsPerTask); r++) {
+                double total = 0;
+                for (int g = 0; g < groups; g++) total += clipGroup(w, r * cols + g * gs, xs, g * gs, cols, nt, gs, maxq, org, cur, qw);
+                rowErr[r] = total;
+            }
+        });
         double total = 0;
-        float[] org = new float[nt], cur = new float[gs], qw = new float[gs];
-        for (int r = 0; r < rows; r++) {
-            for (int g = 0; g < groups; g++) {
-                int o = r * cols + g * gs;
-                float maxAbs = 0;
-                for (int c = 0; c < gs; c++) maxAbs = Math.max(maxAbs, Math.abs(w[o + c]));
-                for (int t = 0; t < nt; t++) org[t] = MatmulKernel.dot(xs, t * cols + g * gs, w, o, gs);
-                double bestErr = Double.POSITIVE_INFINITY;
-                float bestMax = maxAbs;
-                for (int is = 0; is < (int) (0.5 * GRID); is++) {
-                    float mxv = maxAbs * (1 - (float) is / GRID);
-                    float mnv = -mxv;
-                    float lo = Float.POSITIVE_INFINITY, hi = Float.NEGATIVE_INFINITY;
-                    for (int c = 0; c < gs; c++) {
-                        cur[c] = Math.max(mnv, Math.min(mxv, w[o + c]));
-                        lo = Math.min(lo, cur[c]);
-                        hi = Math.max(hi, cur[c]);
-                    }
-                    float sc = Rtn.fp16Scale(Math.max(hi - lo, 1e-5f) / maxq);
-                    int z = (int) Math.max(0, Math.min(maxq, -Math.rint(lo / sc)));
-                    for (int c = 0; c < gs; c++) qw[c] = sc * ((int) Math.max(0, Math.min(maxq, Math.rint(cur[c] / sc) + z)) - z);
-                    double err = 0;
-                    for (int t = 0; t < nt; t++) {
-                        double d = MatmulKernel.dot(xs, t * cols + g * gs, qw, 0, gs) - org[t];
-                        err += d * d;
-                    }
-                    err /= nt;
-                    if (err < bestErr) {
-                        bestErr = err;
-                        bestMax = mxv;
-                    }
-                }
-                for (int c = 0; c < gs; c++) w[o + c] = Math.max(-bestMax, Math.min(bestMax, w[o + c]));
-                total += bestErr;
+        for (double e : rowErr) total += e;
+        return total;
+    }
+
+    /** One row's group at w[o ..): tries 10 clip ratios, clamps the weights to the best; returns its error. */
+    private static double clipGroup(float[] w, int o, float[] xs, int xo, int cols, int nt, int gs, int maxq, float[] org, float[] cur, float[] qw) {
+        float maxAbs = 0;
+        for (int c = 0; c < gs; c++) maxAbs = Math.max(maxAbs, Math.abs(w[o + c]));
+        for (int t = 0; t < nt; t++) org[t] = MatmulKernel.dot(xs, t * cols + xo, w, o, gs);
+        double bestErr = Double.POSITIVE_INFINITY;
+        float bestMax = maxAbs;
+        for (int is = 0; is < (int) (0.5 * GRID); is++) {
+            float mxv = maxAbs * (1 - (float) is / GRID);
+            float mnv = -mxv;
+            float lo = Float.POSITIVE_INFINITY, hi = Float.NEGATIVE_INFINITY;
+            for (int c = 0; c < gs; c++) {
+                cur[c] = Math.max(mnv, Math.min(mxv, w[o + c]));
+                lo = Math.min(lo, cur[c]);
+                hi = Math.max(hi, cur[c]);
+            }
+            float sc = Rtn.fp16Scale(Math.max(hi - lo, 1e-5f) / maxq);
+            int z = (int) Math.max(0, Math.min(maxq, -Math.rint(lo / sc)));
+            for (int c = 0; c < gs; c++) qw[c] = sc * ((int) Math.max(0, Math.min(maxq, Math.rint(cur[c] / sc) + z)) - z);
+            double err = 0;
+            for (int t = 0; t < nt; t++) {
+                double d = MatmulKernel.dot(xs, t * cols + xo, qw, 0, gs) - org[t];
+                err += d * d;
+            }
+            err /= nt;
+            if (err < bestErr) {
+                bestErr = err;
+                bestMax = mxv;
             }
         }
-        return total;
+        for (int c = 0; c < gs; c++) w[o + c] = Math.max(-bestMax, Math.min(bestMax, w[o + c]));
+        return bestErr;
     }
 }

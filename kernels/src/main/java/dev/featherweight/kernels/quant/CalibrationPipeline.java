@@ -391,7 +391,7 @@ public final class CalibrationPipeline {
                         case "ffn_gate", "ffn_up" -> xFfn;
                         default -> xDown;
                     };
-                    Awq.searchClip(f, rows, cols, x, tokens, bits, gs);
+                    Awq.searchClip(f, rows, cols, x, tokens, bits, gs, pool);
                 }
                 q = new QuantizedModule.Uniform(Awq.pseudoQuantize(f, rows, cols, bits, gs));
             }

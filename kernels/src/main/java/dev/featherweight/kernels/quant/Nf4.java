@@ -1,5 +1,9 @@
 package dev.featherweight.kernels.quant;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * bitsandbytes 4-bit weights, NF4 and FP4 (bitsandbytes/functional.py {@code quantize_4bit}, CUDA
  * {@code kQuantizeBlockwise} with {@code dQuantizeNF4}/{@code dQuantizeFP4}): the flattened weight is cut into
@@ -142,8 +146,13 @@ public final class Nf4 {
         int n = w.length, blocks = (n + BLOCK - 1) / BLOCK;
         byte[] packed = new byte[(n + 1) / 2];
         float[] absmax = new float[blocks];
+        float[] counts = new float[BLOCK];
         for (int b = 0; b < blocks; b++) {
             int i0 = b * BLOCK, i1 = Math.min(n, i0 + BLOCK);
+            if (i1 - i0 == BLOCK && BLOCK % S.length() == 0) {
+                absmax[b] = quantizeFullBlock(w, i0, type, counts, packed);
+                continue;
+            }
             float m = 0;
             for (int i = i0; i < i1; i++) m = Math.max(m, Math.abs(w[i]));
             absmax[b] = m;
@@ -154,6 +163,40 @@ public final class Nf4 {
             }
         }
         return new Weight(type, shape, packed, absmax);
+    }
+
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    /**
+     * One block of 64 in vector lanes, the same decisions as {@link Type#quantize}: the code's rank is the number of
+     * midpoints strictly below x (below |x| for FP4, whose sign is bit 3), counted with one compare per midpoint.
+     */
+    private static float quantizeFullBlock(float[] w, int i0, Type type, float[] counts, byte[] packed) {
+        int L = S.length();
+        FloatVector mv = FloatVector.zero(S);
+        for (int j = 0; j < BLOCK; j += L) mv = mv.max(FloatVector.fromArray(S, w, i0 + j).abs());
+        float m = mv.reduceLanes(VectorOperators.MAX);
+        float inv = m == 0 ? 0 : 1f / m;
+        boolean fp4 = type == Type.FP4;
+        float[] mids = fp4 ? FP4_MIDS : type.mids;
+        FloatVector one = FloatVector.broadcast(S, 1f), eight = FloatVector.broadcast(S, 8f);
+        for (int j = 0; j < BLOCK; j += L) {
+            FloatVector x = FloatVector.fromArray(S, w, i0 + j).mul(inv);
+            FloatVector a = fp4 ? x.abs() : x;
+            FloatVector k = FloatVector.zero(S);
+            for (float mid : mids) k = k.add(one, a.compare(VectorOperators.GT, mid));
+            if (fp4) k = k.add(eight, x.compare(VectorOperators.LT, 0f));   // sign flag in the count's 8s
+            k.intoArray(counts, j);
+        }
+        for (int j = 0; j < BLOCK; j += 2) {
+            packed[(i0 + j) >> 1] = (byte) (code(type, counts[j]) << 4 | code(type, counts[j + 1]));
+        }
+        return m;
+    }
+
+    private static int code(Type type, float count) {
+        int k = (int) count;
+        return type == Type.FP4 ? FP4_ORDER[k & 7] | (k & 8) : type.sortedIndex[k];
     }
 
     /** bitsandbytes create_dynamic_map(signed=True, max_exponent_bits=7, total_bits=8), in float32, sorted. */

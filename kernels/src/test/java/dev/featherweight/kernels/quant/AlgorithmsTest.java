@@ -269,6 +269,32 @@ class AlgorithmsTest {
         assertThat(Nf4.Type.NF4.quantize(0.8614783f)).isEqualTo(14);
     }
 
+    /** The vector path (full blocks of 64) makes exactly the scalar decisions, on midpoints, zeros and −0 too; a ragged last block takes the scalar path. */
+    @ParameterizedTest
+    @CsvSource({"NF4", "FP4"})
+    void blockQuantizationEqualsTheScalarRule(Nf4.Type type) {
+        int n = 64 * 37 + 21;
+        float[] w = PackingRoundTripTest.randomWeights(1, n, 77);
+        float[] mids = type == Nf4.Type.NF4 ? new float[]{0.8614784f, -0.0455250f, 0.1202552f} : new float[]{5f / 12, 0.03125f / 12, 7f / 12};
+        for (int b = 0; b < 37; b++) {
+            w[b * 64] = 1f;                              // absmax 1: the next values are the normalized ones
+            w[b * 64 + 1] = mids[b % mids.length];
+            w[b * 64 + 2] = -mids[b % mids.length];
+            w[b * 64 + 3] = b % 2 == 0 ? 0f : -0f;
+        }
+        for (int i = 64 * 5; i < 64 * 6; i++) w[i] = 0f;  // an all-zero block
+        Nf4.Weight q = Nf4.quantize(w, new long[]{n}, type);
+        for (int b = 0; b * 64 < n; b++) {
+            float m = 0;
+            for (int i = b * 64; i < Math.min(n, b * 64 + 64); i++) m = Math.max(m, Math.abs(w[i]));
+            assertThat(q.absmax()[b]).isEqualTo(m);
+            float inv = m == 0 ? 0 : 1f / m;
+            for (int i = b * 64; i < Math.min(n, b * 64 + 64); i++) {
+                assertThat(q.code(i)).as("element %d", i).isEqualTo(type.quantize(w[i] * inv));
+            }
+        }
+    }
+
     @Test
     void nf4BeatsFp4OnGaussianWeights() {
         float[] w = PackingRoundTripTest.randomWeights(64, 256, 21);
@@ -341,9 +367,14 @@ class AlgorithmsTest {
         w[3] = 0.6f; // an outlier weight the clip may trim
         float[] plain = Awq.pseudoQuantize(w, rows, cols, 4, 128).dequantize();
         float[] clipped = w.clone();
-        Awq.searchClip(clipped, rows, cols, x, tokens, 4, 128);
+        Awq.searchClip(clipped, rows, cols, x, tokens, 4, 128, POOL);
         float[] cq = Awq.pseudoQuantize(clipped, rows, cols, 4, 128).dequantize();
         assertThat(outputError(w, cq, rows, cols, x, tokens)).isLessThanOrEqualTo(outputError(w, plain, rows, cols, x, tokens) * 1.0001);
+        float[] oneThread = w.clone();
+        try (Parallel one = new Parallel(1)) {
+            Awq.searchClip(oneThread, rows, cols, x, tokens, 4, 128, one);
+        }
+        assertThat(oneThread).as("rows split over threads give the same clip").isEqualTo(clipped);
     }
 
     /** Same inputs, same bytes: whatever the thread or the JIT tier that runs a row (resume depends on it). */
