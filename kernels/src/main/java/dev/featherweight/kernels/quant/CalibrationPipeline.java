@@ -34,8 +34,14 @@ public final class CalibrationPipeline {
         }
     }
 
-    /** The result of one block: quantized linears by HF module suffix ("self_attn.q_proj"), and replaced norms (AWQ). */
-    public record BlockResult(int layer, Map<String, QuantizedModule> modules, float[] attnNorm, float[] ffnNorm) {
+    /**
+     * The result of one block: quantized linears by HF module suffix ("self_attn.q_proj"), and what AWQ's folded
+     * scales replaced (null = unchanged): the two norms and v_proj's bias.
+     */
+    public record BlockResult(int layer, Map<String, QuantizedModule> modules, float[] attnNorm, float[] ffnNorm, float[] vBias) {
+        public BlockResult(int layer, Map<String, QuantizedModule> modules) {
+            this(layer, modules, null, null, null);
+        }
     }
 
     /** Where finished blocks go (and come back from on resume). */
@@ -150,7 +156,8 @@ public final class CalibrationPipeline {
             QuantizedModule m = r.modules().get(e.getValue());
             if (m != null) q = q.with(e.getKey(), m.matrix());
         }
-        return new BlockWeights(r.attnNorm() != null ? r.attnNorm() : q.attnNorm(), q.q(), q.k(), q.v(), q.o(), q.qBias(), q.kBias(), q.vBias(),
+        return new BlockWeights(r.attnNorm() != null ? r.attnNorm() : q.attnNorm(), q.q(), q.k(), q.v(), q.o(), q.qBias(), q.kBias(),
+                r.vBias() != null ? r.vBias() : q.vBias(),
                 r.ffnNorm() != null ? r.ffnNorm() : q.ffnNorm(), q.gate(), q.up(), q.down());
     }
 
@@ -168,7 +175,7 @@ public final class CalibrationPipeline {
             record(l, name, q, f, t0);
             out.put(HF.get(m), q);
         }
-        return new BlockResult(l, out, null, null);
+        return new BlockResult(l, out);
     }
 
     /** One module by a method that needs no calibration (or is kept by a skip rule). */
@@ -279,7 +286,7 @@ public final class CalibrationPipeline {
                 cur = cur.with(m, q.matrix());
             }
         }
-        return new BlockResult(l, out, null, null);
+        return new BlockResult(l, out);
     }
 
     /** Thrown from the observer to end a forward pass once the inputs a step needs are captured (no stack trace). */
@@ -346,6 +353,7 @@ public final class CalibrationPipeline {
             shape.put(m, new int[]{mm.rows(), mm.cols()});
         }
         float[] attnNorm = src.attnNorm().clone(), ffnNorm = src.ffnNorm().clone();
+        float[] vBias = src.vBias() != null ? src.vBias().clone() : null;
         int gs = recipe.groupSize();
         int bits = recipe.bits();
 
@@ -356,18 +364,20 @@ public final class CalibrationPipeline {
         divideColumns(xAttn, tokens, dim, s1);
         // 2. v_proj → o_proj, only when shapes allow (no GQA), as AutoAWQ checks v.weight.shape == o.weight.shape
         if (c.kvDim() == qDim && c.dim() == qDim) {
-            float[] s2 = awqSearch(l, hidden, session, seqLen, target, withFp(src, w, shape, attnNorm, ffnNorm), new String[]{"attn_output"}, w, shape, xO, tokens, qDim, bits, gs);
+            float[] s2 = awqSearch(l, hidden, session, seqLen, target, withFp(src, w, shape, attnNorm, ffnNorm, vBias), new String[]{"attn_output"}, w, shape, xO, tokens, qDim, bits, gs);
             divideRows(w.get("attn_v"), shape.get("attn_v")[0], dim, s2);
+            // v's outputs are divided by s2, bias included (AutoAWQ scale_fc_fc: fc1.bias.div_(scales))
+            if (vBias != null) for (int i = 0; i < vBias.length; i++) vBias[i] /= s2[i];
             w.put("attn_output", Awq.scaleColumns(w.get("attn_output"), dim, qDim, s2));
             divideColumns(xO, tokens, qDim, s2);
         }
         // 3. post_attention_layernorm → gate, up
-        float[] s3 = awqSearch(l, hidden, session, seqLen, target, withFp(src, w, shape, attnNorm, ffnNorm), new String[]{"ffn_gate", "ffn_up"}, w, shape, xFfn, tokens, dim, bits, gs);
+        float[] s3 = awqSearch(l, hidden, session, seqLen, target, withFp(src, w, shape, attnNorm, ffnNorm, vBias), new String[]{"ffn_gate", "ffn_up"}, w, shape, xFfn, tokens, dim, bits, gs);
         for (int i = 0; i < dim; i++) ffnNorm[i] /= s3[i];
         for (String m : new String[]{"ffn_gate", "ffn_up"}) w.put(m, Awq.scaleColumns(w.get(m), ffn, dim, s3));
         divideColumns(xFfn, tokens, dim, s3);
         // 4. up_proj → down_proj
-        float[] s4 = awqSearch(l, hidden, session, seqLen, target, withFp(src, w, shape, attnNorm, ffnNorm), new String[]{"ffn_down"}, w, shape, xDown, tokens, ffn, bits, gs);
+        float[] s4 = awqSearch(l, hidden, session, seqLen, target, withFp(src, w, shape, attnNorm, ffnNorm, vBias), new String[]{"ffn_down"}, w, shape, xDown, tokens, ffn, bits, gs);
         divideRows(w.get("ffn_up"), ffn, dim, s4);
         w.put("ffn_down", Awq.scaleColumns(w.get("ffn_down"), dim, ffn, s4));
         divideColumns(xDown, tokens, ffn, s4);
@@ -398,11 +408,11 @@ public final class CalibrationPipeline {
             record(l, name, q, original, t0);
             out.put(HF.get(m), q);
         }
-        return new BlockResult(l, out, attnNorm, ffnNorm);
+        return new BlockResult(l, out, attnNorm, ffnNorm, vBias);
     }
 
-    private static BlockWeights withFp(BlockWeights src, Map<String, float[]> w, Map<String, int[]> shape, float[] attnNorm, float[] ffnNorm) {
-        BlockWeights b = new BlockWeights(attnNorm, src.q(), src.k(), src.v(), src.o(), src.qBias(), src.kBias(), src.vBias(), ffnNorm,
+    private static BlockWeights withFp(BlockWeights src, Map<String, float[]> w, Map<String, int[]> shape, float[] attnNorm, float[] ffnNorm, float[] vBias) {
+        BlockWeights b = new BlockWeights(attnNorm, src.q(), src.k(), src.v(), src.o(), src.qBias(), src.kBias(), vBias, ffnNorm,
                 src.gate(), src.up(), src.down());
         for (String m : BlockWeights.MODULES) b = b.with(m, new FloatArrayMatrix(w.get(m), shape.get(m)[0], shape.get(m)[1], "F32"));
         return b;
@@ -420,7 +430,7 @@ public final class CalibrationPipeline {
             rows[i] = shape.get(group[i])[0];
         }
         float[] wMean = Awq.weightMean(ws, rows, cols, gs);
-        BlockWeights fpBase = base == model.block(l) ? withFp(base, w, shape, base.attnNorm(), base.ffnNorm()) : base;
+        BlockWeights fpBase = base == model.block(l) ? withFp(base, w, shape, base.attnNorm(), base.ffnNorm(), base.vBias()) : base;
         Awq.ScaleSearch r = Awq.searchScale(xMean, wMean, recipe.duoScaling(), s -> {
             BlockWeights cand = fpBase;
             for (int i = 0; i < group.length; i++) {

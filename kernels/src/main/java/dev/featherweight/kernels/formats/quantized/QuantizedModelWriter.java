@@ -191,6 +191,7 @@ public final class QuantizedModelWriter implements CalibrationPipeline.BlockStor
         }
         if (r.attnNorm() != null) tensors.add(replaced(prefix + "input_layernorm.weight", r.attnNorm(), produced));
         if (r.ffnNorm() != null) tensors.add(replaced(prefix + "post_attention_layernorm.weight", r.ffnNorm(), produced));
+        if (r.vBias() != null) tensors.add(replaced(prefix + "self_attn.v_proj.bias", r.vBias(), produced));
         for (String name : source.names()) {
             if (name.startsWith(prefix) && !produced.containsKey(name)) tensors.add(copy(source.tensor(name)));
         }
