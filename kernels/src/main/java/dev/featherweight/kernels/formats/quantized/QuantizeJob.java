@@ -4,11 +4,13 @@ import dev.featherweight.kernels.formats.FormatException;
 import dev.featherweight.kernels.formats.Tensor;
 import dev.featherweight.kernels.formats.TensorSource;
 import dev.featherweight.kernels.formats.safetensors.SafetensorsFile;
+import dev.featherweight.kernels.infer.LlamaModel;
 import dev.featherweight.kernels.infer.LoadedModel;
 import dev.featherweight.kernels.infer.ModelLoader;
 import dev.featherweight.kernels.infer.Parallel;
 import dev.featherweight.kernels.quant.CalibrationData;
 import dev.featherweight.kernels.quant.CalibrationPipeline;
+import dev.featherweight.kernels.quant.InsufficientHeapException;
 import dev.featherweight.kernels.quant.Recipe;
 
 import java.io.IOException;
@@ -40,6 +42,20 @@ public final class QuantizeJob {
         }
     }
 
+    /** Refuses a calibrated run whose one-block working set cannot fit in this JVM's heap (with 10 % left for the rest). */
+    static void checkHeap(Path model, LlamaModel.Config c, Recipe recipe, int samples, int seqLen) {
+        long need = CalibrationPipeline.heapNeeded(c, recipe.method(), samples, seqLen);
+        long max = Runtime.getRuntime().maxMemory();
+        if (max != Long.MAX_VALUE && need > max * 0.9) {
+            throw new InsufficientHeapException(String.format(java.util.Locale.ROOT,
+                    "%s: %s with %d samples × %d tokens needs about %d MB of heap for one block (hidden %d, MLP %d; the largest"
+                            + " Hessian alone is %d MB), this JVM has %d MB: raise -Xmx (FW_JAVA_OPTS for fw) to at least %d MB or use"
+                            + " fewer samples or a shorter --seq-len",
+                    model, recipe.method().cli, samples, seqLen, need >> 20, c.dim(), c.ffnDim(),
+                    ((long) Math.max(c.dim(), c.ffnDim()) * Math.max(c.dim(), c.ffnDim()) * 4) >> 20, max >> 20, (long) (need / 0.9) >> 20), need, max);
+        }
+    }
+
     public static Result run(Path model, Recipe recipe, Calibration cal, Path out, Path workDir, CalibrationPipeline.Listener listener, Parallel pool) {
         long t0 = System.nanoTime();
         if (!Files.isDirectory(model)) throw new FormatException(model, null, "quantization needs a Hugging Face model folder");
@@ -52,6 +68,7 @@ public final class QuantizeJob {
                 if (cal == null || cal.file() == null) throw new IllegalArgumentException(recipe.method().cli + " needs --calibration FILE");
                 int[] tokens = CalibrationData.tokens(cal.file(), lm::encode);
                 samples = CalibrationData.sample(tokens, cal.samples(), cal.seqLen(), cal.seed(), lm.model().config().bosId());
+                checkHeap(model, lm.model().config(), recipe, samples.length, cal.seqLen());
             }
             String fp = QuantizedModelWriter.fingerprint(model, src, recipe, samples);
             Path wd = workDir != null ? workDir : out.resolveSibling("." + out.getFileName() + ".work");

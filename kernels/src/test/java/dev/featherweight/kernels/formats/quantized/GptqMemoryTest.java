@@ -60,6 +60,25 @@ class GptqMemoryTest {
         System.out.printf("GPTQ, %s, %d layers of %d MB: %.1f s%n", XMX, LAYERS, blockWeightsMb / LAYERS, j.get("seconds").asDouble());
     }
 
+    /** A heap too small for one block is refused up front with the sizes, not an OutOfMemoryError mid-run. */
+    @Test
+    void aHeapTooSmallForOneBlockIsRefusedWithTheNumbers(@TempDir Path tmp) throws Exception {
+        Path model = wideModel(tmp);
+        Path out = tmp.resolve("gptq");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = List.of(java, "-Xmx48m", "--add-modules", "jdk.incubator.vector",
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), "dev.featherweight.kernels.cli.Fw",
+                "quantize", "--model", model.toString(), "--method", "gptq", "--bits", "4", "--group-size", "128",
+                "--calibration", SharedData.shared("eval/train.tinystories.tokens.u32").toString(), "--samples", "8", "--seq-len", "128",
+                "--threads", "2", "--out", out.toString());
+        Process p = new ProcessBuilder(cmd).start();
+        String stderr = new String(p.getErrorStream().readAllBytes());
+        assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
+        assertThat(p.exitValue()).as("stderr: %s", stderr).isEqualTo(1);
+        assertThat(stderr).contains(model.toString()).contains("needs about").contains("raise -Xmx").doesNotContain("OutOfMemoryError");
+        assertThat(out).doesNotExist();
+    }
+
     @Test
     void stateCarriedFromBlockToBlockDoesNotGrow(@TempDir Path tmp) throws Exception {
         Path model = wideModel(tmp);
