@@ -24,7 +24,8 @@ import java.util.function.UnaryOperator;
  *   <li>BOS: tokenizer_config.json {@code add_bos_token} vs GGUF {@code tokenizer.ggml.add_bos_token}.</li>
  * </ul>
  * The tokenizer comes from tokenizer.json in the model folder, or in {@code tokenizerDir} when given (a .gguf
- * file is usually evaluated with the tokenizer of the folder it was converted from).
+ * file is usually evaluated with the tokenizer of the folder it was converted from); a .gguf file with no
+ * tokenizer.json beside it uses its own {@code tokenizer.ggml.*} metadata.
  */
 public final class ModelLoader {
     private ModelLoader() {
@@ -66,12 +67,16 @@ public final class ModelLoader {
             LlamaModel model = LlamaModel.load(c, weights.apply(src), naming, pool);
             Function<String, int[]> enc = null;
             Function<int[], String> dec = null;
+            TextCodec codec = null;
             if (Files.isRegularFile(tokDir.resolve("tokenizer.json"))) {
-                TextCodec codec = TextCodec.forFolder(tokDir, addBos);
-                if (codec != null) {
-                    enc = codec::encode;
-                    dec = codec::decode;
-                }
+                codec = TextCodec.forFolder(tokDir, addBos);
+            } else if (src instanceof GgufFile g && g.get("tokenizer.ggml.model") != null) {
+                // no tokenizer.json beside the file: its own tokenizer.ggml.* metadata, as llama.cpp uses
+                codec = TextCodec.forGguf(g, addBos);
+            }
+            if (codec != null) {
+                enc = codec::encode;
+                dec = codec::decode;
             }
             return new LoadedModel(model, enc, dec);
         } catch (RuntimeException e) {

@@ -15,7 +15,15 @@ interface TextCodec {
      * {@code addBos} (llama.cpp: common_tokenize(text, add_special = true, parse_special = false)).
      */
     static TextCodec forFolder(Path dir, boolean addBos) {
-        Tokenizer tok = Tokenizer.fromHfFolder(dir);
+        return of(Tokenizer.fromHfFolder(dir), addBos);
+    }
+
+    /** The codec of a GGUF file's own tokenizer ({@code tokenizer.ggml.*}, what llama.cpp tokenizes with). */
+    static TextCodec forGguf(dev.featherweight.kernels.formats.gguf.GgufFile g, boolean addBos) {
+        return of(Tokenizer.fromGguf(g), addBos);
+    }
+
+    private static TextCodec of(Tokenizer tok, boolean addBos) {
         return new TextCodec() {
             @Override
             public int[] encode(String text) {

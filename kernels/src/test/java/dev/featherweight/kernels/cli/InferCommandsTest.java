@@ -53,6 +53,25 @@ class InferCommandsTest {
         assertThat(j.get("tokensPerSecond").asDouble()).isPositive();
     }
 
+    /** A .gguf with no tokenizer.json beside it tokenizes with its own tokenizer.ggml.* metadata, as llama-perplexity does. */
+    @Test
+    void perplexityOfAGgufFileOnRawTextUsesTheFilesOwnTokenizer() throws Exception {
+        Path gguf = SharedData.shared("golden/gguf/feather-3m-F32.gguf");
+        assertThat(gguf.resolveSibling("tokenizer.json")).doesNotExist();
+        JsonNode ref = null;
+        for (JsonNode r : new ObjectMapper().readTree(SharedData.shared("reference/perplexity.json").toFile()).get("results")) {
+            if ("llama-perplexity".equals(r.path("source").asString()) && "feather-3m-F32.gguf".equals(r.path("file").asString())
+                    && "dev.tinystories".equals(r.path("text").asString()) && "f32".equals(r.path("kv").asString())) ref = r;
+        }
+        assertThat(ref).isNotNull();
+        Run run = fw("perplexity", "--model", gguf.toString(), "--text", SharedData.shared("eval/dev.tinystories.txt").toString(),
+                "--ctx", "256", "--threads", "2", "--json");
+        assertThat(run.exit()).as(run.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(run.out());
+        assertThat(j.get("tokens").asLong()).isEqualTo(ref.get("tokens_scored").asLong());
+        assertThat(j.get("perplexity").asDouble()).isCloseTo(ref.get("perplexity").asDouble(), org.assertj.core.data.Percentage.withPercentage(0.01));
+    }
+
     @Test
     void perplexityOnTextWithCapsPrintsATable(@TempDir Path tmp) throws Exception {
         Run run = fw("perplexity", "--model", SharedData.demoModel("feather-3m").toString(),
