@@ -1,6 +1,5 @@
 package dev.featherweight.kernels.quant;
 
-import dev.featherweight.kernels.infer.MatmulKernel;
 import dev.featherweight.kernels.infer.Parallel;
 
 /**
@@ -10,14 +9,13 @@ import dev.featherweight.kernels.infer.Parallel;
  * is needed (a 7B down_proj's H alone is 485 MB).
  *
  * <p>Both n³/6-FMA steps are blocked by panels of {@value #NB} so that almost all of their work is a matrix
- * product on all threads: the Cholesky's trailing update is a symmetric rank-{@value #NB} product in
- * {@link MatmulKernel#timesTransposed} tiles, and the triangular inverse's off-diagonal rows are a product with the
+ * product on all threads: the Cholesky's trailing update is a symmetric rank-{@value #NB} product
+ * ({@link Gemm#addGramLower}), and the triangular inverse's off-diagonal rows are a product with the
  * rows already inverted ({@link Gemm}). Every element is computed by the same sequence of operations whatever the
  * thread count, so a resumed quantization reproduces its bytes.
  */
 final class CholeskyInverse {
     static final int NB = 128;
-    private static final int TILE = 64;
 
     private CholeskyInverse() {
     }
@@ -83,29 +81,11 @@ final class CholeskyInverse {
                 }
             });
             if (panel.length < m * kb) panel = new float[m * kb];
-            float[] p = panel;
-            for (int i = 0; i < m; i++) System.arraycopy(a, (k1 + i) * n + k0, p, i * kb, kb);
-            int tiles = (m + TILE - 1) / TILE;
-            pool.forEach(tiles * (tiles + 1) / 2, task -> {
-                int bi = (int) ((Math.sqrt(8.0 * task + 1) - 1) / 2);
-                while (bi * (bi + 1) / 2 > task) bi--;
-                while ((bi + 1) * (bi + 2) / 2 <= task) bi++;
-                int bj = task - bi * (bi + 1) / 2;
-                int ni = Math.min(TILE, m - bi * TILE), nj = Math.min(TILE, m - bj * TILE);
-                float[] c = TILE_OUT.get();
-                // c[t·TILE + r] = P[bi·TILE + t] · P[bj·TILE + r]
-                MatmulKernel.timesTransposed(p, bj * TILE * kb, nj, kb, p, bi * TILE * kb, ni, c, TILE, 0);
-                for (int t = 0; t < ni; t++) {
-                    int row = (k1 + bi * TILE + t) * n + k1 + bj * TILE;
-                    int last = bi == bj ? t : nj - 1;
-                    for (int r = 0; r <= last; r++) a[row + r] -= c[t * TILE + r];
-                }
-            });
+            for (int i = 0; i < m; i++) System.arraycopy(a, (k1 + i) * n + k0, panel, i * kb, kb);
+            Gemm.addGramLower(-1f, panel, m, kb, a, k1 * n + k1, n, pool);
         }
         return true;
     }
-
-    private static final ThreadLocal<float[]> TILE_OUT = ThreadLocal.withInitial(() -> new float[TILE * TILE]);
 
     /**
      * In-place inverse X = L⁻¹ of a lower-triangular L whose strict upper triangle is zero, by row panels B top
@@ -113,7 +93,7 @@ final class CholeskyInverse {
      * matrix product (rows above are final) and the second is solved row by row; then X[B, B] = L[B, B]⁻¹.
      */
     static void invertLower(float[] a, int n, Parallel pool) {
-        float[] t = new float[Math.min(NB, n) * n];
+        float[] t = new float[Math.min(NB, n) * n], row = new float[NB];
         int chunk = Gemm.COLS_CHUNK;
         for (int blockStart = 0; blockStart < n; blockStart += NB) {
             final int b0 = blockStart, b1 = Math.min(n, b0 + NB), nb = b1 - b0, width = b0;
@@ -140,10 +120,9 @@ final class CholeskyInverse {
                 });
             }
             // the diagonal block, row by row from the rows above it
-            float[] row = new float[nb];
             for (int i = b0; i < b1; i++) {
                 int ri = i * n;
-                java.util.Arrays.fill(row, 0f);
+                java.util.Arrays.fill(row, 0, nb, 0f);
                 for (int k = b0; k < i; k++) {
                     float lik = a[ri + k];
                     if (lik != 0) Gptq.axpy(lik, a, k * n + b0, row, 0, k - b0 + 1);

@@ -1,5 +1,7 @@
 package dev.featherweight.kernels.quant;
 
+import dev.featherweight.kernels.infer.MatmulKernel;
+import dev.featherweight.kernels.infer.Parallel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -10,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
  * reductions, so the result is the same bits however the caller splits the work); columns go in chunks of
  * {@value #COLS_CHUNK} so the chunk of B (k × chunk) stays in L1/L2 while every row of A passes over it, and four
  * rows of C times two vectors are kept in registers across the whole k loop (8 FMAs per 2 vector loads and 4
- * broadcasts).
+ * broadcasts). {@link #addGramLower} is the symmetric product both GPTQ steps need (Hessian, Cholesky update).
  */
 final class Gemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -76,6 +78,34 @@ final class Gemm {
                 scalarTail(alpha, a, ar, b, bOff, bStride, c, or, k, vEnd, c1);
             }
         }
+    }
+
+    private static final int GRAM_TILE = 64;
+    private static final ThreadLocal<float[]> GRAM_OUT = ThreadLocal.withInitial(() -> new float[GRAM_TILE * GRAM_TILE]);
+
+    /**
+     * The lower triangle of C += alpha · P Pᵀ, for P with m rows of k contiguous floats: C[cOff + i·cStride + j] for
+     * j ≤ i &lt; m. Pairs of {@value #GRAM_TILE}-row tiles on or below the diagonal are spread over the pool, each
+     * computed by the matmul's register tiles ({@link MatmulKernel#timesTransposed}); every element is the same
+     * sequence of operations whatever the thread count.
+     */
+    static void addGramLower(float alpha, float[] p, int m, int k, float[] c, int cOff, int cStride, Parallel pool) {
+        int tiles = (m + GRAM_TILE - 1) / GRAM_TILE;
+        pool.forEach(tiles * (tiles + 1) / 2, task -> {
+            int bi = (int) ((Math.sqrt(8.0 * task + 1) - 1) / 2);   // task → (bi, bj), bj ≤ bi, row by row
+            while (bi * (bi + 1) / 2 > task) bi--;
+            while ((bi + 1) * (bi + 2) / 2 <= task) bi++;
+            int bj = task - bi * (bi + 1) / 2;
+            int ni = Math.min(GRAM_TILE, m - bi * GRAM_TILE), nj = Math.min(GRAM_TILE, m - bj * GRAM_TILE);
+            float[] t = GRAM_OUT.get();
+            // t[u·TILE + r] = P[bi·TILE + u] · P[bj·TILE + r]
+            MatmulKernel.timesTransposed(p, bj * GRAM_TILE * k, nj, k, p, bi * GRAM_TILE * k, ni, t, GRAM_TILE, 0);
+            for (int u = 0; u < ni; u++) {
+                int row = cOff + (bi * GRAM_TILE + u) * cStride + bj * GRAM_TILE;
+                int last = bi == bj ? u : nj - 1;
+                for (int r = 0; r <= last; r++) c[row + r] += alpha * t[u * GRAM_TILE + r];
+            }
+        });
     }
 
     private static void accumulate(float alpha, FloatVector sum, float[] c, int at) {

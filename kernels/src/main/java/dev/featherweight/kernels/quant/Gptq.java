@@ -52,7 +52,7 @@ public final class Gptq {
     public record Result(QuantizedLinear quantized, double dampPercentUsed) {
     }
 
-    /** Accumulates Σ x xᵀ (upper triangle, float) over batches of tokens; {@link #finish} gives H = 2/n · Σ. */
+    /** Accumulates Σ x xᵀ (lower triangle, float) over batches of tokens; {@link #finish} gives H = 2/n · Σ. */
     public static final class Hessian {
         private final int n;
         private final float[] h;
@@ -72,42 +72,23 @@ public final class Gptq {
         }
 
         /**
-         * Adds the outer products of {@code nTokens} rows of x (nTokens × n, row-major): Σ += Xᵀ X, upper triangle.
-         * X is transposed once so that every entry is a dot product over the tokens, computed in the matmul's
-         * register tiles ({@link dev.featherweight.kernels.infer.MatmulKernel#timesTransposed}) over pairs of
-         * {@value #TILE}-wide tiles on all threads; the same bits whatever the thread count.
+         * Adds the outer products of {@code nTokens} rows of x (nTokens × n, row-major): Σ += Xᵀ X, lower triangle.
+         * X is transposed once so that every entry is a dot product over the tokens ({@link Gemm#addGramLower}).
          */
         public void add(float[] x, int nTokens, dev.featherweight.kernels.infer.Parallel pool) {
             if (nTokens <= 0) return;
             float[] xt = new float[n * nTokens];
             for (int t = 0; t < nTokens; t++) for (int i = 0; i < n; i++) xt[i * nTokens + t] = x[t * n + i];
-            int tiles = (n + TILE - 1) / TILE;
-            pool.forEach(tiles * (tiles + 1) / 2, task -> {
-                int bj = (int) ((Math.sqrt(8.0 * task + 1) - 1) / 2);
-                while (bj * (bj + 1) / 2 > task) bj--;
-                while ((bj + 1) * (bj + 2) / 2 <= task) bj++;
-                int bi = task - bj * (bj + 1) / 2;          // bi ≤ bj: the tile lies on or above the diagonal
-                int ni = Math.min(TILE, n - bi * TILE), nj = Math.min(TILE, n - bj * TILE);
-                float[] c = TILE_OUT.get();
-                // c[t·TILE + r] = Σ_tokens x[i = bi·TILE + t] · x[j = bj·TILE + r]
-                dev.featherweight.kernels.infer.MatmulKernel.timesTransposed(xt, bj * TILE * nTokens, nj, nTokens, xt, bi * TILE * nTokens, ni, c, TILE, 0);
-                for (int t = 0; t < ni; t++) {
-                    int row = (bi * TILE + t) * n + bj * TILE;
-                    for (int r = bi == bj ? t : 0; r < nj; r++) h[row + r] += c[t * TILE + r];
-                }
-            });
+            Gemm.addGramLower(1f, xt, n, nTokens, h, 0, n, pool);
             tokens += nTokens;
         }
-
-        private static final int TILE = 64;
-        private static final ThreadLocal<float[]> TILE_OUT = ThreadLocal.withInitial(() -> new float[TILE * TILE]);
 
         /** H = 2/n · Σ x xᵀ, full symmetric n × n (the accumulator is consumed). */
         public float[] finish() {
             if (tokens == 0) throw new IllegalStateException("no calibration tokens reached this layer");
             float f = (float) (2.0 / tokens);
             for (int i = 0; i < n; i++) {
-                for (int j = i; j < n; j++) {
+                for (int j = 0; j <= i; j++) {
                     float v = h[i * n + j] * f;
                     h[i * n + j] = v;
                     h[j * n + i] = v;
