@@ -1,5 +1,6 @@
 package dev.featherweight.kernels.bench;
 
+import dev.featherweight.kernels.infer.Parallel;
 import dev.featherweight.kernels.quant.Awq;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -12,6 +13,7 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.util.Random;
@@ -43,23 +45,21 @@ public class AwqBench {
     @Param({"2"})
     public int threads;
 
-    private dev.featherweight.kernels.infer.Parallel pool;
-
+    private Parallel pool;
     private float[] weights, w, x, scales;
 
     @Setup(Level.Trial)
     public void setup() {
         Random r = new Random(11);
-        weights = new float[dim * dim];
-        for (int i = 0; i < weights.length; i++) weights[i] = (float) (r.nextGaussian() * 0.02);
-        x = GptqBench.calibrationTokens(TOKENS, dim, r);
+        weights = BenchData.gaussian(dim * dim, 0.02, r);
+        x = BenchData.calibrationTokens(TOKENS, dim, r);
         float[] xMean = Awq.meanAbs(x, TOKENS, dim);
         float[] wMean = Awq.weightMean(new float[][]{weights}, new int[]{dim}, dim, 128);
         scales = Awq.scales(xMean, wMean, 0.5f, false);
-        pool = new dev.featherweight.kernels.infer.Parallel(threads);
+        pool = new Parallel(threads);
     }
 
-    @org.openjdk.jmh.annotations.TearDown(Level.Trial)
+    @TearDown(Level.Trial)
     public void tearDown() {
         pool.close();
     }

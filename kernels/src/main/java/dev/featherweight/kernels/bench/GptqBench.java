@@ -57,31 +57,11 @@ public class GptqBench {
         cols = Integer.parseInt(p[1]);
         pool = new Parallel(threads);
         Random r = new Random(7);
-        weights = new float[rows * cols];
-        for (int i = 0; i < weights.length; i++) weights[i] = (float) (r.nextGaussian() * 0.02);
-        tokens = calibrationTokens(TOKENS, cols, r);
+        weights = BenchData.gaussian(rows * cols, 0.02, r);
+        tokens = BenchData.calibrationTokens(TOKENS, cols, r);
         Gptq.Hessian acc = new Gptq.Hessian(cols);
         acc.add(tokens, TOKENS, pool);
         hessian = acc.finish();
-    }
-
-    /** Activations with a few heavy channels and a low-rank shared component, as real hidden states have. */
-    static float[] calibrationTokens(int n, int cols, Random r) {
-        float[] x = new float[n * cols];
-        float[] channelScale = new float[cols];
-        for (int c = 0; c < cols; c++) channelScale[c] = (float) Math.exp(r.nextGaussian() * 0.5) * (r.nextInt(200) == 0 ? 20 : 1);
-        float[][] basis = new float[8][cols];
-        for (float[] b : basis) for (int c = 0; c < cols; c++) b[c] = (float) r.nextGaussian();
-        for (int t = 0; t < n; t++) {
-            double[] mix = new double[basis.length];
-            for (int k = 0; k < mix.length; k++) mix[k] = r.nextGaussian();
-            for (int c = 0; c < cols; c++) {
-                double v = r.nextGaussian();
-                for (int k = 0; k < mix.length; k++) v += 0.5 * mix[k] * basis[k][c];
-                x[t * cols + c] = (float) (v * channelScale[c]);
-            }
-        }
-        return x;
     }
 
     @Setup(Level.Invocation)

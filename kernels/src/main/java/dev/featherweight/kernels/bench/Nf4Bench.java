@@ -45,8 +45,7 @@ public class Nf4Bench {
     public void setup() {
         t = Nf4.Type.valueOf(type);
         Random r = new Random(13);
-        weights = new float[DIM * DIM];
-        for (int i = 0; i < weights.length; i++) weights[i] = (float) (r.nextGaussian() * 0.02);
+        weights = BenchData.gaussian(DIM * DIM, 0.02, r);
         quantized = Nf4.quantize(weights, new long[]{DIM, DIM}, t);
     }
 

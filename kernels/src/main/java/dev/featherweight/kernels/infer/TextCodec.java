@@ -1,5 +1,6 @@
 package dev.featherweight.kernels.infer;
 
+import dev.featherweight.kernels.formats.gguf.GgufFile;
 import dev.featherweight.kernels.formats.tokenizer.Tokenizer;
 
 import java.nio.file.Path;
@@ -18,9 +19,29 @@ interface TextCodec {
         return of(Tokenizer.fromHfFolder(dir), addBos);
     }
 
-    /** The codec of a GGUF file's own tokenizer ({@code tokenizer.ggml.*}, what llama.cpp tokenizes with). */
-    static TextCodec forGguf(dev.featherweight.kernels.formats.gguf.GgufFile g, boolean addBos) {
-        return of(Tokenizer.fromGguf(g), addBos);
+    /**
+     * The codec of a GGUF file's own tokenizer ({@code tokenizer.ggml.*}, what llama.cpp tokenizes with), built on
+     * first use: runs on token files never need it, and its metadata is only read when text is.
+     */
+    static TextCodec forGguf(GgufFile g, boolean addBos) {
+        return new TextCodec() {
+            private TextCodec codec;
+
+            private synchronized TextCodec codec() {
+                if (codec == null) codec = of(Tokenizer.fromGguf(g), addBos);
+                return codec;
+            }
+
+            @Override
+            public int[] encode(String text) {
+                return codec().encode(text);
+            }
+
+            @Override
+            public String decode(int[] ids) {
+                return codec().decode(ids);
+            }
+        };
     }
 
     private static TextCodec of(Tokenizer tok, boolean addBos) {

@@ -2,23 +2,10 @@ package dev.featherweight.kernels.quant;
 
 /**
  * A calibrated quantization whose one-block working set does not fit in this JVM's heap, found before any block
- * runs (rather than an OutOfMemoryError minutes later): names the model, the largest allocation and both sizes.
+ * runs (rather than an OutOfMemoryError minutes later): the message names the model, the sizes and the -Xmx to use.
  */
 public class InsufficientHeapException extends RuntimeException {
-    private final long neededBytes;
-    private final long maxHeapBytes;
-
-    public InsufficientHeapException(String message, long neededBytes, long maxHeapBytes) {
+    public InsufficientHeapException(String message) {
         super(message);
-        this.neededBytes = neededBytes;
-        this.maxHeapBytes = maxHeapBytes;
-    }
-
-    public long neededBytes() {
-        return neededBytes;
-    }
-
-    public long maxHeapBytes() {
-        return maxHeapBytes;
     }
 }

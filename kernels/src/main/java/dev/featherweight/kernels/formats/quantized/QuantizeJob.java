@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * One quantization from a Hugging Face folder to a quantized folder: load (mapped), draw calibration samples,
@@ -47,12 +48,13 @@ public final class QuantizeJob {
         long need = CalibrationPipeline.heapNeeded(c, recipe.method(), samples, seqLen);
         long max = Runtime.getRuntime().maxMemory();
         if (max != Long.MAX_VALUE && need > max * 0.9) {
-            throw new InsufficientHeapException(String.format(java.util.Locale.ROOT,
+            long widest = Math.max(c.dim(), c.ffnDim());
+            throw new InsufficientHeapException(String.format(Locale.ROOT,
                     "%s: %s with %d samples × %d tokens needs about %d MB of heap for one block (hidden %d, MLP %d; the largest"
                             + " Hessian alone is %d MB), this JVM has %d MB: raise -Xmx (FW_JAVA_OPTS for fw) to at least %d MB or use"
                             + " fewer samples or a shorter --seq-len",
                     model, recipe.method().cli, samples, seqLen, need >> 20, c.dim(), c.ffnDim(),
-                    ((long) Math.max(c.dim(), c.ffnDim()) * Math.max(c.dim(), c.ffnDim()) * 4) >> 20, max >> 20, (long) (need / 0.9) >> 20), need, max);
+                    widest * widest * 4 >> 20, max >> 20, (long) (need / 0.9) >> 20));
         }
     }
 

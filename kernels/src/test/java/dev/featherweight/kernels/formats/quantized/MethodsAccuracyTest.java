@@ -35,6 +35,7 @@ class MethodsAccuracyTest {
     final Parallel pool = new Parallel(2);
     final Map<String, Row> rows = new LinkedHashMap<>();
     double fp32;
+    int[] tokens;
 
     @BeforeAll
     void measure(@TempDir Path tmp) throws Exception {
@@ -83,7 +84,8 @@ class MethodsAccuracyTest {
 
     private double perplexity(Path folder) throws Exception {
         try (LoadedModel lm = ModelLoader.open(folder, null, pool)) {
-            int[] tokens = lm.encode(Files.readString(SharedData.shared("eval/dev.tinystories.txt")));
+            // every folder carries the source's tokenizer: the text is tokenized once
+            if (tokens == null) tokens = lm.encode(Files.readString(SharedData.shared("eval/dev.tinystories.txt")));
             var c = lm.model().config();
             return Perplexity.run(lm.model(), tokens, new Perplexity.Options(Perplexity.Mode.LLAMACPP, 256, -1, 0, c.addBos(), c.bosId())).perplexity();
         }
