@@ -45,16 +45,11 @@ public final class MatmulKernel {
                 scratch.set(wt);
             }
             for (int r = 0; r < nr; r++) w.decodeRow(r0 + r, wt, r * cols);
-            tileTimesTokens(wt, nr, cols, x, nTokens, out, rows, r0);
+            timesTransposed(wt, 0, nr, cols, x, 0, nTokens, out, rows, r0);
         });
     }
 
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
-
-    /** out[t·outStride + r0 + r] = dot(w[r], x[t]) for the nr decoded rows of one tile. */
-    static void tileTimesTokens(float[] w, int nr, int cols, float[] x, int nTokens, float[] out, int outStride, int r0) {
-        timesTransposed(w, 0, nr, cols, x, 0, nTokens, out, outStride, r0);
-    }
 
     /**
      * out[t·outStride + r0 + r] = dot(w[wOff + r·cols ..], x[xOff + t·cols ..]) over cols floats, for r &lt; nr and
