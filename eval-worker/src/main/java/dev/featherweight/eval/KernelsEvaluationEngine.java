@@ -12,7 +12,7 @@ import dev.featherweight.kernels.cli.Fw;
 import dev.featherweight.kernels.formats.hf.LlamaConfig;
 import dev.featherweight.kernels.infer.LoadedModel;
 import dev.featherweight.kernels.infer.ModelLoader;
-import dev.featherweight.kernels.infer.Parallel;
+import dev.featherweight.kernels.core.Parallel;
 import dev.featherweight.kernels.infer.Perplexity;
 import picocli.CommandLine;
 

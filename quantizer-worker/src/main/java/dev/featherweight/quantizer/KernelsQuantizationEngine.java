@@ -5,12 +5,12 @@ import dev.featherweight.kernels.cli.Fw;
 import dev.featherweight.kernels.formats.gguf.GgufModelPlan;
 import dev.featherweight.kernels.formats.gguf.HfToGguf;
 import dev.featherweight.kernels.formats.safetensors.SafetensorsModel;
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.GgmlType;
 import dev.featherweight.kernels.quant.gguf.FileType;
-import dev.featherweight.kernels.quant.gguf.LlamaQuantize;
-import dev.featherweight.kernels.formats.quantized.QuantizeJob;
-import dev.featherweight.kernels.infer.Parallel;
-import dev.featherweight.kernels.quant.CalibrationPipeline;
+import dev.featherweight.kernels.pipeline.LlamaQuantize;
+import dev.featherweight.kernels.pipeline.QuantizeJob;
+import dev.featherweight.kernels.core.Parallel;
+import dev.featherweight.kernels.pipeline.CalibrationPipeline;
 import picocli.CommandLine;
 
 import java.io.PrintWriter;

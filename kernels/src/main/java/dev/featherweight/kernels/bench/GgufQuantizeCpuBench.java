@@ -1,6 +1,6 @@
 package dev.featherweight.kernels.bench;
 
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.GgmlType;
 import dev.featherweight.kernels.quant.gguf.GgufBlockCodec;
 import dev.featherweight.kernels.quant.gguf.GgufBlockCodecs;
 

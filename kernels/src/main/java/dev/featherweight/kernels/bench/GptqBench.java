@@ -1,6 +1,6 @@
 package dev.featherweight.kernels.bench;
 
-import dev.featherweight.kernels.infer.Parallel;
+import dev.featherweight.kernels.core.Parallel;
 import dev.featherweight.kernels.quant.Gptq;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

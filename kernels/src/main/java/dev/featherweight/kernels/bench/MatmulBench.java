@@ -1,10 +1,10 @@
 package dev.featherweight.kernels.bench;
 
-import dev.featherweight.kernels.formats.Tensor;
-import dev.featherweight.kernels.infer.Parallel;
+import dev.featherweight.kernels.core.Tensor;
+import dev.featherweight.kernels.core.Parallel;
 import dev.featherweight.kernels.infer.WeightMatrices;
-import dev.featherweight.kernels.infer.WeightMatrix;
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.WeightMatrix;
+import dev.featherweight.kernels.core.GgmlType;
 import dev.featherweight.kernels.quant.gguf.GgufBlockCodec;
 import dev.featherweight.kernels.quant.gguf.GgufBlockCodecs;
 import org.openjdk.jmh.annotations.Benchmark;

@@ -1,8 +1,8 @@
 package dev.featherweight.kernels.bench;
 
-import dev.featherweight.kernels.infer.Parallel;
-import dev.featherweight.kernels.infer.WeightMatrix;
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.Parallel;
+import dev.featherweight.kernels.core.WeightMatrix;
+import dev.featherweight.kernels.core.GgmlType;
 
 import java.lang.foreign.Arena;
 import java.lang.management.ManagementFactory;

@@ -2,10 +2,10 @@ package dev.featherweight.kernels.bench;
 
 import dev.featherweight.kernels.infer.LoadedModel;
 import dev.featherweight.kernels.infer.ModelLoader;
-import dev.featherweight.kernels.infer.Parallel;
+import dev.featherweight.kernels.core.Parallel;
 import dev.featherweight.kernels.infer.Perplexity;
 import dev.featherweight.kernels.infer.RequantizedSource;
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.GgmlType;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

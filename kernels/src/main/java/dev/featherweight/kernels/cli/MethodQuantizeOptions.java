@@ -1,8 +1,8 @@
 package dev.featherweight.kernels.cli;
 
-import dev.featherweight.kernels.formats.quantized.QuantizeJob;
-import dev.featherweight.kernels.infer.Parallel;
-import dev.featherweight.kernels.quant.CalibrationPipeline;
+import dev.featherweight.kernels.pipeline.QuantizeJob;
+import dev.featherweight.kernels.core.Parallel;
+import dev.featherweight.kernels.pipeline.CalibrationPipeline;
 import dev.featherweight.kernels.quant.Recipe;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;

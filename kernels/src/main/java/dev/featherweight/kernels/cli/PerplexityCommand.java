@@ -3,7 +3,7 @@ package dev.featherweight.kernels.cli;
 import dev.featherweight.kernels.infer.LoadedModel;
 import dev.featherweight.kernels.infer.ModelLoader;
 import dev.featherweight.kernels.infer.Numerics;
-import dev.featherweight.kernels.infer.Parallel;
+import dev.featherweight.kernels.core.Parallel;
 import dev.featherweight.kernels.infer.Perplexity;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;

@@ -1,6 +1,6 @@
 package dev.featherweight.kernels.cli;
 
-import dev.featherweight.kernels.infer.Parallel;
+import dev.featherweight.kernels.core.Parallel;
 import dev.featherweight.kernels.infer.SyntheticModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -1,5 +1,6 @@
 package dev.featherweight.kernels.formats;
 
+import dev.featherweight.kernels.core.Tensor;
 import dev.featherweight.kernels.formats.gguf.GgufFile;
 import dev.featherweight.kernels.formats.gguf.GgufTensorInfo;
 import dev.featherweight.kernels.formats.gguf.GgufValue;

@@ -1,5 +1,6 @@
 package dev.featherweight.kernels.formats;
 
+import dev.featherweight.kernels.core.Tensor;
 import java.nio.file.Path;
 import java.util.List;
 

@@ -1,7 +1,7 @@
 package dev.featherweight.kernels.infer;
 
-import dev.featherweight.kernels.formats.Tensor;
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.Tensor;
+import dev.featherweight.kernels.core.GgmlType;
 
 /** bfloat16 weights: the high 16 bits of a float. */
 public final class BF16Matrix extends BlockMatrix {

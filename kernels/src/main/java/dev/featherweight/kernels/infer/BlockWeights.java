@@ -1,5 +1,7 @@
 package dev.featherweight.kernels.infer;
 
+import dev.featherweight.kernels.core.WeightMatrix;
+
 /**
  * The weights of one transformer block. Biases are null unless the architecture has them (qwen2 q/k/v).
  * Replace one with {@code with*} and pass the result to {@link LlamaSession#forwardBlock} to run a block

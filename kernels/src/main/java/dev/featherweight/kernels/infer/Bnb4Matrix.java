@@ -1,6 +1,7 @@
 package dev.featherweight.kernels.infer;
 
-import dev.featherweight.kernels.formats.Tensor;
+import dev.featherweight.kernels.core.WeightMatrix;
+import dev.featherweight.kernels.core.Tensor;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

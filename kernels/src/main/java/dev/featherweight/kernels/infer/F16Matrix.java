@@ -1,7 +1,7 @@
 package dev.featherweight.kernels.infer;
 
-import dev.featherweight.kernels.formats.Tensor;
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.Tensor;
+import dev.featherweight.kernels.core.GgmlType;
 
 /** IEEE half-precision weights; Float.float16ToFloat is an intrinsic (vcvtph2ps) on x86. */
 public final class F16Matrix extends BlockMatrix {

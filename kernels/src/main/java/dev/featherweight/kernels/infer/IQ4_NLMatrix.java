@@ -1,7 +1,7 @@
 package dev.featherweight.kernels.infer;
 
-import dev.featherweight.kernels.formats.Tensor;
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.Tensor;
+import dev.featherweight.kernels.core.GgmlType;
 
 /** IQ4_NL: 32 weights = fp16 d, 16 bytes of 4-bit indices into a non-linear table; w = d·table[idx]. */
 public final class IQ4_NLMatrix extends BlockMatrix {

@@ -1,7 +1,9 @@
 package dev.featherweight.kernels.infer;
 
+import dev.featherweight.kernels.core.Parallel;
+import dev.featherweight.kernels.core.WeightMatrix;
 import dev.featherweight.kernels.formats.FormatException;
-import dev.featherweight.kernels.formats.Tensor;
+import dev.featherweight.kernels.core.Tensor;
 import dev.featherweight.kernels.formats.TensorSource;
 
 /**

@@ -1,5 +1,8 @@
 package dev.featherweight.kernels.infer;
 
+import dev.featherweight.kernels.core.MatmulKernel;
+import dev.featherweight.kernels.core.Parallel;
+import dev.featherweight.kernels.core.WeightMatrix;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;

@@ -1,5 +1,7 @@
 package dev.featherweight.kernels.infer;
 
+import dev.featherweight.kernels.core.WeightMatrix;
+
 /**
  * A {@link dev.featherweight.kernels.formats.TensorSource} whose weight matrices are not single tensors — GPTQ
  * (qweight, qzeros, scales, g_idx), AWQ, bitsandbytes 4-bit (weight + absmax + quant_map …) and 8-bit (weight +

@@ -1,5 +1,6 @@
 package dev.featherweight.kernels.infer;
 
+import dev.featherweight.kernels.core.Parallel;
 import dev.featherweight.kernels.formats.FormatException;
 import dev.featherweight.kernels.formats.ModelFiles;
 import dev.featherweight.kernels.formats.TensorSource;

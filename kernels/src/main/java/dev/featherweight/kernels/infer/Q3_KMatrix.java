@@ -1,7 +1,7 @@
 package dev.featherweight.kernels.infer;
 
-import dev.featherweight.kernels.formats.Tensor;
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.Tensor;
+import dev.featherweight.kernels.core.GgmlType;
 
 /**
  * Q3_K: 256 weights = hmask[32] (3rd bit), qs[64] (low 2 bits), scales[12] (16 six-bit scales, +32 offset),

@@ -1,7 +1,7 @@
 package dev.featherweight.kernels.infer;
 
-import dev.featherweight.kernels.formats.Tensor;
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.Tensor;
+import dev.featherweight.kernels.core.GgmlType;
 
 /** Q4_1: 32 weights = fp16 d, fp16 m, 16 bytes of nibbles; w = d·q + m. */
 public final class Q4_1Matrix extends BlockMatrix {

@@ -1,7 +1,7 @@
 package dev.featherweight.kernels.infer;
 
-import dev.featherweight.kernels.formats.Tensor;
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.Tensor;
+import dev.featherweight.kernels.core.GgmlType;
 
 /** Q5_0: 32 weights = fp16 d, u32 qh (5th bits), 16 bytes of low nibbles; w = d·(q − 16). */
 public final class Q5_0Matrix extends BlockMatrix {

@@ -1,7 +1,7 @@
 package dev.featherweight.kernels.infer;
 
-import dev.featherweight.kernels.formats.Tensor;
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.Tensor;
+import dev.featherweight.kernels.core.GgmlType;
 
 /** Q5_1: 32 weights = fp16 d, fp16 m, u32 qh, 16 bytes of low nibbles; w = d·q + m. */
 public final class Q5_1Matrix extends BlockMatrix {

@@ -1,9 +1,10 @@
 package dev.featherweight.kernels.infer;
 
+import dev.featherweight.kernels.core.WeightMatrix;
 import dev.featherweight.kernels.formats.FormatException;
-import dev.featherweight.kernels.formats.Tensor;
+import dev.featherweight.kernels.core.Tensor;
 import dev.featherweight.kernels.formats.TensorSource;
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.GgmlType;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 

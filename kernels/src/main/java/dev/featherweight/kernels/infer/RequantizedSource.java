@@ -1,8 +1,8 @@
 package dev.featherweight.kernels.infer;
 
-import dev.featherweight.kernels.formats.Tensor;
+import dev.featherweight.kernels.core.Tensor;
 import dev.featherweight.kernels.formats.TensorSource;
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.GgmlType;
 import dev.featherweight.kernels.quant.gguf.GgufBlockCodec;
 import dev.featherweight.kernels.quant.gguf.GgufBlockCodecs;
 

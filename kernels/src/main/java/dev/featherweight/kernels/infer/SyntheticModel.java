@@ -1,5 +1,6 @@
 package dev.featherweight.kernels.infer;
 
+import dev.featherweight.kernels.core.Parallel;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.node.ObjectNode;
 

@@ -1,6 +1,6 @@
 package dev.featherweight.kernels.infer;
 
-import dev.featherweight.kernels.formats.Tensor;
+import dev.featherweight.kernels.core.Tensor;
 
 /** Picks the weight class for a tensor's type: the one place that maps {@code GgmlType} → {@link WeightMatrix}. */
 public final class WeightMatrices {

@@ -1,7 +1,7 @@
 package dev.featherweight.kernels.quant;
 
-import dev.featherweight.kernels.infer.MatmulKernel;
-import dev.featherweight.kernels.infer.Parallel;
+import dev.featherweight.kernels.core.MatmulKernel;
+import dev.featherweight.kernels.core.Parallel;
 
 import java.util.function.ToDoubleFunction;
 

@@ -1,6 +1,7 @@
 package dev.featherweight.kernels.quant;
 
-import dev.featherweight.kernels.infer.Parallel;
+import dev.featherweight.kernels.core.Gemm;
+import dev.featherweight.kernels.core.Parallel;
 
 /**
  * U, the upper Cholesky factor of A⁻¹ (A⁻¹ = Uᵀ U), computed in place in A's n × n row-major array: GPTQ's Hinv.

@@ -1,5 +1,6 @@
 package dev.featherweight.kernels.quant;
 
+import dev.featherweight.kernels.core.Gemm;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -75,7 +76,7 @@ public final class Gptq {
          * Adds the outer products of {@code nTokens} rows of x (nTokens × n, row-major): Σ += Xᵀ X, lower triangle.
          * X is transposed once so that every entry is a dot product over the tokens ({@link Gemm#addGramLower}).
          */
-        public void add(float[] x, int nTokens, dev.featherweight.kernels.infer.Parallel pool) {
+        public void add(float[] x, int nTokens, dev.featherweight.kernels.core.Parallel pool) {
             if (nTokens <= 0) return;
             float[] xt = new float[n * nTokens];
             for (int t = 0; t < nTokens; t++) for (int i = 0; i < n; i++) xt[i * nTokens + t] = x[t * n + i];
@@ -102,7 +103,7 @@ public final class Gptq {
      * Quantizes W (rows × cols, row-major; modified: it ends up holding the error-compensated weights) with the
      * Hessian H (cols × cols; destroyed). {@code progress} (may be null) receives (columns done, cols).
      */
-    public static Result quantize(float[] w, int rows, int cols, float[] h, Options o, dev.featherweight.kernels.infer.Parallel pool) {
+    public static Result quantize(float[] w, int rows, int cols, float[] h, Options o, dev.featherweight.kernels.core.Parallel pool) {
         int gs = o.groupSize() == -1 ? cols : o.groupSize();
         if (cols % gs != 0) throw new IllegalArgumentException("group size " + gs + " does not divide the row length " + cols);
         int maxq = (1 << o.bits()) - 1;
@@ -265,7 +266,7 @@ public final class Gptq {
     }
 
     /** Hinv: A replaced in place by the upper Cholesky factor of A⁻¹; false (A's lower triangle intact) if A is not positive definite. */
-    static boolean upperCholeskyOfInverse(float[] a, int n, dev.featherweight.kernels.infer.Parallel pool) {
+    static boolean upperCholeskyOfInverse(float[] a, int n, dev.featherweight.kernels.core.Parallel pool) {
         return CholeskyInverse.upperOfInverse(a, n, pool);
     }
 

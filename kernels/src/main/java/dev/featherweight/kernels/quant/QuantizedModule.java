@@ -1,7 +1,7 @@
 package dev.featherweight.kernels.quant;
 
-import dev.featherweight.kernels.infer.FloatArrayMatrix;
-import dev.featherweight.kernels.infer.WeightMatrix;
+import dev.featherweight.kernels.core.FloatArrayMatrix;
+import dev.featherweight.kernels.core.WeightMatrix;
 
 /** The outcome for one linear layer: its quantized form (or the float weights it keeps) and its error. */
 public sealed interface QuantizedModule {

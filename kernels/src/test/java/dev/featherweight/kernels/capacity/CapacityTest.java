@@ -3,7 +3,7 @@ package dev.featherweight.kernels.capacity;
 import dev.featherweight.kernels.SharedData;
 import dev.featherweight.kernels.cli.Fw;
 import dev.featherweight.kernels.formats.safetensors.SafetensorsWriter;
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.GgmlType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;

@@ -1,10 +1,10 @@
 package dev.featherweight.kernels.capacity;
 
 import dev.featherweight.kernels.SharedData;
-import dev.featherweight.kernels.formats.quantized.QuantizeJob;
+import dev.featherweight.kernels.pipeline.QuantizeJob;
 import dev.featherweight.kernels.formats.safetensors.SafetensorsModel;
-import dev.featherweight.kernels.infer.Parallel;
-import dev.featherweight.kernels.quant.CalibrationPipeline;
+import dev.featherweight.kernels.core.Parallel;
+import dev.featherweight.kernels.pipeline.CalibrationPipeline;
 import dev.featherweight.kernels.quant.Recipe;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

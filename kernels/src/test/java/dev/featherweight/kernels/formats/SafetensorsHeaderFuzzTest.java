@@ -1,5 +1,6 @@
 package dev.featherweight.kernels.formats;
 
+import dev.featherweight.kernels.core.Tensor;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.featherweight.kernels.formats.safetensors.SafetensorsFile;
 

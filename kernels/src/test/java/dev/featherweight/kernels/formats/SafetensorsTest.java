@@ -1,11 +1,12 @@
 package dev.featherweight.kernels.formats;
 
+import dev.featherweight.kernels.core.Tensor;
 import dev.featherweight.kernels.SharedData;
 import dev.featherweight.kernels.formats.hf.LlamaConfig;
 import dev.featherweight.kernels.formats.safetensors.SafetensorsFile;
 import dev.featherweight.kernels.formats.safetensors.SafetensorsModel;
 import dev.featherweight.kernels.formats.safetensors.SafetensorsWriter;
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.GgmlType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,5 +1,6 @@
 package dev.featherweight.kernels.infer;
 
+import dev.featherweight.kernels.core.Parallel;
 import dev.featherweight.kernels.SharedData;
 import org.assertj.core.data.Percentage;
 import org.junit.jupiter.api.DynamicTest;

@@ -1,5 +1,6 @@
 package dev.featherweight.kernels.infer;
 
+import dev.featherweight.kernels.core.Parallel;
 import java.nio.file.Path;
 
 final class TestModels {

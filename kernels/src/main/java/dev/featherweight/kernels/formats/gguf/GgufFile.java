@@ -2,9 +2,9 @@ package dev.featherweight.kernels.formats.gguf;
 
 import dev.featherweight.kernels.formats.FormatException;
 import dev.featherweight.kernels.formats.MappedFile;
-import dev.featherweight.kernels.formats.Tensor;
+import dev.featherweight.kernels.core.Tensor;
 import dev.featherweight.kernels.formats.TensorSource;
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.GgmlType;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

@@ -1,6 +1,6 @@
 package dev.featherweight.kernels.formats.gguf;
 
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.GgmlType;
 
 /**
  * A tensor-info record of a GGUF file: name, ggml type, dimensions in ggml order (ne[0] = row length)

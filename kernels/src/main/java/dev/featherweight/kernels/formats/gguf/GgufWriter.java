@@ -1,7 +1,7 @@
 package dev.featherweight.kernels.formats.gguf;
 
 import dev.featherweight.kernels.formats.FormatException;
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.GgmlType;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;

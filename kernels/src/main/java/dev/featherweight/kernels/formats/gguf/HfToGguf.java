@@ -1,11 +1,11 @@
 package dev.featherweight.kernels.formats.gguf;
 
 import dev.featherweight.kernels.formats.FormatException;
-import dev.featherweight.kernels.formats.Tensor;
+import dev.featherweight.kernels.core.Tensor;
 import dev.featherweight.kernels.formats.TensorSource;
 import dev.featherweight.kernels.formats.hf.LlamaConfig;
 import dev.featherweight.kernels.formats.safetensors.SafetensorsModel;
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.GgmlType;
 import dev.featherweight.kernels.quant.gguf.GgufBlockCodecs;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;

@@ -1,6 +1,6 @@
 package dev.featherweight.kernels.formats.quantized;
 
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.GgmlType;
 import dev.featherweight.kernels.quant.Nf4;
 import dev.featherweight.kernels.quant.Packing;
 import dev.featherweight.kernels.quant.QuantizedLinear;

@@ -1,11 +1,11 @@
 package dev.featherweight.kernels.formats.quantized;
 
 import dev.featherweight.kernels.formats.FormatException;
-import dev.featherweight.kernels.formats.Tensor;
+import dev.featherweight.kernels.core.Tensor;
 import dev.featherweight.kernels.formats.TensorSource;
 import dev.featherweight.kernels.formats.safetensors.SafetensorsFile;
 import dev.featherweight.kernels.formats.safetensors.SafetensorsWriter;
-import dev.featherweight.kernels.quant.CalibrationPipeline;
+import dev.featherweight.kernels.pipeline.CalibrationPipeline;
 import dev.featherweight.kernels.quant.QuantizedModule;
 import dev.featherweight.kernels.quant.Recipe;
 import tools.jackson.databind.JsonNode;
@@ -311,7 +311,7 @@ public final class QuantizedModelWriter implements CalibrationPipeline.BlockStor
         }
     }
 
-    static void deleteTree(Path p) throws IOException {
+    public static void deleteTree(Path p) throws IOException {
         if (!Files.exists(p)) return;
         try (Stream<Path> s = Files.walk(p)) {
             for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(q);

@@ -1,7 +1,7 @@
 package dev.featherweight.kernels.formats.safetensors;
 
 import dev.featherweight.kernels.formats.FormatException;
-import dev.featherweight.kernels.formats.Tensor;
+import dev.featherweight.kernels.core.Tensor;
 import dev.featherweight.kernels.formats.TensorSource;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;

@@ -1,7 +1,7 @@
 package dev.featherweight.kernels.formats.safetensors;
 
 import dev.featherweight.kernels.formats.FormatException;
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.GgmlType;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;

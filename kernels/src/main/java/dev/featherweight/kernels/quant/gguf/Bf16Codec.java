@@ -1,6 +1,7 @@
 package dev.featherweight.kernels.quant.gguf;
 
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.HalfFloats;
+import dev.featherweight.kernels.core.GgmlType;
 
 /**
  * BF16: {@code ggml_fp32_to_bf16_row_ref} as ggml_quantize_chunk runs it for BF16 (round to nearest even

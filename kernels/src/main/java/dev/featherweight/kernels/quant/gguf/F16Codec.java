@@ -1,6 +1,7 @@
 package dev.featherweight.kernels.quant.gguf;
 
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.HalfFloats;
+import dev.featherweight.kernels.core.GgmlType;
 
 /**
  * F16: {@code ggml_fp32_to_fp16_row} as ggml_quantize_chunk runs it for F16 (IEEE half, round to nearest

@@ -1,6 +1,6 @@
 package dev.featherweight.kernels.quant.gguf;
 
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.GgmlType;
 
 /** F32: the weights themselves, little-endian (a copy; the importance matrix does not apply). */
 final class F32Codec extends BlockCodec {

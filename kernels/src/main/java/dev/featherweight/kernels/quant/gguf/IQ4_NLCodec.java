@@ -1,6 +1,6 @@
 package dev.featherweight.kernels.quant.gguf;
 
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.GgmlType;
 
 /**
  * IQ4_NL ({@code block_iq4_nl}: fp16 d, qs[16] of 4-bit indices into the non-linear table

@@ -1,6 +1,6 @@
 package dev.featherweight.kernels.quant.gguf;
 
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.GgmlType;
 
 /**
  * Quantized data that llama.cpp's {@code ggml_validate_row_data} would reject (llama-quantize aborts on it):

@@ -1,6 +1,6 @@
 package dev.featherweight.kernels.quant.gguf;
 
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.GgmlType;
 
 /**
  * Q4_0 ({@code block_q4_0}: fp16 d, qs[16] with weight j in the low nibble of byte j and weight j+16 in

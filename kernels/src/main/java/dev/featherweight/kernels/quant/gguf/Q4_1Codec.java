@@ -1,6 +1,6 @@
 package dev.featherweight.kernels.quant.gguf;
 
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.GgmlType;
 
 /**
  * Q4_1 ({@code block_q4_1}: fp16 d, fp16 m, qs[16] as Q4_0; 5.0 bpw). x ≈ d·q + m.

@@ -1,6 +1,6 @@
 package dev.featherweight.kernels.quant.gguf;
 
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.GgmlType;
 
 /**
  * Q5_0 ({@code block_q5_0}: fp16 d, qh[4] = u32 of the 5th bits (bit j ↔ weight j), qs[16] low nibbles

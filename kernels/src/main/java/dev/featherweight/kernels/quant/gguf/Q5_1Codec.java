@@ -1,6 +1,6 @@
 package dev.featherweight.kernels.quant.gguf;
 
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.GgmlType;
 
 /**
  * Q5_1 ({@code block_q5_1}: fp16 d, fp16 m, qh[4], qs[16]; 6.0 bpw). x ≈ d·q + m.

@@ -1,6 +1,6 @@
 package dev.featherweight.kernels.quant.gguf;
 
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.GgmlType;
 
 /**
  * Q5_K ({@code block_q5_K}, 256 weights in 8 sub-blocks of 32, 176 bytes = 5.5 bpw): fp16 {@code d},

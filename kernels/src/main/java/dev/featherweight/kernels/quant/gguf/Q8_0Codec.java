@@ -1,6 +1,6 @@
 package dev.featherweight.kernels.quant.gguf;
 
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.GgmlType;
 
 /**
  * Q8_0 ({@code block_q8_0}: fp16 d, int8 qs[32]; 8.5 bpw). {@code quantize_q8_0} always runs

@@ -1,7 +1,7 @@
 package dev.featherweight.kernels.formats.gguf;
 
 import dev.featherweight.kernels.SharedData;
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.GgmlType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -1,13 +1,14 @@
 package dev.featherweight.kernels.formats.quantized;
 
+import dev.featherweight.kernels.pipeline.QuantizeJob;
 import dev.featherweight.kernels.SharedData;
-import dev.featherweight.kernels.formats.Tensor;
+import dev.featherweight.kernels.core.Tensor;
 import dev.featherweight.kernels.formats.safetensors.SafetensorsFile;
 import dev.featherweight.kernels.infer.LlamaModel;
 import dev.featherweight.kernels.infer.LlamaSession;
 import dev.featherweight.kernels.infer.LoadedModel;
 import dev.featherweight.kernels.infer.ModelLoader;
-import dev.featherweight.kernels.infer.Parallel;
+import dev.featherweight.kernels.core.Parallel;
 import dev.featherweight.kernels.infer.SyntheticModel;
 import dev.featherweight.kernels.quant.Recipe;
 import org.junit.jupiter.api.AfterAll;

@@ -1,14 +1,15 @@
 package dev.featherweight.kernels.formats.quantized;
 
+import dev.featherweight.kernels.pipeline.QuantizeJob;
 import dev.featherweight.kernels.SharedData;
-import dev.featherweight.kernels.infer.Parallel;
+import dev.featherweight.kernels.core.Parallel;
 import dev.featherweight.kernels.infer.SyntheticModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 
-import dev.featherweight.kernels.quant.CalibrationPipeline;
+import dev.featherweight.kernels.pipeline.CalibrationPipeline;
 import dev.featherweight.kernels.quant.Recipe;
 
 import java.lang.management.ManagementFactory;

@@ -1,9 +1,10 @@
 package dev.featherweight.kernels.formats.quantized;
 
+import dev.featherweight.kernels.pipeline.QuantizeJob;
 import dev.featherweight.kernels.SharedData;
 import dev.featherweight.kernels.infer.LoadedModel;
 import dev.featherweight.kernels.infer.ModelLoader;
-import dev.featherweight.kernels.infer.Parallel;
+import dev.featherweight.kernels.core.Parallel;
 import dev.featherweight.kernels.infer.Perplexity;
 import dev.featherweight.kernels.quant.Recipe;
 import org.junit.jupiter.api.AfterAll;

@@ -1,8 +1,9 @@
 package dev.featherweight.kernels.formats.quantized;
 
+import dev.featherweight.kernels.pipeline.QuantizeJob;
 import dev.featherweight.kernels.SharedData;
-import dev.featherweight.kernels.infer.Parallel;
-import dev.featherweight.kernels.quant.CalibrationPipeline;
+import dev.featherweight.kernels.core.Parallel;
+import dev.featherweight.kernels.pipeline.CalibrationPipeline;
 import dev.featherweight.kernels.quant.Recipe;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.io.TempDir;

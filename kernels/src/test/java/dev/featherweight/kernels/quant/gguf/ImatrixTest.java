@@ -1,14 +1,17 @@
 package dev.featherweight.kernels.quant.gguf;
 
+import dev.featherweight.kernels.formats.gguf.ImportanceMatrix;
+import dev.featherweight.kernels.pipeline.ImatrixCollector;
+import dev.featherweight.kernels.pipeline.LlamaQuantize;
 import dev.featherweight.kernels.SharedData;
 import dev.featherweight.kernels.formats.gguf.GgufModelPlan;
 import dev.featherweight.kernels.formats.gguf.HfToGguf;
 import dev.featherweight.kernels.formats.safetensors.SafetensorsModel;
 import dev.featherweight.kernels.infer.LoadedModel;
 import dev.featherweight.kernels.infer.ModelLoader;
-import dev.featherweight.kernels.infer.Parallel;
+import dev.featherweight.kernels.core.Parallel;
 import dev.featherweight.kernels.infer.Perplexity;
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.GgmlType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -116,7 +116,7 @@ class LaneSearchTest {
     @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
     void iq4nlLanesMatchTheScalarBlocks(boolean imatrix) {
         Random r = new Random(imatrix ? 15 : 16);
-        GgufBlockCodec codec = GgufBlockCodecs.of(dev.featherweight.kernels.quant.GgmlType.IQ4_NL);
+        GgufBlockCodec codec = GgufBlockCodecs.of(dev.featherweight.kernels.core.GgmlType.IQ4_NL);
         for (int round = 0; round < 300; round++) {
             float[][] b = subBlocks(r, 32);
             int n = 32 * 9; // eight blocks through the lanes, the ninth through the scalar code

@@ -1,5 +1,7 @@
 package dev.featherweight.kernels.quant.gguf;
 
+import dev.featherweight.kernels.formats.gguf.ImportanceMatrix;
+import dev.featherweight.kernels.pipeline.LlamaQuantize;
 import dev.featherweight.kernels.SharedData;
 import dev.featherweight.kernels.cli.Fw;
 import dev.featherweight.kernels.formats.FormatException;
@@ -8,7 +10,7 @@ import dev.featherweight.kernels.formats.gguf.GgufModelPlan;
 import dev.featherweight.kernels.formats.gguf.GoldenAccess;
 import dev.featherweight.kernels.formats.gguf.HfToGguf;
 import dev.featherweight.kernels.formats.safetensors.SafetensorsModel;
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.GgmlType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -1,10 +1,12 @@
 package dev.featherweight.kernels.quant.gguf;
 
+import dev.featherweight.kernels.formats.gguf.ImportanceMatrix;
+import dev.featherweight.kernels.pipeline.LlamaQuantize;
 import dev.featherweight.kernels.SharedData;
 import dev.featherweight.kernels.formats.gguf.GgufModelPlan;
 import dev.featherweight.kernels.formats.gguf.HfToGguf;
 import dev.featherweight.kernels.formats.safetensors.SafetensorsModel;
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.GgmlType;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;

@@ -3,7 +3,7 @@ package dev.featherweight.kernels.quant.gguf;
 import dev.featherweight.kernels.SharedData;
 import dev.featherweight.kernels.formats.gguf.GgufFile;
 import dev.featherweight.kernels.infer.SyntheticModel;
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.GgmlType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

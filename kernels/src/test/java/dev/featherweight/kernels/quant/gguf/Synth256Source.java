@@ -3,9 +3,9 @@ package dev.featherweight.kernels.quant.gguf;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-import dev.featherweight.kernels.formats.Tensor;
+import dev.featherweight.kernels.core.Tensor;
 import dev.featherweight.kernels.formats.safetensors.SafetensorsFile;
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.GgmlType;
 
 import java.io.IOException;
 import java.lang.foreign.ValueLayout;

@@ -1,16 +1,14 @@
-package dev.featherweight.kernels.formats.quantized;
+package dev.featherweight.kernels.pipeline;
 
+import dev.featherweight.kernels.formats.quantized.QuantizedModelWriter;
 import dev.featherweight.kernels.formats.FormatException;
-import dev.featherweight.kernels.formats.Tensor;
+import dev.featherweight.kernels.core.Tensor;
 import dev.featherweight.kernels.formats.TensorSource;
 import dev.featherweight.kernels.formats.safetensors.SafetensorsFile;
 import dev.featherweight.kernels.infer.LlamaModel;
 import dev.featherweight.kernels.infer.LoadedModel;
 import dev.featherweight.kernels.infer.ModelLoader;
-import dev.featherweight.kernels.infer.Parallel;
-import dev.featherweight.kernels.quant.CalibrationData;
-import dev.featherweight.kernels.quant.CalibrationPipeline;
-import dev.featherweight.kernels.quant.InsufficientHeapException;
+import dev.featherweight.kernels.core.Parallel;
 import dev.featherweight.kernels.quant.Recipe;
 
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package dev.featherweight.kernels.quant;
+package dev.featherweight.kernels.pipeline;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

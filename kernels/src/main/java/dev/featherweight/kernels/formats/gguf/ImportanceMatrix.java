@@ -1,4 +1,4 @@
-package dev.featherweight.kernels.quant.gguf;
+package dev.featherweight.kernels.formats.gguf;
 
 import dev.featherweight.kernels.formats.FormatException;
 

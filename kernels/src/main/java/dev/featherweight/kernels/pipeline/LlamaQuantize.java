@@ -1,11 +1,15 @@
-package dev.featherweight.kernels.quant.gguf;
+package dev.featherweight.kernels.pipeline;
 
+import dev.featherweight.kernels.formats.gguf.ImportanceMatrix;
+import dev.featherweight.kernels.quant.gguf.FileType;
+import dev.featherweight.kernels.quant.gguf.GgufBlockCodec;
+import dev.featherweight.kernels.quant.gguf.GgufBlockCodecs;
 import dev.featherweight.kernels.formats.FormatException;
 import dev.featherweight.kernels.formats.gguf.GgufModelPlan;
 import dev.featherweight.kernels.formats.gguf.GgufValue;
 import dev.featherweight.kernels.formats.gguf.GgufValueType;
 import dev.featherweight.kernels.formats.gguf.GgufWriter;
-import dev.featherweight.kernels.quant.GgmlType;
+import dev.featherweight.kernels.core.GgmlType;
 
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,11 +1,18 @@
-package dev.featherweight.kernels.quant;
+package dev.featherweight.kernels.pipeline;
 
+import dev.featherweight.kernels.quant.Awq;
+import dev.featherweight.kernels.quant.Gptq;
+import dev.featherweight.kernels.quant.LlmInt8;
+import dev.featherweight.kernels.quant.Nf4;
+import dev.featherweight.kernels.quant.QuantizedModule;
+import dev.featherweight.kernels.quant.Recipe;
+import dev.featherweight.kernels.quant.Rtn;
 import dev.featherweight.kernels.infer.BlockWeights;
-import dev.featherweight.kernels.infer.FloatArrayMatrix;
+import dev.featherweight.kernels.core.FloatArrayMatrix;
 import dev.featherweight.kernels.infer.LlamaModel;
 import dev.featherweight.kernels.infer.LlamaSession;
-import dev.featherweight.kernels.infer.Parallel;
-import dev.featherweight.kernels.infer.WeightMatrix;
+import dev.featherweight.kernels.core.Parallel;
+import dev.featherweight.kernels.core.WeightMatrix;
 
 import java.util.LinkedHashMap;
 import java.util.List;

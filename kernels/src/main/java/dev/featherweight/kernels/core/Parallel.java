@@ -1,4 +1,4 @@
-package dev.featherweight.kernels.infer;
+package dev.featherweight.kernels.core;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.featherweight.kernels.infer;
+package dev.featherweight.kernels.core;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;

@@ -1,4 +1,4 @@
-package dev.featherweight.kernels.infer;
+package dev.featherweight.kernels.core;
 
 /**
  * A weight matrix W of {@link #rows()} × {@link #cols()} as a forward pass uses it: one output feature per

@@ -1,6 +1,5 @@
-package dev.featherweight.kernels.formats;
+package dev.featherweight.kernels.core;
 
-import dev.featherweight.kernels.quant.GgmlType;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;

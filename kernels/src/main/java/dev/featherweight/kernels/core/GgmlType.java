@@ -1,4 +1,4 @@
-package dev.featherweight.kernels.quant;
+package dev.featherweight.kernels.core;
 
 import java.util.HashMap;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package dev.featherweight.kernels.infer;
+package dev.featherweight.kernels.core;
 
 /** Weights held in a float[] (rows × cols, row-major): candidate and dequantized weights during calibration. */
 public final class FloatArrayMatrix implements WeightMatrix {

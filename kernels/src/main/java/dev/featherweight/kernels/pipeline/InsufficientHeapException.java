@@ -1,4 +1,4 @@
-package dev.featherweight.kernels.quant;
+package dev.featherweight.kernels.pipeline;
 
 /**
  * A calibrated quantization whose one-block working set does not fit in this JVM's heap, found before any block

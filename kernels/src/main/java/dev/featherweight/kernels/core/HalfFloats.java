@@ -1,4 +1,4 @@
-package dev.featherweight.kernels.quant.gguf;
+package dev.featherweight.kernels.core;
 
 /**
  * fp32 ↔ fp16 / bf16 conversions exactly as ggml-base does them (ggml-impl.h), because every block

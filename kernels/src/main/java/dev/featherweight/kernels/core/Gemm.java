@@ -1,7 +1,5 @@
-package dev.featherweight.kernels.quant;
+package dev.featherweight.kernels.core;
 
-import dev.featherweight.kernels.infer.MatmulKernel;
-import dev.featherweight.kernels.infer.Parallel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -14,15 +12,15 @@ import jdk.incubator.vector.VectorSpecies;
  * rows of C times two vectors are kept in registers across the whole k loop (8 FMAs per 2 vector loads and 4
  * broadcasts). {@link #addGramLower} is the symmetric product both GPTQ steps need (Hessian, Cholesky update).
  */
-final class Gemm {
+public final class Gemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    static final int COLS_CHUNK = 64;
+    public static final int COLS_CHUNK = 64;
 
     private Gemm() {
     }
 
     /** C[0..m)[0..n) += alpha · Σ_{p<k} A[·][p] · B[p][·]. */
-    static void addProduct(float alpha, float[] a, int aOff, int aStride, float[] b, int bOff, int bStride,
+    public static void addProduct(float alpha, float[] a, int aOff, int aStride, float[] b, int bOff, int bStride,
                            float[] c, int cOff, int cStride, int m, int k, int n) {
         if (m <= 0 || k <= 0 || n <= 0) return;
         int L = S.length();
@@ -89,7 +87,7 @@ final class Gemm {
      * computed by the matmul's register tiles ({@link MatmulKernel#timesTransposed}); every element is the same
      * sequence of operations whatever the thread count.
      */
-    static void addGramLower(float alpha, float[] p, int m, int k, float[] c, int cOff, int cStride, Parallel pool) {
+    public static void addGramLower(float alpha, float[] p, int m, int k, float[] c, int cOff, int cStride, Parallel pool) {
         int tiles = (m + GRAM_TILE - 1) / GRAM_TILE;
         pool.forEach(tiles * (tiles + 1) / 2, task -> {
             int bi = (int) ((Math.sqrt(8.0 * task + 1) - 1) / 2);   // task → (bi, bj), bj ≤ bi, row by row

@@ -1,5 +1,6 @@
-package dev.featherweight.kernels.quant.gguf;
+package dev.featherweight.kernels.pipeline;
 
+import dev.featherweight.kernels.formats.gguf.ImportanceMatrix;
 import dev.featherweight.kernels.infer.ActivationObserver;
 import dev.featherweight.kernels.infer.LlamaModel;
 import dev.featherweight.kernels.infer.LlamaSession;
