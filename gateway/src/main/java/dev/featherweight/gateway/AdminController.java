@@ -1,10 +1,13 @@
 package dev.featherweight.gateway;
 
+import dev.featherweight.contracts.registry.NewKey;
+import dev.featherweight.contracts.registry.NewTenant;
+import dev.featherweight.contracts.registry.Tenant;
+import dev.featherweight.service.RegistryApi;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.*;
-import org.springframework.web.client.RestClient;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -13,17 +16,13 @@ import java.util.List;
 @RequestMapping("/api/v1/admin")
 @Tag(name = "admin", description = "tenants and API keys (bootstrap admin key or an admin tenant key)")
 public class AdminController {
-    private final RestClient registry;
+    private final RegistryApi registry;
 
-    public AdminController(RestClient registryClient) {
-        this.registry = registryClient;
+    public AdminController(RegistryApi registry) {
+        this.registry = registry;
     }
 
-    public record NewTenant(String name) {}
-
     public record TenantWithKey(String id, String name, String apiKey) {}
-
-    record Tenant(String id, String name) {}
 
     @PostMapping("/tenants")
     @ResponseStatus(HttpStatus.CREATED)
@@ -33,30 +32,29 @@ public class AdminController {
         if (body.name() == null || !body.name().matches("[a-z0-9][a-z0-9-]{1,62}"))
             errors.add("name: 2-63 lowercase letters, digits or '-'");
         if (!errors.isEmpty()) throw new ApiException(HttpStatus.BAD_REQUEST, "invalid tenant", errors);
-        Tenant t = registry.post().uri("/internal/tenants").body(body).retrieve().body(Tenant.class);
+        Tenant t = registry.createTenant(body);
         return new TenantWithKey(t.id(), t.name(), newKey(t.id(), false));
     }
 
     @GetMapping("/tenants")
     public List<Tenant> tenants() {
-        return List.of(registry.get().uri("/internal/tenants").retrieve().body(Tenant[].class));
+        return registry.tenants();
     }
 
-    public record NewKey(boolean admin) {}
+    public record KeyRequest(boolean admin) {}
 
     public record Key(String tenantId, String apiKey) {}
 
     @PostMapping("/tenants/{tenantId}/keys")
     @ResponseStatus(HttpStatus.CREATED)
     @Operation(summary = "Create another API key for a tenant (shown once)")
-    public Key createKey(@PathVariable String tenantId, @RequestBody(required = false) NewKey body) {
+    public Key createKey(@PathVariable String tenantId, @RequestBody(required = false) KeyRequest body) {
         return new Key(tenantId, newKey(tenantId, body != null && body.admin()));
     }
 
     private String newKey(String tenantId, boolean admin) {
         String key = Auth.newKey();
-        registry.post().uri("/internal/tenants/{t}/keys", tenantId)
-                .body(java.util.Map.of("keyHash", Auth.hash(key), "admin", admin)).retrieve().toBodilessEntity();
+        registry.addKey(tenantId, new NewKey(Auth.hash(key), admin));
         return key;
     }
 }

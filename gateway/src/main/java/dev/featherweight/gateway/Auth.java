@@ -1,24 +1,22 @@
 package dev.featherweight.gateway;
 
+import dev.featherweight.contracts.Sha256;
+import dev.featherweight.contracts.registry.KeyOwner;
+import dev.featherweight.service.RegistryApi;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.stereotype.Component;
 import org.springframework.web.client.HttpClientErrorException;
-import org.springframework.web.client.RestClient;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -33,17 +31,15 @@ public class Auth extends OncePerRequestFilter {
     public static final String ADMIN = "fw.admin";
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private final RestClient registry;
+    private final RegistryApi registry;
     private final String adminKeyHash;
     private final Map<String, Cached> cache = new ConcurrentHashMap<>();
 
-    record Owner(String tenantId, boolean admin) {}
+    record Cached(KeyOwner owner, long until) {}
 
-    record Cached(Owner owner, long until) {}
-
-    public Auth(RestClient registryClient, @Value("${featherweight.admin-key}") String adminKey) {
-        this.registry = registryClient;
-        this.adminKeyHash = hash(adminKey);
+    public Auth(RegistryApi registry, GatewayProperties settings) {
+        this.registry = registry;
+        this.adminKeyHash = hash(settings.adminKey());
     }
 
     public static String newKey() {
@@ -53,11 +49,7 @@ public class Auth extends OncePerRequestFilter {
     }
 
     public static String hash(String key) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+        return Sha256.of(key);
     }
 
     @Override
@@ -81,7 +73,7 @@ public class Auth extends OncePerRequestFilter {
             }
             request.setAttribute(ADMIN, true);
         } else {
-            Owner owner = lookup(h);
+            KeyOwner owner = lookup(h);
             if (owner == null) {
                 deny(response, "unknown API key");
                 return;
@@ -96,11 +88,11 @@ public class Auth extends OncePerRequestFilter {
         chain.doFilter(request, response);
     }
 
-    private Owner lookup(String keyHash) {
+    private KeyOwner lookup(String keyHash) {
         Cached c = cache.get(keyHash);
         if (c != null && c.until() > System.currentTimeMillis()) return c.owner();
         try {
-            Owner owner = registry.get().uri("/internal/keys/{h}", keyHash).retrieve().body(Owner.class);
+            KeyOwner owner = registry.keyOwner(keyHash);
             cache.put(keyHash, new Cached(owner, System.currentTimeMillis() + 60_000));
             return owner;
         } catch (HttpClientErrorException.NotFound e) {

@@ -10,18 +10,21 @@ import dev.featherweight.kernels.capacity.KvDType;
 import dev.featherweight.kernels.capacity.ModelShape;
 import dev.featherweight.kernels.capacity.Precision;
 import dev.featherweight.kernels.formats.hf.LlamaConfig;
+import dev.featherweight.contracts.registry.Artifact;
+import dev.featherweight.contracts.registry.FileInfo;
+import dev.featherweight.service.RegistryApi;
+import dev.featherweight.service.RegistryFiles;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.*;
-import org.springframework.web.client.RestClient;
 
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /** The GPU catalog and a synchronous capacity calculation for a model or an artifact (the kernels' capacity package). */
 @RestController
@@ -29,10 +32,12 @@ import java.util.Map;
 @Tag(name = "capacity")
 public class CapacityController {
     static final GpuCatalog CATALOG = GpuCatalog.builtIn();
-    private final RestClient registry;
+    private final RegistryApi registry;
+    private final RegistryFiles files;
 
-    public CapacityController(RestClient registryClient) {
-        this.registry = registryClient;
+    public CapacityController(RegistryApi registry, RegistryFiles files) {
+        this.registry = registry;
+        this.files = files;
     }
 
     /** Problems with GPU names of a job's eval spec (the catalog is the kernels'). */
@@ -72,17 +77,15 @@ public class CapacityController {
         String model = body.modelId();
         long weightBytes;
         if (body.artifactId() != null) {
-            Map<?, ?> a = registry.get().uri("/internal/tenants/{t}/artifacts/{id}", tenant, body.artifactId()).retrieve().body(Map.class);
-            model = (String) ((Map<?, ?>) a.get("lineage")).get("modelName");
-            weightBytes = ((Number) a.get("totalBytes")).longValue();
+            Artifact a = registry.artifact(tenant, body.artifactId());
+            model = a.lineage().modelName();
+            weightBytes = a.totalBytes();
         } else {
-            Map<?, ?> m = registry.get().uri("/internal/tenants/{t}/models/{n}", tenant, model).retrieve().body(Map.class);
-            weightBytes = ((List<?>) m.get("files")).stream().map(f -> (Map<?, ?>) f)
-                    .filter(f -> String.valueOf(f.get("path")).endsWith(".safetensors")).mapToLong(f -> ((Number) f.get("size")).longValue()).sum();
+            weightBytes = registry.model(tenant, model).files().stream().filter(f -> f.path().endsWith(".safetensors"))
+                    .mapToLong(FileInfo::size).sum();
         }
         String name = model;
-        byte[] config = registry.get().uri(b -> b.path("/internal/tenants/{t}/models/{n}/file").queryParam("path", "config.json").build(tenant, name))
-                .retrieve().body(byte[].class);
+        byte[] config = files.modelFile(tenant, name, "config.json", InputStream::readAllBytes);
         Path dir = Files.createTempDirectory("fw-config");
         ModelShape shape;
         try {

@@ -1,22 +1,21 @@
 package dev.featherweight.gateway;
 
+import dev.featherweight.contracts.registry.Model;
+import dev.featherweight.contracts.registry.NewModel;
+import dev.featherweight.service.RegistryApi;
+import dev.featherweight.service.RegistryFiles;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.*;
-import org.springframework.web.client.RestClient;
 import org.springframework.web.multipart.MultipartFile;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.regex.Pattern;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipInputStream;
 
 /** Models: upload a Hugging Face folder (files, or one .tar / .zip) or import one by reference (s3://, hf://). */
 @RestController
@@ -26,18 +25,20 @@ public class ModelController {
     static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
     static final Pattern PATH = Pattern.compile("([A-Za-z0-9._-]+/){0,4}[A-Za-z0-9._-]+");
 
-    private final RestClient registry;
+    private final RegistryApi registry;
+    private final RegistryFiles files;
     private final Importer importer;
 
-    public ModelController(RestClient registryClient, Importer importer) {
-        this.registry = registryClient;
+    public ModelController(RegistryApi registry, RegistryFiles files, Importer importer) {
+        this.registry = registry;
+        this.files = files;
         this.importer = importer;
     }
 
     @PostMapping(consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
     @ResponseStatus(HttpStatus.CREATED)
     @Operation(summary = "Upload a model: multipart 'files' (each file's name is its path in the folder) or one 'archive' (.tar or .zip)")
-    public Map<?, ?> upload(HttpServletRequest request, @RequestParam String name,
+    public Model upload(HttpServletRequest request, @RequestParam String name,
                             @RequestPart(required = false) List<MultipartFile> files,
                             @RequestPart(required = false) MultipartFile archive) throws IOException {
         String tenant = Auth.tenant(request);
@@ -50,8 +51,7 @@ public class ModelController {
         create(tenant, name, archive == null ? "upload" : "upload:" + fn);
         if (archive != null) {
             try (InputStream in = archive.getInputStream()) {
-                if (fn.endsWith(".zip")) unzip(tenant, name, in);
-                else Tar.read(in, (path, body) -> put(tenant, name, strip(path), body));
+                ModelArchives.read(fn, in, (path, body) -> put(tenant, name, path, body));
             }
         } else {
             for (MultipartFile f : files) {
@@ -60,7 +60,7 @@ public class ModelController {
                 }
             }
         }
-        return registry.post().uri("/internal/tenants/{t}/models/{n}/ready", tenant, name).retrieve().body(Map.class);
+        return registry.markModelReady(tenant, name);
     }
 
     public record ImportRequest(String name, String source, String token) {}
@@ -68,53 +68,36 @@ public class ModelController {
     @PostMapping(path = "/import", consumes = MediaType.APPLICATION_JSON_VALUE)
     @ResponseStatus(HttpStatus.CREATED)
     @Operation(summary = "Import a model by reference: s3://bucket/prefix or hf://org/name@revision (optional Hub token)")
-    public Map<?, ?> importModel(HttpServletRequest request, @RequestBody ImportRequest body) throws IOException {
+    public Model importModel(HttpServletRequest request, @RequestBody ImportRequest body) throws IOException {
         String tenant = Auth.tenant(request);
         checkName(body.name());
         if (body.source() == null || !(body.source().startsWith("s3://") || body.source().startsWith("hf://")))
             throw new ApiException(HttpStatus.BAD_REQUEST, "invalid import", List.of("source: s3://bucket/prefix or hf://org/name[@revision]"));
         create(tenant, body.name(), body.source());
         importer.copy(body.source(), body.token(), (path, in) -> put(tenant, body.name(), path, in));
-        return registry.post().uri("/internal/tenants/{t}/models/{n}/ready", tenant, body.name()).retrieve().body(Map.class);
+        return registry.markModelReady(tenant, body.name());
     }
 
     @GetMapping
-    public Object list(HttpServletRequest request) {
-        return registry.get().uri("/internal/tenants/{t}/models", Auth.tenant(request)).retrieve().body(Object.class);
+    @Operation(summary = "The tenant's models, with their files and cached metrics")
+    public List<Model> list(HttpServletRequest request) {
+        return registry.models(Auth.tenant(request));
     }
 
     @GetMapping("/{name}")
-    public Object get(HttpServletRequest request, @PathVariable String name) {
-        return registry.get().uri("/internal/tenants/{t}/models/{n}", Auth.tenant(request), name).retrieve().body(Object.class);
+    @Operation(summary = "A model: state, source, files with sha256, cached metrics")
+    public Model get(HttpServletRequest request, @PathVariable String name) {
+        return registry.model(Auth.tenant(request), name);
     }
 
     private void create(String tenant, String name, String source) {
-        registry.post().uri("/internal/tenants/{t}/models", tenant).body(Map.of("name", name, "source", source)).retrieve().toBodilessEntity();
+        registry.createModel(tenant, new NewModel(name, source));
     }
 
     void put(String tenant, String name, String path, InputStream body) {
         if (path == null || !PATH.matcher(path).matches() || path.contains(".."))
             throw new ApiException(HttpStatus.BAD_REQUEST, "file path '" + path + "' is not allowed (letters, digits, '._-', up to 5 levels)");
-        registry.put().uri(b -> b.path("/internal/tenants/{t}/models/{n}/files").queryParam("path", path).build(tenant, name))
-                .contentType(MediaType.APPLICATION_OCTET_STREAM)
-                .body(out -> body.transferTo(out)).retrieve().toBodilessEntity();
-    }
-
-    private void unzip(String tenant, String name, InputStream in) throws IOException {
-        try (ZipInputStream zip = new ZipInputStream(in)) {
-            for (ZipEntry e; (e = zip.getNextEntry()) != null; ) {
-                if (!e.isDirectory()) put(tenant, name, strip(e.getName()), new java.io.FilterInputStream(zip) {
-                    @Override public void close() {}
-                });
-            }
-        }
-    }
-
-    /** Archives usually hold one top folder ("feather-3m/config.json"): files are stored relative to it. */
-    static String strip(String path) {
-        if (path.startsWith("./")) path = path.substring(2);
-        int slash = path.indexOf('/');
-        return slash > 0 && path.indexOf('/', slash + 1) < 0 && !path.startsWith(".") ? path.substring(slash + 1) : path;
+        files.putModelFile(tenant, name, path, null, body::transferTo);
     }
 
     private static void checkName(String name) {

@@ -4,11 +4,9 @@ import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.core.annotation.Order;
 import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
-import org.springframework.util.unit.DataSize;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 import java.io.IOException;
@@ -22,8 +20,8 @@ import java.io.IOException;
 public class RequestLimits extends OncePerRequestFilter {
     private final long maxJson;
 
-    public RequestLimits(@Value("${featherweight.gateway.max-json-body:256KB}") DataSize maxJson) {
-        this.maxJson = maxJson.toBytes();
+    public RequestLimits(GatewayProperties settings) {
+        this.maxJson = settings.gateway().maxJsonBody().toBytes();
     }
 
     @Override

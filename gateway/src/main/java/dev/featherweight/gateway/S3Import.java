@@ -5,7 +5,6 @@ import io.minio.ListObjectsArgs;
 import io.minio.MinioClient;
 import io.minio.Result;
 import io.minio.messages.Item;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Component;
 
@@ -17,10 +16,8 @@ import java.io.InputStream;
 public class S3Import {
     private final MinioClient client;
 
-    public S3Import(@Value("${featherweight.import.s3.endpoint:${featherweight.s3.endpoint:http://localhost:9000}}") String endpoint,
-                    @Value("${featherweight.import.s3.access-key:${featherweight.s3.access-key:featherweight}}") String accessKey,
-                    @Value("${featherweight.import.s3.secret-key:${featherweight.s3.secret-key:featherweight}}") String secretKey) {
-        this.client = MinioClient.builder().endpoint(endpoint).credentials(accessKey, secretKey).region("us-east-1").build();
+    public S3Import(S3ImportProperties s3) {
+        this.client = MinioClient.builder().endpoint(s3.endpoint()).credentials(s3.accessKey(), s3.secretKey()).region("us-east-1").build();
     }
 
     void copy(String ref, Importer.Sink sink) throws IOException {

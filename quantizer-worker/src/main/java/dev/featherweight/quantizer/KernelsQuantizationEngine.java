@@ -1,5 +1,6 @@
 package dev.featherweight.quantizer;
 
+import dev.featherweight.worker.WorkDirs;
 import dev.featherweight.contracts.Recipe;
 import dev.featherweight.kernels.cli.Fw;
 import dev.featherweight.kernels.formats.gguf.GgufModelPlan;
@@ -158,7 +159,7 @@ public class KernelsQuantizationEngine implements QuantizationEngine {
     @Override
     public Result quantize(Path modelDir, Recipe recipe, Path outDir, Progress progress) throws Exception {
         Path out = output(modelDir, recipe, outDir);
-        QuantizationEngine.deleteRecursively(out);
+        WorkDirs.deleteTree(out);
         if (recipe instanceof Recipe.Gguf g) {
             gguf(modelDir, g.fileType(), out, Math.max(1, Runtime.getRuntime().availableProcessors()));
             progress.block(1, 1, "output");

@@ -1,5 +1,9 @@
 package dev.featherweight.quantizer;
 
+import dev.featherweight.contracts.registry.Artifact;
+import dev.featherweight.contracts.registry.ArtifactState;
+import dev.featherweight.contracts.registry.NewArtifact;
+import dev.featherweight.worker.WorkDirs;
 import dev.featherweight.kernels.capacity.Gpu;
 import dev.featherweight.kernels.capacity.Precision;
 import dev.featherweight.kernels.capacity.SimulatedGpu;
@@ -45,8 +49,8 @@ public class QuantizeHandler implements TaskHandler {
     public Outcome run(Message.TaskAssigned task, TaskContext context) throws Exception {
         Recipe recipe = task.recipe();
         // a redelivered task whose artifact is already complete: report it again, make nothing new
-        RegistryClient.Artifact done = registry.artifactOfTask(task.taskId());
-        if (done != null && done.state().equals("COMPLETE")) {
+        Artifact done = registry.artifactOfTask(task.taskId());
+        if (done != null && done.state() == ArtifactState.COMPLETE) {
             log.info("task {} already has complete artifact {}", task.taskId(), done.id());
             return new Outcome(done.id(), done.metrics(), 0);
         }
@@ -71,9 +75,9 @@ public class QuantizeHandler implements TaskHandler {
         });
         double[] gpuSeconds = {device.simulatedSeconds()};
         context.checkStop();
-        RegistryClient.Artifact artifact = registry.createArtifact(new RegistryClient.NewArtifact(task.tenantId(), task.taskId(), task.jobId(),
+        Artifact artifact = registry.createArtifact(new NewArtifact(task.tenantId(), task.taskId(), task.jobId(),
                 task.modelId(), recipe.method(), recipe.nominalBits(), recipe.label(), Json.MAPPER.writeValueAsString(recipe), engine.version()));
-        RegistryClient.Artifact stored = artifact.state().equals("COMPLETE") ? artifact : registry.upload(artifact, out, result.files());
+        Artifact stored = artifact.state() == ArtifactState.COMPLETE ? artifact : registry.upload(artifact, out, result.files());
         Map<String, Double> metrics = new LinkedHashMap<>();
         metrics.put("artifact_bytes", (double) stored.totalBytes());
         metrics.put("peak_device_bytes", (double) work.peakBytes());
@@ -81,7 +85,7 @@ public class QuantizeHandler implements TaskHandler {
         metrics.put("wall_seconds", context.wallSeconds());
         metrics.put("resumed_blocks", (double) result.resumedBlocks());
         registry.artifactMetrics(stored.id(), metrics);
-        QuantizationEngine.deleteRecursively(out);
+        WorkDirs.deleteTree(out);
         return new Outcome(stored.id(), metrics, gpuSeconds[0]);
     }
 }
