@@ -2,7 +2,9 @@ package dev.featherweight.gateway;
 
 import org.apache.commons.compress.archivers.ArchiveEntry;
 import org.apache.commons.compress.archivers.ArchiveInputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.archivers.tar.TarConstants;
 import org.apache.commons.compress.archivers.zip.ZipArchiveInputStream;
 import org.apache.commons.io.input.CloseShieldInputStream;
 
@@ -27,7 +29,8 @@ final class ModelArchives {
 
     /** Links, devices and the like are not part of a model folder. */
     private static boolean regular(ArchiveEntry e) {
-        return !(e instanceof org.apache.commons.compress.archivers.tar.TarArchiveEntry t) || t.isFile();
+        return !(e instanceof TarArchiveEntry t)
+                || t.getLinkFlag() == TarConstants.LF_NORMAL || t.getLinkFlag() == TarConstants.LF_OLDNORM || t.getLinkFlag() == TarConstants.LF_CONTIG;
     }
 
     /** Archives usually hold one top folder ("feather-3m/config.json"): files are stored relative to it. */
