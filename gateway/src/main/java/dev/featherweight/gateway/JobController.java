@@ -66,6 +66,7 @@ public class JobController {
     public record Accepted(String jobId, JobState status, URI location) {}
 
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
+    @ResponseStatus(HttpStatus.ACCEPTED)
     @Operation(summary = "Submit a job: a model, recipes (a sweep) and an optional evaluation",
             description = "202 + Location once Kafka acknowledged the submission; an Idempotency-Key makes a retried submit the same job")
     @ApiResponse(responseCode = "202", description = "accepted: the job is on Kafka")
