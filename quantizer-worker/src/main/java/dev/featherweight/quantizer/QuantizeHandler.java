@@ -1,8 +1,8 @@
 package dev.featherweight.quantizer;
 
-import dev.featherweight.kernels.capacity.Gpu;
-import dev.featherweight.kernels.capacity.Precision;
-import dev.featherweight.kernels.capacity.SimulatedGpu;
+import dev.featherweight.catalog.capacity.Gpu;
+import dev.featherweight.catalog.capacity.Precision;
+import dev.featherweight.catalog.capacity.SimulatedGpu;
 import dev.featherweight.contracts.Json;
 import dev.featherweight.contracts.Message;
 import dev.featherweight.contracts.Recipe;

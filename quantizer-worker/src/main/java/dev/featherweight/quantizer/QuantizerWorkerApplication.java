@@ -1,7 +1,7 @@
 package dev.featherweight.quantizer;
 
-import dev.featherweight.kernels.capacity.Gpu;
-import dev.featherweight.kernels.capacity.GpuCatalog;
+import dev.featherweight.catalog.capacity.Gpu;
+import dev.featherweight.catalog.capacity.GpuCatalog;
 import dev.featherweight.worker.Events;
 import dev.featherweight.worker.JobsClient;
 import dev.featherweight.worker.RegistryClient;

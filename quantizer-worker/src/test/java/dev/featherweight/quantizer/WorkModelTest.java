@@ -1,9 +1,9 @@
 package dev.featherweight.quantizer;
 
 import dev.featherweight.contracts.Recipe;
-import dev.featherweight.kernels.capacity.GpuCatalog;
-import dev.featherweight.kernels.capacity.Precision;
-import dev.featherweight.kernels.capacity.SimulatedGpu;
+import dev.featherweight.catalog.capacity.GpuCatalog;
+import dev.featherweight.catalog.capacity.Precision;
+import dev.featherweight.catalog.capacity.SimulatedGpu;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package dev.featherweight.kernels.capacity;
+package dev.featherweight.catalog.capacity;
 
 /**
  * The roofline time model of one model on one GPU (or N GPUs in tensor parallel): a step takes the

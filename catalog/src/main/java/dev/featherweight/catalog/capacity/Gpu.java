@@ -1,4 +1,4 @@
-package dev.featherweight.kernels.capacity;
+package dev.featherweight.catalog.capacity;
 
 /**
  * One GPU of the catalog, in SI units: bytes (1 GB = 1e9, as vendors state memory), bytes/s, FLOP/s.

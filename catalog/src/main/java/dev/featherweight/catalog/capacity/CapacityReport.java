@@ -1,4 +1,4 @@
-package dev.featherweight.kernels.capacity;
+package dev.featherweight.catalog.capacity;
 
 /**
  * How a model fits and runs on a GPU at a context length. Bytes are exact integers; "GB" in messages

@@ -1,4 +1,4 @@
-package dev.featherweight.kernels.capacity;
+package dev.featherweight.catalog.capacity;
 
 import java.util.LinkedHashMap;
 import java.util.Locale;

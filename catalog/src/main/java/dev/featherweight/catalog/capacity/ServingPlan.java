@@ -1,4 +1,4 @@
-package dev.featherweight.kernels.capacity;
+package dev.featherweight.catalog.capacity;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -16,9 +16,9 @@ public record ServingPlan(ModelShape shape, long weightsBytes, Gpu gpu, KvDType 
                           Precision precision, int maxBatch, int maxBatchedTokens) {
 
     /** vLLM's defaults: 0.9 utilization, 256 sequences, 2048 tokens per step; fp16 KV and arithmetic. */
-    public static ServingPlan of(SizedModel m, Gpu gpu) {
-        return new ServingPlan(m.shape(), m.weightsBytes(), gpu, KvDType.FP16, Capacity.DEFAULT_UTILIZATION,
-                Capacity.defaultOverheadBytes(m.shape()), Precision.FP16, 256, Capacity.PROFILE_TOKENS);
+    public static ServingPlan of(ModelShape shape, long weightsBytes, Gpu gpu) {
+        return new ServingPlan(shape, weightsBytes, gpu, KvDType.FP16, Capacity.DEFAULT_UTILIZATION,
+                Capacity.defaultOverheadBytes(shape), Precision.FP16, 256, Capacity.PROFILE_TOKENS);
     }
 
     /** Sizes the KV pool on {@code tensorParallel} GPUs (failing with the numbers when the longest request does not fit) and simulates. */

@@ -1,4 +1,4 @@
-package dev.featherweight.kernels.capacity;
+package dev.featherweight.catalog.capacity;
 
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
@@ -29,7 +29,7 @@ public final class ModelShapes {
     public static ModelShapes builtIn() {
         ModelShapes m = new ModelShapes();
         try (InputStream in = ModelShapes.class.getResourceAsStream("models.json")) {
-            if (in == null) throw new IllegalStateException("models.json missing from the kernels jar");
+            if (in == null) throw new IllegalStateException("models.json missing from the catalog jar");
             m.addAll(JSON.readTree(in), "models.json");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -50,25 +50,8 @@ public final class ModelShapes {
     private void addAll(JsonNode root, String origin) {
         for (var e : root.path("models").properties()) {
             JsonNode c = e.getValue();
-            entries.put(e.getKey().toLowerCase(Locale.ROOT), new Entry(fromConfigJson(e.getKey(), c, origin), c.path("torch_dtype").asString(null)));
+            entries.put(e.getKey().toLowerCase(Locale.ROOT), new Entry(ModelShape.fromConfigJson(e.getKey(), c, origin), c.path("torch_dtype").asString(null)));
         }
-    }
-
-    /** The shape config.json describes, with the same defaults as transformers (kv heads = heads, head_dim = hidden / heads). */
-    static ModelShape fromConfigJson(String name, JsonNode c, String origin) {
-        int hidden = required(c, "hidden_size", name, origin), heads = required(c, "num_attention_heads", name, origin);
-        int kvHeads = c.path("num_key_value_heads").asInt(heads);
-        int headDim = c.path("head_dim").asInt(hidden / heads);
-        return new ModelShape(name, required(c, "num_hidden_layers", name, origin), hidden, heads, kvHeads, headDim,
-                required(c, "intermediate_size", name, origin), required(c, "vocab_size", name, origin),
-                c.path("tie_word_embeddings").asBoolean(false), c.path("max_position_embeddings").asInt(2048),
-                c.path("attention_bias").asBoolean(false));
-    }
-
-    private static int required(JsonNode c, String key, String name, String origin) {
-        int v = c.path(key).asInt(0);
-        if (v <= 0) throw new CapacityException(origin + ": model " + name + " lacks a positive '" + key + "'");
-        return v;
     }
 
     /** The entry of that name (case-insensitive), or null. */

@@ -1,4 +1,4 @@
-package dev.featherweight.kernels.capacity;
+package dev.featherweight.catalog.capacity;
 
 /** A sizing question that has no answer as asked (unknown GPU, model that does not fit, context too long), with the numbers. */
 public class CapacityException extends RuntimeException {

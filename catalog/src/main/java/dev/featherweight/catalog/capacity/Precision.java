@@ -1,4 +1,4 @@
-package dev.featherweight.kernels.capacity;
+package dev.featherweight.catalog.capacity;
 
 /**
  * The arithmetic the matmuls run in. Weight-only quantization (GPTQ, AWQ, NF4, GGUF K-quants)

@@ -1,6 +1,8 @@
-package dev.featherweight.kernels.capacity;
+package dev.featherweight.catalog.capacity;
 
-import dev.featherweight.kernels.formats.hf.LlamaConfig;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * What sizing needs of a Llama-family network: its dimensions. Parameter and FLOP counts follow from
@@ -22,9 +24,37 @@ public record ModelShape(String name, int layers, int hidden, int heads, int kvH
         this(name, layers, hidden, heads, kvHeads, headDim, ffn, vocab, tiedEmbeddings, maxPositions, false);
     }
 
-    public static ModelShape of(String name, LlamaConfig c) {
-        return new ModelShape(name, c.layers(), c.hiddenSize(), c.heads(), c.kvHeads(), c.headDim(), c.intermediateSize(),
-                c.vocabSize(), c.tieWordEmbeddings(), c.maxPositions(), c.attentionBias());
+    /**
+     * The shape a Hugging Face config.json describes, with the same defaults as transformers (kv heads = heads,
+     * head_dim = hidden / heads, 2048 positions when unstated). Bytes that are not a JSON object, or lack a
+     * positive size, fail with a {@link CapacityException} naming the key — the platform answers that with 400.
+     */
+    public static ModelShape fromConfigJson(String name, byte[] configJson) {
+        JsonNode c;
+        try {
+            c = JsonMapper.shared().readTree(configJson);
+        } catch (JacksonException e) {
+            throw new CapacityException("config.json of " + name + " is not valid JSON: " + e.getOriginalMessage());
+        }
+        if (c == null || !c.isObject()) throw new CapacityException("config.json of " + name + " is not a JSON object");
+        return fromConfigJson(name, c, "config.json");
+    }
+
+    /** The same from a parsed config.json object ({@code origin} names it in messages). */
+    public static ModelShape fromConfigJson(String name, JsonNode c, String origin) {
+        int hidden = required(c, "hidden_size", name, origin), heads = required(c, "num_attention_heads", name, origin);
+        int kvHeads = c.path("num_key_value_heads").asInt(heads);
+        int headDim = c.path("head_dim").asInt(hidden / heads);
+        return new ModelShape(name, required(c, "num_hidden_layers", name, origin), hidden, heads, kvHeads, headDim,
+                required(c, "intermediate_size", name, origin), required(c, "vocab_size", name, origin),
+                c.path("tie_word_embeddings").asBoolean(false), c.path("max_position_embeddings").asInt(2048),
+                c.path("attention_bias").asBoolean(false));
+    }
+
+    private static int required(JsonNode c, String key, String name, String origin) {
+        int v = c.path(key).asInt(0);
+        if (v <= 0) throw new CapacityException(origin + ": model " + name + " lacks a positive '" + key + "'");
+        return v;
     }
 
     public ModelShape withName(String newName) {

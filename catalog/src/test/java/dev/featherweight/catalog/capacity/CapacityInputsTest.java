@@ -1,4 +1,4 @@
-package dev.featherweight.kernels.capacity;
+package dev.featherweight.catalog.capacity;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -13,8 +13,8 @@ import static org.assertj.core.api.Assertions.within;
 
 /** The catalog, its extension files, length distributions, paged vs preallocated KV, and the simulated GPU. */
 class CapacityInputsTest {
-    static final ModelShape LLAMA2_13B = CapacityTest.LLAMA2_13B;
-    static final ModelShape LLAMA3_8B = CapacityTest.LLAMA3_8B;
+    static final ModelShape LLAMA2_13B = new ModelShape("Llama-2-13B", 40, 5120, 40, 40, 128, 13824, 32000, false, 4096);
+    static final ModelShape LLAMA3_8B = new ModelShape("Llama-3-8B", 32, 4096, 32, 8, 128, 14336, 128256, false, 8192);
 
     @Test
     void builtInCatalogHoldsTheIssuesElevenGpusInSiUnits() {

@@ -1,4 +1,4 @@
-package dev.featherweight.kernels.capacity;
+package dev.featherweight.catalog.capacity;
 
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
@@ -27,7 +27,7 @@ public final class GpuCatalog {
     public static GpuCatalog builtIn() {
         GpuCatalog c = new GpuCatalog();
         try (InputStream in = GpuCatalog.class.getResourceAsStream("gpus.json")) {
-            if (in == null) throw new IllegalStateException("gpus.json missing from the kernels jar");
+            if (in == null) throw new IllegalStateException("gpus.json missing from the catalog jar");
             c.addAll(JSON.readTree(in), "gpus.json");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
