@@ -7,6 +7,21 @@ package dev.featherweight.catalog;
  * new method brings its resolved type in its one class; the engine maps from these typed records.
  */
 public interface ResolvedRecipe {
+
+    /** The recipe as JSON-ready parameters — {@code method} then every parameter as run — for an artifact's lineage. */
+    default java.util.Map<String, Object> parameters() {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("method", method());
+        for (java.lang.reflect.RecordComponent c : getClass().getRecordComponents()) {
+            try {
+                m.put(c.getName(), c.getAccessor().invoke(this));
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return m;
+    }
+
     /** Method name as in JSON ("gptq"). */
     String method();
 

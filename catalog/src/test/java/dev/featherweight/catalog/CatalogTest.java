@@ -126,6 +126,14 @@ class CatalogTest {
     }
 
     @Test
+    void aResolvedRecipeListsEveryParameterAsRunAndResolvesToItself() {
+        ResolvedRecipe r = CATALOG.resolve(recipe("method", "awq", "bits", 4), FEATHER);
+        assertThat(r.parameters()).containsExactly(Map.entry("method", "awq"), Map.entry("bits", 4), Map.entry("groupSize", 128),
+                Map.entry("calibrationSamples", 128), Map.entry("calibrationSeqLen", 512));
+        assertThat(CATALOG.resolve(r.parameters(), FEATHER)).isEqualTo(r);
+    }
+
+    @Test
     void gptqWorkingSetOfALlama2_7bBlockIsTheMeasuredHeapPeak() {
         // Measured on a Llama-2-7B-shaped block with 16 x 256 tokens: 985 MiB live at most (GC log).
         long peak = CATALOG.estimate(new GptqMethod.Resolved(4, 128, 0.01, false, true, 16, 256), LLAMA2_7B).peakDeviceBytes();

@@ -9,13 +9,11 @@ import dev.featherweight.catalog.capacity.KvDType;
 import dev.featherweight.catalog.capacity.ModelShape;
 import dev.featherweight.kernels.capacity.SizedModel;
 import dev.featherweight.catalog.capacity.Precision;
-import dev.featherweight.kernels.cli.Fw;
 import dev.featherweight.kernels.formats.hf.LlamaConfig;
 import dev.featherweight.kernels.infer.LoadedModel;
 import dev.featherweight.kernels.infer.ModelLoader;
 import dev.featherweight.kernels.core.Parallel;
 import dev.featherweight.kernels.infer.Perplexity;
-import picocli.CommandLine;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -82,6 +80,6 @@ public class KernelsEvaluationEngine implements EvaluationEngine {
 
     @Override
     public String version() {
-        return "featherweight-kernels (" + Fw.class.getAnnotation(CommandLine.Command.class).version()[0] + ")";
+        return "featherweight-kernels " + dev.featherweight.catalog.Catalog.ENGINE_VERSION; // the catalogue's engine version
     }
 }

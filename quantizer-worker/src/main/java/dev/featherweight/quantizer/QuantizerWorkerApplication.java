@@ -37,7 +37,7 @@ public class QuantizerWorkerApplication {
 
     @Bean
     public Gpu simulatedGpu(@Value("${featherweight.worker.gpu:A100-40GB-PCIe}") String name) {
-        return GpuCatalog.builtIn().get(name); // the kernels' catalog (gpus.json)
+        return GpuCatalog.builtIn().get(name); // the catalogue's GPUs (gpus.json)
     }
 
     @Bean

@@ -60,7 +60,7 @@ class PlatformMechanicsTest extends PlatformTestBase {
         ApiClient.Response file = api.get("/api/v1/artifacts/" + gguf.path("id").asString() + "/download?path=model.bin");
         assertThat(file.status()).isEqualTo(200);
         Path expectedDir = Files.createTempDirectory("fw-expected");
-        new StubEngine().quantize(FEATHER, new Recipe.Gguf("Q8_0"), expectedDir, (i, n, m) -> {});
+        new StubEngine().quantize(FEATHER, new Recipe.Gguf("Q8_0").resolve(null), expectedDir, (i, n, m) -> {});
         assertThat(file.body()).isEqualTo(Files.readAllBytes(expectedDir.resolve("model.bin")));
         JsonNode a = api.get("/api/v1/artifacts/" + gguf.path("id").asString()).json();
         assertThat(a.path("lineage").path("modelName").asString()).isEqualTo("feather-3m");
@@ -129,13 +129,13 @@ class PlatformMechanicsTest extends PlatformTestBase {
     void jobThatDoesNotFitTheGpuFailsWithTheMemoryNumbers() throws Exception {
         ApiClient api = tenantWithFeather("too-big");
         String job = submit(api, """
-                {"modelId":"feather-3m","recipes":[{"method":"gptq","bits":4,"groupSize":128,"damp":0.01,"calibrationSamples":65536,"calibrationSeqLen":4096}]}""");
+                {"modelId":"feather-3m","recipes":[{"method":"gptq","bits":4,"groupSize":128,"damp":0.01,"calibrationSamples":524288,"calibrationSeqLen":512}]}""");
         JsonNode done = api.awaitJob(job, Duration.ofSeconds(60));
         assertThat(done.path("state").asString()).isEqualTo("FAILED");
-        // 65536 × 4096 tokens × 768 (intermediate) × 2 bytes × 2 (in and out) = 824.63 GB of activations alone
+        // 524288 × 512 tokens × 256 (hidden) × 4 bytes × 2 (in and out) = 549.76 GB of hidden states alone
         assertThat(done.path("error").asString())
                 .contains("does not fit the simulated A100-40GB-PCIe: peak ")
-                .contains("calibration activations fp16 824.63 GB")
+                .contains("calibration hidden states fp32 549.76 GB")
                 .contains("> 40.00 GB device memory");
         assertThat(done.path("tasks").get(0).path("attempt").asInt()).isEqualTo(1); // not retried: it can never fit
     }
@@ -169,7 +169,7 @@ class PlatformMechanicsTest extends PlatformTestBase {
         // the second attempt resumed from the blocks the first one had finished
         assertThat(artifacts.get(0).path("metrics").path("resumed_blocks").asDouble()).isGreaterThanOrEqualTo(2.0);
         Path expected = Files.createTempDirectory("fw-expected");
-        new StubEngine().quantize(FEATHER, new Recipe.Rtn(4, 32, true), expected, (i, n, m) -> {});
+        new StubEngine().quantize(FEATHER, new Recipe.Rtn(4, 32, true).resolve(null), expected, (i, n, m) -> {});
         assertThat(api.get("/api/v1/artifacts/" + artifacts.get(0).path("id").asString() + "/download?path=model.bin").body())
                 .isEqualTo(Files.readAllBytes(expected.resolve("model.bin")));
     }
