@@ -1,5 +1,6 @@
 package dev.featherweight.kernels.pipeline;
 
+import dev.featherweight.catalog.BlockShape;
 import dev.featherweight.kernels.quant.Awq;
 import dev.featherweight.kernels.quant.Gptq;
 import dev.featherweight.kernels.quant.LlmInt8;
@@ -74,32 +75,19 @@ public final class CalibrationPipeline {
     }
 
     /**
-     * The heap one block needs, in bytes, for {@code samples} sequences of {@code seqLen} tokens: the hidden
-     * states in and out, plus for GPTQ the largest step's Hessians (q/k/v share one and a copy; an 11008-wide
-     * down_proj's alone is 485 MB), the module's float copy and codes, and the codes of the block's modules so far;
-     * for AWQ the four captured inputs and the block's weights as floats (twice, for the scale search's candidates).
-     * Measured on a Llama-2-7B-shaped block with 16 × 256 tokens: 985 MiB live at most (GC log); this gives 998 MiB.
+     * The heap one block needs, in bytes, for {@code samples} sequences of {@code seqLen} tokens (0 for methods
+     * without calibration, which stream). The formula is the catalogue's ({@link BlockShape#gptqWorkingSet},
+     * {@link BlockShape#awqWorkingSet}), the same the quantizer-worker checks against its simulated GPU.
      */
     public static long heapNeeded(LlamaModel.Config c, Recipe.Method method, int samples, int seqLen) {
-        long dim = c.dim(), ffn = c.ffnDim(), q = c.qDim(), kv = c.kvDim(), tokens = (long) samples * seqLen;
-        long hidden = 2 * tokens * dim * 4;
-        long[][] modules = {{q, dim}, {kv, dim}, {kv, dim}, {dim, q}, {ffn, dim}, {ffn, dim}, {dim, ffn}}; // rows, cols
-        long blockWeights = 0;
-        for (long[] m : modules) blockWeights += m[0] * m[1];
-        return switch (method) {
-            case GPTQ -> {
-                long worst = 0, codesSoFar = 0;
-                for (int i = 0; i < modules.length; i++) {
-                    long rows = modules[i][0], cols = modules[i][1];
-                    long hessians = (i < 3 || i == 4 ? 2 : 1) * cols * cols * 4;
-                    worst = Math.max(worst, hessians + rows * cols * (4 + 2) + codesSoFar);
-                    codesSoFar += rows * cols;
-                }
-                yield hidden + worst;
-            }
-            case AWQ -> hidden + tokens * (2 * dim + q + ffn) * 4 + 2 * blockWeights * 4;
-            default -> 0;
+        BlockShape block = new BlockShape(c.dim(), c.ffnDim(), c.qDim(), c.kvDim());
+        long tokens = (long) samples * seqLen;
+        java.util.Map<String, Long> parts = switch (method) {
+            case GPTQ -> block.gptqWorkingSet(tokens);
+            case AWQ -> block.awqWorkingSet(tokens);
+            default -> java.util.Map.of();
         };
+        return parts.values().stream().mapToLong(Long::longValue).sum();
     }
 
     /** The full HF module name of a block module. */
