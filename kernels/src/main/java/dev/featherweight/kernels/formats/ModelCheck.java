@@ -161,6 +161,9 @@ public final class ModelCheck {
 
     private static void checkGgufLayout(GgufFile g) {
         List<GgufTensorInfo> infos = new ArrayList<>(g.tensorInfos());
+        for (GgufTensorInfo t : infos) {
+            if (t.elements() == 0) throw new FormatException(Kind.SHAPE, g.path(), t.name(), "has a zero dimension: ne = " + Arrays.toString(t.ne()));
+        }
         infos.sort((a, b) -> Long.compare(a.offset(), b.offset()));
         long expected = 0;
         for (GgufTensorInfo t : infos) {

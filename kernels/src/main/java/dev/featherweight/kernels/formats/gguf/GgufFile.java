@@ -224,7 +224,7 @@ public final class GgufFile implements TensorSource {
         for (int i = 1; i < sorted.size(); i++) {
             GgufTensorInfo prev = sorted.get(i - 1), cur = sorted.get(i);
             if (cur.offset() < prev.offset() + prev.bytes()) {
-                throw new FormatException(path, cur.name(), "data at offset " + cur.offset() + " overlaps tensor '" + prev.name() + "'");
+                throw new FormatException(FormatException.Kind.LAYOUT, path, cur.name(), "data at offset " + cur.offset() + " overlaps tensor '" + prev.name() + "'");
             }
         }
         return new GgufFile(mapped, version, Collections.unmodifiableMap(metadata), Collections.unmodifiableMap(infos), alignment, dataOffset);

@@ -109,7 +109,7 @@ public final class SafetensorsFile implements TensorSource {
         for (int i = 1; i < sorted.size(); i++) {
             Entry prev = sorted.get(i - 1), cur = sorted.get(i);
             if (cur.begin < prev.end) {
-                throw new FormatException(path, cur.name, "data_offsets [" + cur.begin + ", " + cur.end
+                throw new FormatException(FormatException.Kind.LAYOUT, path, cur.name, "data_offsets [" + cur.begin + ", " + cur.end
                         + ") overlap tensor '" + prev.name + "' [" + prev.begin + ", " + prev.end + ")");
             }
         }
