@@ -124,10 +124,10 @@ class OutputSafetyTest {
 
     @Test
     void aKilledQuantizeLeavesATemporaryThatTheNextRunRemoves() throws Exception {
-        // ~80 M weights: the child spends seconds writing, so the kill lands mid-write
+        // ~37 M weights: the child spends seconds writing, so the kill lands mid-write
         Path model = tmp.resolve("synth");
         try (Parallel pool = new Parallel(2)) {
-            SyntheticModel.write(new SyntheticModel.Shape("kill-test", "llama", 1024, 2816, 4, 16, 4, 32000, 10000, 1e-5, 2048, true, false),
+            SyntheticModel.write(new SyntheticModel.Shape("kill-test", "llama", 768, 2048, 2, 12, 4, 32000, 10000, 1e-5, 2048, true, false),
                     7, "f32", model, SharedData.demoModel("feather-3m"), pool);
         }
         Path outDir = Files.createDirectories(tmp.resolve("out"));
