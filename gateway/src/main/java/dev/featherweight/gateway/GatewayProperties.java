@@ -13,12 +13,14 @@ import java.time.Duration;
 
 /**
  * The gateway's settings under {@code featherweight.*}: the bootstrap admin key ({@code admin-key}), the
+ * quantizer-worker's simulated GPU for pre-flight estimates ({@code quantizer-gpu}, a catalogue GPU name), the
  * Hugging Face Hub for {@code hf://} imports ({@code hf.url}), the largest JSON body
  * ({@code gateway.max-json-body}) and how long a READY model is remembered ({@code gateway.ready-model-ttl}).
  */
 @Validated
 @ConfigurationProperties("featherweight")
-public record GatewayProperties(@NotBlank String adminKey, @DefaultValue @Valid Hub hf, @DefaultValue @Valid Limits gateway) {
+public record GatewayProperties(@NotBlank String adminKey, @DefaultValue("A100-40GB-PCIe") @NotBlank String quantizerGpu,
+                                @DefaultValue @Valid Hub hf, @DefaultValue @Valid Limits gateway) {
 
     public record Hub(@DefaultValue("https://huggingface.co") @NotNull URI url) {}
 

@@ -48,13 +48,15 @@ public class JobController {
     private final JobsApi jobs;
     private final JobEvents events;
     private final Timer submitTimer;
+    private final RecipeValidation recipes;
     /** (tenant, model) pairs seen READY: a READY model stays READY, so a burst of submissions asks the registry once per period. */
     private final Cache<ReadyKey, Boolean> readyModels;
 
     record ReadyKey(String tenant, String model) {}
 
     public JobController(KafkaTemplate<String, String> kafka, RegistryApi registry, JobsApi jobs, JobEvents events, MeterRegistry meters,
-                         GatewayProperties settings) {
+                         GatewayProperties settings, RecipeValidation recipes) {
+        this.recipes = recipes;
         this.kafka = kafka;
         this.registry = registry;
         this.jobs = jobs;
@@ -89,6 +91,9 @@ public class JobController {
                 throw new ApiException(HttpStatus.CONFLICT, "model " + spec.modelId() + " is " + model.state() + ", not READY");
             readyModels.put(modelKey, Boolean.TRUE);
         }
+        List<String> modelProblems = recipes.problems(tenant, spec); // what the model's shape rules out (group sizes, context)
+        if (!modelProblems.isEmpty())
+            throw new ApiException(HttpStatus.BAD_REQUEST, "invalid job: " + modelProblems.size() + " problem(s)", modelProblems);
         String jobId = "j-" + (idempotencyKey == null ? UUID.randomUUID()
                 : UUID.nameUUIDFromBytes((tenant + "\n" + idempotencyKey).getBytes(StandardCharsets.UTF_8)));
         Message.JobSubmitted m = new Message.JobSubmitted("submit-" + jobId + "-" + UUID.randomUUID(), jobId, tenant, spec, Instant.now());

@@ -4,6 +4,7 @@ import dev.featherweight.service.InternalClients;
 import dev.featherweight.service.InternalHttpProperties;
 import dev.featherweight.service.JobsApi;
 import dev.featherweight.service.RegistryApi;
+import dev.featherweight.service.RegistryFiles;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,9 +44,10 @@ class JobSubmissionValidationTest {
         RegistryApi registry = clients.client(RegistryApi.class, clients.restClient(nowhere));
         JobsApi jobs = clients.client(JobsApi.class, clients.restClient(nowhere));
         KafkaTemplate<String, String> kafka = new KafkaTemplate<>(new DefaultKafkaProducerFactory<>(Map.of("bootstrap.servers", "127.0.0.1:9")));
-        GatewayProperties settings = new GatewayProperties("admin", new GatewayProperties.Hub(URI.create("http://127.0.0.1:9")),
+        GatewayProperties settings = new GatewayProperties("admin", "A100-40GB-PCIe", new GatewayProperties.Hub(URI.create("http://127.0.0.1:9")),
                 new GatewayProperties.Limits(DataSize.ofKilobytes(256), Duration.ofMinutes(1)));
-        JobController controller = new JobController(kafka, registry, jobs, new JobEvents(), new SimpleMeterRegistry(), settings);
+        RecipeValidation recipes = new RecipeValidation(registry, new RegistryFiles(clients.restClient(nowhere)), settings);
+        JobController controller = new JobController(kafka, registry, jobs, new JobEvents(), new SimpleMeterRegistry(), settings, recipes);
         mvc = MockMvcBuilders.standaloneSetup(controller).setControllerAdvice(new Problems()).build();
     }
 

@@ -1,7 +1,7 @@
 package dev.featherweight.quantizer;
 
-import dev.featherweight.kernels.capacity.Gpu;
-import dev.featherweight.kernels.capacity.GpuCatalog;
+import dev.featherweight.catalog.capacity.Gpu;
+import dev.featherweight.catalog.capacity.GpuCatalog;
 import dev.featherweight.worker.Events;
 import dev.featherweight.service.JobsApi;
 import dev.featherweight.worker.RegistryClient;
@@ -37,7 +37,7 @@ public class QuantizerWorkerApplication {
 
     @Bean
     public Gpu simulatedGpu(QuantizerProperties quantizer) {
-        return GpuCatalog.builtIn().get(quantizer.gpu()); // the kernels' catalog (gpus.json)
+        return GpuCatalog.builtIn().get(quantizer.gpu()); // the catalogue's GPUs (gpus.json)
     }
 
     @Bean
