@@ -23,9 +23,17 @@ abstract class BlockCodec implements GgufBlockCodec {
     static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final GgmlType type;
+    private final int[] fp16ScaleOffsets;
 
-    BlockCodec(GgmlType type) {
+    /** @param fp16ScaleOffsets byte offsets of the block's fp16 scales, which ggml_validate_row_data checks */
+    BlockCodec(GgmlType type, int... fp16ScaleOffsets) {
         this.type = type;
+        this.fp16ScaleOffsets = fp16ScaleOffsets;
+    }
+
+    @Override
+    public final int[] fp16ScaleOffsets() {
+        return fp16ScaleOffsets.clone();
     }
 
     @Override

@@ -52,6 +52,13 @@ public interface GgufBlockCodec {
         return MatmulKernel.dot(w, 0, x, xOff, n);
     }
 
+    /**
+     * Byte offsets inside a block of its fp16 scales (d, and dmin/m where the type has one), which
+     * {@code ggml_validate_row_data} checks for inf/NaN; empty for F32/F16/BF16 (every element is checked) and
+     * Q8_K (an f32 d).
+     */
+    int[] fp16ScaleOffsets();
+
     /** Bytes of one row of {@code n} weights ({@code ggml_row_size}). */
     default long rowBytes(int n) {
         return type().rowBytes(n);

@@ -20,15 +20,15 @@ import java.nio.ByteOrder;
  * </ul>
  */
 final class Q4_0Codec extends BlockCodec {
-    static final int QK = 32;
-    static final int BLOCK_BYTES = 18;
+    static final int QK = GgmlType.Q4_0.blockSize;
+    static final int BLOCK_BYTES = GgmlType.Q4_0.typeSize;
     /** Byte offsets inside a block: fp16 d, then 16 bytes of nibbles. */
     static final int D = 0, QS = 2;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
 
     Q4_0Codec() {
-        super(GgmlType.Q4_0);
+        super(GgmlType.Q4_0, D);
     }
 
     @Override

@@ -25,14 +25,14 @@ import static dev.featherweight.kernels.quant.gguf.QuantSearch.nearestInt;
  * Both end by recomputing the quants from the fp16-rounded d/dmin and the packed 6-bit values.
  */
 final class Q4_KCodec extends BlockCodec {
-    static final int QK_K = 256;
-    static final int BLOCK_BYTES = 144;
+    static final int QK_K = GgmlType.Q4_K.blockSize;
+    static final int BLOCK_BYTES = GgmlType.Q4_K.typeSize;
     static final int D = 0, DMIN = 2, SCALES = 4, QS = 16;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
 
     Q4_KCodec() {
-        super(GgmlType.Q4_K);
+        super(GgmlType.Q4_K, D, DMIN);
     }
 
     @Override

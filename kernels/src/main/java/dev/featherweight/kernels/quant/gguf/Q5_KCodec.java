@@ -16,14 +16,14 @@ import java.lang.foreign.MemorySegment;
  * rdelta 0.1, 15 steps); the imatrix path is identical to Q4_K's but for nmax.
  */
 final class Q5_KCodec extends BlockCodec {
-    static final int QK_K = 256;
-    static final int BLOCK_BYTES = 176;
+    static final int QK_K = GgmlType.Q5_K.blockSize;
+    static final int BLOCK_BYTES = GgmlType.Q5_K.typeSize;
     private static final int D = Q4_KCodec.D, DMIN = Q4_KCodec.DMIN, SCALES = Q4_KCodec.SCALES, QH = 16, QS = 48;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
 
     Q5_KCodec() {
-        super(GgmlType.Q5_K);
+        super(GgmlType.Q5_K, D, DMIN);
     }
 
     @Override

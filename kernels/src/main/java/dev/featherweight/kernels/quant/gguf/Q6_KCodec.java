@@ -22,14 +22,14 @@ import static dev.featherweight.kernels.quant.gguf.QuantSearch.nearestInt;
  * </ul>
  */
 final class Q6_KCodec extends BlockCodec {
-    static final int QK_K = 256;
-    static final int BLOCK_BYTES = 210;
+    static final int QK_K = GgmlType.Q6_K.blockSize;
+    static final int BLOCK_BYTES = GgmlType.Q6_K.typeSize;
     private static final int QL = 0, QH = 128, SCALES = 192, D = 208;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
 
     Q6_KCodec() {
-        super(GgmlType.Q6_K);
+        super(GgmlType.Q6_K, D);
     }
 
     @Override

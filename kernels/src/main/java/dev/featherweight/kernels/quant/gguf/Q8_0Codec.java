@@ -15,15 +15,15 @@ import java.nio.ByteOrder;
  * (multiplying by the reciprocal; ties away from zero).
  */
 final class Q8_0Codec extends BlockCodec {
-    static final int QK = 32;
-    static final int BLOCK_BYTES = 34;
+    static final int QK = GgmlType.Q8_0.blockSize;
+    static final int BLOCK_BYTES = GgmlType.Q8_0.typeSize;
     /** Byte offsets inside a block: fp16 d, then the 32 int8 quants. */
     static final int D = 0, QS = 2;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_256;
 
     Q8_0Codec() {
-        super(GgmlType.Q8_0);
+        super(GgmlType.Q8_0, D);
     }
 
     @Override
