@@ -312,7 +312,7 @@ class PlatformApiTest extends PlatformTestBase {
     void fiveHundredSubmissionsInTenSecondsAreAllAcceptedAndNoneIsLost() throws Exception {
         ApiClient api = tenantWithFeather("load");
         String body = """
-                {"modelId":"feather-3m","recipes":[{"method":"gptq","bits":4,"groupSize":128,"damp":0.01,"calibrationSamples":65536,"calibrationSeqLen":4096}]}""";
+                {"modelId":"feather-3m","recipes":[{"method":"gptq","bits":4,"groupSize":128,"damp":0.01,"calibrationSamples":524288,"calibrationSeqLen":512}]}""";
         int n = 500;
         long periodNanos = Duration.ofSeconds(10).toNanos() / n;
         long[] latencies = new long[n];
