@@ -14,6 +14,9 @@ import dev.featherweight.kernels.infer.LlamaModel;
 import dev.featherweight.kernels.infer.LlamaSession;
 import dev.featherweight.kernels.core.Parallel;
 import dev.featherweight.kernels.core.WeightMatrix;
+import dev.featherweight.kernels.formats.hf.HfModules;
+import dev.featherweight.kernels.formats.quantized.BlockResult;
+import dev.featherweight.kernels.formats.quantized.BlockStore;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,43 +45,8 @@ public final class CalibrationPipeline {
         }
     }
 
-    /**
-     * The result of one block: quantized linears by HF module suffix ("self_attn.q_proj"), and what AWQ's folded
-     * scales replaced (null = unchanged): the two norms and v_proj's bias.
-     */
-    public record BlockResult(int layer, Map<String, QuantizedModule> modules, float[] attnNorm, float[] ffnNorm, float[] vBias) {
-        public BlockResult(int layer, Map<String, QuantizedModule> modules) {
-            this(layer, modules, null, null, null);
-        }
-    }
-
-    /** Where finished blocks go (and come back from on resume). */
-    public interface BlockStore {
-        /** The last block whose state is complete, −1 when none. */
-        int lastFinishedBlock();
-
-        /** The hidden states saved after block {@code layer} (inputs of layer + 1), [sample][seqLen · dim]. */
-        float[][] loadHidden(int layer);
-
-        /** Persists a finished block and, for calibrated methods, the next block's inputs (null otherwise); atomic. */
-        void saveBlock(BlockResult result, float[][] nextHidden);
-    }
-
     /** Per-module error report entry. */
     public record ModuleReport(String module, String format, double error, double seconds) {
-    }
-
-    /** infer module name → Hugging Face module suffix. */
-    public static final Map<String, String> HF = new LinkedHashMap<>();
-
-    static {
-        HF.put("attn_q", "self_attn.q_proj");
-        HF.put("attn_k", "self_attn.k_proj");
-        HF.put("attn_v", "self_attn.v_proj");
-        HF.put("attn_output", "self_attn.o_proj");
-        HF.put("ffn_gate", "mlp.gate_proj");
-        HF.put("ffn_up", "mlp.up_proj");
-        HF.put("ffn_down", "mlp.down_proj");
     }
 
     private final LlamaModel model;
@@ -124,7 +92,7 @@ public final class CalibrationPipeline {
 
     /** The full HF module name of a block module. */
     public static String moduleName(int layer, String inferModule) {
-        return "model.layers." + layer + "." + HF.get(inferModule);
+        return "model.layers." + layer + "." + HfModules.BY_BLOCK_MODULE.get(inferModule);
     }
 
     /**
@@ -176,7 +144,7 @@ public final class CalibrationPipeline {
     /** The block's weights with every quantized module (as the checkpoint will reconstruct it) and replaced norms. */
     public static BlockWeights quantizedWeights(BlockWeights w, BlockResult r) {
         BlockWeights q = w;
-        for (Map.Entry<String, String> e : HF.entrySet()) {
+        for (Map.Entry<String, String> e : HfModules.BY_BLOCK_MODULE.entrySet()) {
             QuantizedModule m = r.modules().get(e.getValue());
             if (m != null) q = q.with(e.getKey(), m.matrix());
         }
@@ -197,7 +165,7 @@ public final class CalibrationPipeline {
             String name = moduleName(l, m);
             QuantizedModule q = quantizeWeightsOnly(recipe, name, f, src.rows(), src.cols());
             record(l, name, q, f, t0);
-            out.put(HF.get(m), q);
+            out.put(HfModules.BY_BLOCK_MODULE.get(m), q);
         }
         return new BlockResult(l, out);
     }
@@ -306,7 +274,7 @@ public final class CalibrationPipeline {
                 }
                 f = null;
                 record(l, name, q, src, t0);
-                out.put(HF.get(m), q);
+                out.put(HfModules.BY_BLOCK_MODULE.get(m), q);
                 cur = cur.with(m, q.matrix());
             }
         }
@@ -430,7 +398,7 @@ public final class CalibrationPipeline {
                 q = new QuantizedModule.Uniform(Awq.pseudoQuantize(f, rows, cols, bits, gs));
             }
             record(l, name, q, original, t0);
-            out.put(HF.get(m), q);
+            out.put(HfModules.BY_BLOCK_MODULE.get(m), q);
         }
         return new BlockResult(l, out, attnNorm, ffnNorm, vBias);
     }

@@ -1,5 +1,6 @@
 package dev.featherweight.kernels.pipeline;
 
+import dev.featherweight.kernels.formats.hf.HfModules;
 import dev.featherweight.kernels.formats.quantized.QuantizedModelWriter;
 import dev.featherweight.kernels.formats.FormatException;
 import dev.featherweight.kernels.core.Tensor;
@@ -90,7 +91,7 @@ public final class QuantizeJob {
                     linBytes += t.data().byteSize();
                 }
                 for (int l = 0; l < layers; l++) {
-                    for (String m : CalibrationPipeline.HF.values()) {
+                    for (String m : HfModules.BY_BLOCK_MODULE.values()) {
                         Tensor t = src.tensor("model.layers." + l + "." + m + ".weight");
                         linWeights += t.elements();
                     }

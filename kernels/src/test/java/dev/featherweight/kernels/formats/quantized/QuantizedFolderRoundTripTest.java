@@ -8,6 +8,7 @@ import dev.featherweight.kernels.infer.ModelLoader;
 import dev.featherweight.kernels.core.Parallel;
 import dev.featherweight.kernels.core.WeightMatrix;
 import dev.featherweight.kernels.pipeline.CalibrationData;
+import dev.featherweight.kernels.formats.hf.HfModules;
 import dev.featherweight.kernels.pipeline.CalibrationPipeline;
 import dev.featherweight.kernels.quant.QuantizedModule;
 import dev.featherweight.kernels.quant.Recipe;
@@ -59,7 +60,7 @@ class QuantizedFolderRoundTripTest {
             }
             QuantizedModelWriter w = new QuantizedModelWriter(model, src, layers, r, out.resolveSibling(out.getFileName() + ".work"),
                     QuantizedModelWriter.fingerprint(model, src, r, s));
-            new CalibrationPipeline(lm.model(), r, POOL, null).awqSearchSamples(4).run(s, new CalibrationPipeline.BlockStore() {
+            new CalibrationPipeline(lm.model(), r, POOL, null).awqSearchSamples(4).run(s, new BlockStore() {
                 public int lastFinishedBlock() {
                     return w.lastFinishedBlock();
                 }
@@ -68,7 +69,7 @@ class QuantizedFolderRoundTripTest {
                     return w.loadHidden(layer);
                 }
 
-                public void saveBlock(CalibrationPipeline.BlockResult b, float[][] next) {
+                public void saveBlock(BlockResult b, float[][] next) {
                     b.modules().forEach((k, v) -> kept.put("model.layers." + b.layer() + "." + k, v));
                     w.saveBlock(b, next);
                 }
@@ -107,7 +108,7 @@ class QuantizedFolderRoundTripTest {
             int checked = 0, skipped = 0;
             for (int l = 0; l < layers; l++) {
                 BlockWeights b = lm.model().block(l);
-                for (Map.Entry<String, String> e : CalibrationPipeline.HF.entrySet()) {
+                for (Map.Entry<String, String> e : HfModules.BY_BLOCK_MODULE.entrySet()) {
                     String name = "model.layers." + l + "." + e.getValue();
                     QuantizedModule q = kept.get(name);
                     WeightMatrix m = b.matrix(e.getKey());

@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  * GFLOP/s = {@link Gptq#flops} / time and {@link Gptq#hessianFlops} / time. Seconds per 7B block ≈
  * 4·t(4096x4096) + 2·t(11008x4096) + t(4096x11008) + the three Hessians (q/k/v share one, gate/up share one).
  *
- * <p>Run: {@code java --add-modules jdk.incubator.vector -cp kernels/target/classes:$(cat kernels/target/runtime-classpath.txt)
+ * <p>Run: {@code java --add-modules jdk.incubator.vector -cp kernels-bench/target/classes:$(cat kernels-bench/target/runtime-classpath.txt)
  * org.openjdk.jmh.Main GptqBench} (see kernels/README.md).
  */
 @State(Scope.Benchmark)

@@ -31,7 +31,7 @@ import java.util.concurrent.TimeUnit;
  * times a batch of nTokens activations, on {@code threads} threads. GFLOP/s = 2·rows·cols·nTokens / time.
  * nTokens = 1 is generation (matvec, memory bound), 256 prompt processing (compute bound).
  *
- * <p>Run: {@code java --add-modules jdk.incubator.vector -cp kernels/target/classes:$(cat kernels/target/runtime-classpath.txt)
+ * <p>Run: {@code java --add-modules jdk.incubator.vector -cp kernels-bench/target/classes:$(cat kernels-bench/target/runtime-classpath.txt)
  * org.openjdk.jmh.Main MatmulBench -p type=Q4_0 -p shape=4096x4096} (see kernels/README.md).
  */
 @State(Scope.Benchmark)

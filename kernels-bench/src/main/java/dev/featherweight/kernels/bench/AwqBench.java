@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * {@code searchClip} is the clipping search over the 512 calibration tokens AutoAWQ samples (10 clip ratios,
  * each group's output compared on every token; rows over {@code threads} threads). MB/s of F32 weights = 64 MiB / time.
  *
- * <p>Run: {@code java --add-modules jdk.incubator.vector -cp kernels/target/classes:$(cat kernels/target/runtime-classpath.txt)
+ * <p>Run: {@code java --add-modules jdk.incubator.vector -cp kernels-bench/target/classes:$(cat kernels-bench/target/runtime-classpath.txt)
  * org.openjdk.jmh.Main AwqBench} (see kernels/README.md).
  */
 @State(Scope.Benchmark)

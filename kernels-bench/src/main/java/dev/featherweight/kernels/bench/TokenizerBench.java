@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
  * (the first encode of a text is what perplexity runs pay). MB/s = 1.51 / (seconds per op).
  * {@code source}: tokenizer.json (merges by rank) or the GGUF metadata (llama.cpp's merge by score).
  *
- * <p>Run: {@code java -cp kernels/target/classes:$(cat kernels/target/runtime-classpath.txt) org.openjdk.jmh.Main TokenizerBench}
+ * <p>Run: {@code java -cp kernels-bench/target/classes:$(cat kernels-bench/target/runtime-classpath.txt) org.openjdk.jmh.Main TokenizerBench}
  * from the repository root (the shared data are looked up at ../shared, or FW_SHARED).
  */
 @State(Scope.Benchmark)

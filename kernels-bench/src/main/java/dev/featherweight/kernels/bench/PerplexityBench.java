@@ -22,7 +22,7 @@ import java.util.Locale;
  * {@code --runs} timed passes.
  *
  * <pre>
- * java --add-modules jdk.incubator.vector -cp kernels/target/classes:$(cat kernels/target/runtime-classpath.txt) \
+ * java --add-modules jdk.incubator.vector -cp kernels-bench/target/classes:$(cat kernels-bench/target/runtime-classpath.txt) \
  *   dev.featherweight.kernels.bench.PerplexityBench MODEL_DIR TOKENS.u32 [chunks=32] [threads=2] [types=F32,F16,Q8_0,Q4_0,Q4_K] [runs=3]
  * </pre>
  */

@@ -28,7 +28,7 @@ import java.util.concurrent.TimeUnit;
  * GGUF quantization throughput: one 2048 × 1024 F32 matrix (8 MiB, N(0, 0.05²) weights with 0.2 %
  * outliers ×8 like the synth fixtures) quantized to each type, from an off-heap segment (as a mapped
  * file would be) into an off-heap segment, with 1 and 2 threads. MB/s of F32 input = ops/s × 8.388608.
- * Run: {@code java --add-modules jdk.incubator.vector -cp kernels/target/classes:$(cat kernels/target/runtime-classpath.txt)
+ * Run: {@code java --add-modules jdk.incubator.vector -cp kernels-bench/target/classes:$(cat kernels-bench/target/runtime-classpath.txt)
  * org.openjdk.jmh.Main GgufQuantizeBench}
  */
 @State(Scope.Benchmark)

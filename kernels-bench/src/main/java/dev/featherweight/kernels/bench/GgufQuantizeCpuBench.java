@@ -18,7 +18,7 @@ import java.util.Random;
  * quiet machine the two agree; when other jobs steal the CPU only the CPU-time figure still says how
  * fast the code is (it is what a single-threaded llama-quantize run on a quiet machine is compared to).
  * Prints a Markdown table: MB of F32 input per CPU second and per wall second, median of the runs.
- * Run: {@code java --add-modules jdk.incubator.vector -cp kernels/target/classes:$(cat kernels/target/runtime-classpath.txt)
+ * Run: {@code java --add-modules jdk.incubator.vector -cp kernels-bench/target/classes:$(cat kernels-bench/target/runtime-classpath.txt)
  * dev.featherweight.kernels.bench.GgufQuantizeCpuBench [runs] [types…]}
  */
 public final class GgufQuantizeCpuBench {

@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  * NF4 or FP4 book, two codes per byte), {@code doubleQuantize} (the 262,144 absmax values to 8 bits in blocks of
  * 256) and {@code dequantize} (what a reload computes). MB/s of F32 weights = 64 MiB / time.
  *
- * <p>Run: {@code java --add-modules jdk.incubator.vector -cp kernels/target/classes:$(cat kernels/target/runtime-classpath.txt)
+ * <p>Run: {@code java --add-modules jdk.incubator.vector -cp kernels-bench/target/classes:$(cat kernels-bench/target/runtime-classpath.txt)
  * org.openjdk.jmh.Main Nf4Bench} (see kernels/README.md).
  */
 @State(Scope.Benchmark)
