@@ -130,22 +130,21 @@ public class KernelsQuantizationEngine implements QuantizationEngine {
         return r;
     }
 
-    /** The kernels' recipe for a platform recipe (GPTQ, AWQ, NF4, FP4, LLM.int8, RTN). */
+    /** The kernels' recipe for a platform recipe (GPTQ, AWQ, NF4, FP4, LLM.int8, RTN), by parameter name. */
     static dev.featherweight.kernels.quant.Recipe kernelsRecipe(ResolvedRecipe recipe) {
-        return switch (recipe) {
-            case RtnMethod.Resolved r -> new dev.featherweight.kernels.quant.Recipe(dev.featherweight.kernels.quant.Recipe.Method.RTN, r.bits(), r.groupSize(),
-                    r.symmetric(), false, false, 0.01, true, false, false, true, List.of());
-            case GptqMethod.Resolved g -> new dev.featherweight.kernels.quant.Recipe(dev.featherweight.kernels.quant.Recipe.Method.GPTQ, g.bits(), g.groupSize(),
-                    g.symmetric(), g.descAct(), false, g.damp(), true, false, false, true, List.of());
-            case AwqMethod.Resolved a -> dev.featherweight.kernels.quant.Recipe.of(dev.featherweight.kernels.quant.Recipe.Method.AWQ, a.bits(), a.groupSize());
-            case Nf4Method.Resolved n -> new dev.featherweight.kernels.quant.Recipe(dev.featherweight.kernels.quant.Recipe.Method.NF4, 4, n.blockSize(),
-                    true, false, false, 0.01, true, n.doubleQuant(), false, true, List.of());
-            case Fp4Method.Resolved f -> new dev.featherweight.kernels.quant.Recipe(dev.featherweight.kernels.quant.Recipe.Method.FP4, 4, f.blockSize(),
-                    true, false, false, 0.01, true, f.doubleQuant(), false, true, List.of());
-            case LlmInt8Method.Resolved l -> dev.featherweight.kernels.quant.Recipe.of(dev.featherweight.kernels.quant.Recipe.Method.LLM_INT8, 8, -1);
+        java.util.Map<String, Object> v = switch (recipe) {
+            case RtnMethod.Resolved r -> java.util.Map.of("bits", r.bits(), "groupSize", r.groupSize(), "symmetric", r.symmetric());
+            case GptqMethod.Resolved g -> java.util.Map.of("bits", g.bits(), "groupSize", g.groupSize(), "symmetric", g.symmetric(),
+                    "descAct", g.descAct(), "damp", g.damp());
+            case AwqMethod.Resolved a -> java.util.Map.of("bits", a.bits(), "groupSize", a.groupSize());
+            case Nf4Method.Resolved n -> java.util.Map.of("blockSize", n.blockSize(), "doubleQuant", n.doubleQuant());
+            case Fp4Method.Resolved f -> java.util.Map.of("blockSize", f.blockSize(), "doubleQuant", f.doubleQuant());
+            case LlmInt8Method.Resolved l -> java.util.Map.of("threshold", l.threshold());
             default -> throw new IllegalArgumentException(recipe.method() + " is not a kernels quant.Recipe");
         };
+        return dev.featherweight.kernels.quant.Recipe.of(recipe.method(), v);
     }
+
 
     /**
      * RTN, GPTQ, AWQ, NF4, FP4, LLM.int8 through {@link QuantizeJob} — what {@code fw quantize --method} runs —

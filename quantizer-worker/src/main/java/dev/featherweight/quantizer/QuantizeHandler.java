@@ -13,6 +13,7 @@ import dev.featherweight.contracts.Message;
 import dev.featherweight.contracts.Recipe;
 import dev.featherweight.worker.RegistryClient;
 import dev.featherweight.worker.TaskContext;
+import dev.featherweight.kernels.formats.FormatException;
 import dev.featherweight.worker.TaskFailure;
 import dev.featherweight.worker.TaskHandler;
 import org.slf4j.Logger;
@@ -49,6 +50,17 @@ public class QuantizeHandler implements TaskHandler {
 
     @Override
     public Outcome run(Message.TaskAssigned task, TaskContext context) throws Exception {
+        try {
+            return quantize(task, context);
+        } catch (FormatException refused) {
+            // a model (or artifact) that fails the kernels' model check fails the same way every time: its message is the
+            // reason, no retry; only a failed write (disk, a busy output) may go better on another attempt
+            boolean retryable = refused.kind() == FormatException.Kind.IO || refused.kind() == FormatException.Kind.OUTPUT_BUSY;
+            throw new TaskFailure(refused.getMessage(), retryable, refused);
+        }
+    }
+
+    private Outcome quantize(Message.TaskAssigned task, TaskContext context) throws Exception {
         Recipe recipe = task.recipe();
         // a redelivered task whose artifact is already complete: report it again, make nothing new
         RegistryClient.Artifact done = registry.artifactOfTask(task.taskId());
