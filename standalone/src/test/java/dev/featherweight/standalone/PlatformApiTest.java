@@ -209,7 +209,9 @@ class PlatformApiTest extends PlatformTestBase {
         ApiClient.Response docs = anonymous.get("/v3/api-docs");
         assertThat(docs.status()).isEqualTo(200);
         assertThat(docs.json().path("paths").propertyNames()).contains("/api/v1/jobs", "/api/v1/jobs/{id}", "/api/v1/models",
-                "/api/v1/models/import", "/api/v1/artifacts", "/api/v1/artifacts/{id}/download", "/api/v1/admin/tenants");
+                "/api/v1/models/import", "/api/v1/artifacts", "/api/v1/artifacts/{id}/download", "/api/v1/admin/tenants",
+                "/api/v1/catalog", "/api/v1/catalog/estimate");
+        assertThat(anonymous.get("/api/v1/catalog").status()).isEqualTo(401); // authenticated like every endpoint
         assertThat(anonymous.get("/swagger-ui/index.html").status()).isEqualTo(200);
         assertThat(anonymous.get("/actuator/health/readiness").json().path("status").asString()).isEqualTo("UP");
         assertThat(anonymous.get("/actuator/prometheus").text()).contains("featherweight_gateway_submit_seconds");
@@ -312,7 +314,7 @@ class PlatformApiTest extends PlatformTestBase {
     void fiveHundredSubmissionsInTenSecondsAreAllAcceptedAndNoneIsLost() throws Exception {
         ApiClient api = tenantWithFeather("load");
         String body = """
-                {"modelId":"feather-3m","recipes":[{"method":"gptq","bits":4,"groupSize":128,"damp":0.01,"calibrationSamples":65536,"calibrationSeqLen":4096}]}""";
+                {"modelId":"feather-3m","recipes":[{"method":"gptq","bits":4,"groupSize":128,"damp":0.01,"calibrationSamples":524288,"calibrationSeqLen":512}]}""";
         int n = 500;
         long periodNanos = Duration.ofSeconds(10).toNanos() / n;
         long[] latencies = new long[n];
