@@ -1,5 +1,6 @@
 package dev.featherweight.kernels.cli;
 
+import dev.featherweight.kernels.pipeline.QuantizeJob;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -7,7 +8,7 @@ import picocli.CommandLine.Command;
  * The {@code fw} command: the kernels engine without the platform. Every subcommand prints only its
  * result on stdout (a table, or one JSON object with --json); errors go to stderr with a non-zero exit.
  */
-@Command(name = "fw", mixinStandardHelpOptions = true, version = "Featherweight 0.1.0",
+@Command(name = "fw", mixinStandardHelpOptions = true, version = QuantizeJob.ENGINE_VERSION,
         description = "Make large language models lighter: inspect, quantize, evaluate, size.",
         subcommands = {
                 CommandLine.HelpCommand.class,

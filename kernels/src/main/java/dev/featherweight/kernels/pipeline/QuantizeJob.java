@@ -29,8 +29,12 @@ public final class QuantizeJob {
     private QuantizeJob() {
     }
 
+    /** The engine's name and version, recorded in an artifact's lineage. */
+    public static final String ENGINE_VERSION = "Featherweight 0.1.0";
+
     /** Calibration input: a token (*.u32) or text file, and the samples to draw from it. */
     public record Calibration(Path file, int samples, int seqLen, long seed) {
+        public static final int DEFAULT_SAMPLES = 128, DEFAULT_SEQ_LEN = 256;
     }
 
     /**
