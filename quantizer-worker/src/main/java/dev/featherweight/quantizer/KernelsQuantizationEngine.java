@@ -1,10 +1,10 @@
 package dev.featherweight.quantizer;
 
-import dev.featherweight.contracts.Json;
-import dev.featherweight.contracts.Recipe;
+import dev.featherweight.catalog.Catalog;
+import dev.featherweight.catalog.ResolvedRecipe;
+import dev.featherweight.catalog.methods.GgufMethod;
 import dev.featherweight.kernels.core.GgmlType;
 import dev.featherweight.kernels.core.Parallel;
-import dev.featherweight.kernels.formats.FormatException;
 import dev.featherweight.kernels.formats.gguf.GgufModelPlan;
 import dev.featherweight.kernels.formats.gguf.HfToGguf;
 import dev.featherweight.kernels.formats.safetensors.SafetensorsModel;
@@ -15,7 +15,6 @@ import dev.featherweight.kernels.pipeline.QuantizeJob;
 import dev.featherweight.kernels.quant.QuantizationParams;
 import dev.featherweight.kernels.quant.gguf.FileType;
 import dev.featherweight.worker.TaskFailure;
-import tools.jackson.core.type.TypeReference;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,10 +28,10 @@ import java.util.Map;
  * line). GGUF: HF folder → F32 plan as convert_hf_to_gguf.py, then the llama-quantize mix ({@link HfToGguf#plan} +
  * {@link LlamaQuantize#quantize}), byte-identical to llama.cpp. Other methods: the recipe's fields by name become
  * the kernels' typed parameters ({@link QuantizationParams#of}, as {@code fw quantize --method} builds them from its
- * options) and {@link QuantizeJob} runs the calibration pipeline, reporting each finished block; its work folder
+ * options; the recipe arrives resolved by the catalogue, every default filled) and {@link QuantizeJob} runs the calibration pipeline, reporting each finished block; its work folder
  * under outDir survives a failed attempt, so a retried task resumes after the last finished block. Failures that
- * another attempt would repeat — a recipe the kernels cannot run, a malformed model, a working set larger than the
- * heap — are reported as not retryable.
+ * another attempt would repeat — a recipe the kernels cannot run, a working set larger than the heap — are reported
+ * as not retryable.
  */
 public class KernelsQuantizationEngine implements QuantizationEngine {
     private final Path calibration;
@@ -47,8 +46,8 @@ public class KernelsQuantizationEngine implements QuantizationEngine {
     }
 
     @Override
-    public boolean supports(Recipe recipe) {
-        if (recipe instanceof Recipe.Gguf g) {
+    public boolean supports(ResolvedRecipe recipe) {
+        if (recipe instanceof GgufMethod.Resolved g) {
             try {
                 FileType.parse(g.fileType());
                 return true;
@@ -65,8 +64,8 @@ public class KernelsQuantizationEngine implements QuantizationEngine {
     }
 
     /** GGUF: one file named after the model and type; other methods: a folder. */
-    public static Path output(Path modelDir, Recipe recipe, Path outDir) {
-        return recipe instanceof Recipe.Gguf g
+    public static Path output(Path modelDir, ResolvedRecipe recipe, Path outDir) {
+        return recipe instanceof GgufMethod.Resolved g
                 ? outDir.resolve(modelDir.getFileName() + "-" + g.fileType().toLowerCase(Locale.ROOT) + ".gguf")
                 : outDir.resolve("model");
     }
@@ -83,40 +82,34 @@ public class KernelsQuantizationEngine implements QuantizationEngine {
         return r;
     }
 
-    /** A recipe's fields by name, as its JSON has them ({@code bits}, {@code groupSize}, {@code calibrationSamples} …). */
-    static Map<String, Object> fields(Recipe recipe) {
-        return Json.MAPPER.convertValue(recipe, new TypeReference<Map<String, Object>>() {
-        });
-    }
-
-    /** The kernels' recipe (typed parameters of the method) for a platform recipe; IllegalArgumentException when the kernels cannot run it. */
-    static dev.featherweight.kernels.quant.Recipe kernelsRecipe(Recipe recipe) {
-        return dev.featherweight.kernels.quant.Recipe.of(recipe.method(), fields(recipe));
+    /** The kernels' recipe (typed parameters of the method) for a resolved recipe, by parameter name; IllegalArgumentException when the kernels cannot run it. */
+    static dev.featherweight.kernels.quant.Recipe kernelsRecipe(ResolvedRecipe recipe) {
+        return dev.featherweight.kernels.quant.Recipe.of(recipe.method(), recipe.parameters());
     }
 
     /** Calibration input for a calibrated method: the recipe's sample count and length over the engine's calibration file (seed 0). */
-    static QuantizeJob.Calibration calibration(Recipe recipe, Path file) {
-        Map<String, Object> f = fields(recipe);
-        return new QuantizeJob.Calibration(file, ((Number) f.getOrDefault("calibrationSamples", QuantizeJob.Calibration.DEFAULT_SAMPLES)).intValue(),
-                ((Number) f.getOrDefault("calibrationSeqLen", QuantizeJob.Calibration.DEFAULT_SEQ_LEN)).intValue(), 0);
+    static QuantizeJob.Calibration calibration(ResolvedRecipe recipe, Path file) {
+        Map<String, Object> p = recipe.parameters();
+        return new QuantizeJob.Calibration(file, ((Number) p.getOrDefault("calibrationSamples", QuantizeJob.Calibration.DEFAULT_SAMPLES)).intValue(),
+                ((Number) p.getOrDefault("calibrationSeqLen", QuantizeJob.Calibration.DEFAULT_SEQ_LEN)).intValue(), 0);
     }
 
     /**
      * RTN, GPTQ, AWQ, NF4, FP4, LLM.int8 through {@link QuantizeJob} with its per-block work directory (kept across
      * attempts of the task): a retried task resumes after the last finished block.
      */
-    public QuantizeJob.Result folder(Path modelDir, Recipe recipe, Path out, Path workDir, int threads, CalibrationPipeline.Listener listener) {
+    public QuantizeJob.Result folder(Path modelDir, ResolvedRecipe recipe, Path out, Path workDir, int threads, CalibrationPipeline.Listener listener) {
         try (Parallel pool = new Parallel(threads)) {
             return QuantizeJob.run(modelDir, kernelsRecipe(recipe), calibration(recipe, calibration), out, workDir, listener, pool);
         }
     }
 
     @Override
-    public Result quantize(Path modelDir, Recipe recipe, Path outDir, Progress progress) throws Exception {
+    public Result quantize(Path modelDir, ResolvedRecipe recipe, Path outDir, Progress progress) throws Exception {
         Path out = output(modelDir, recipe, outDir);
         QuantizationEngine.deleteRecursively(out);
         int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
-        if (recipe instanceof Recipe.Gguf g) {
+        if (recipe instanceof GgufMethod.Resolved g) {
             try {
                 gguf(modelDir, g.fileType(), out, threads);
             } catch (RuntimeException e) {
@@ -155,13 +148,13 @@ public class KernelsQuantizationEngine implements QuantizationEngine {
     }
 
     /**
-     * A kernels failure as the task's failure: a recipe or calibration the kernels refuse (IllegalArgumentException),
-     * a model file they cannot read (FormatException without an I/O cause) and a working set larger than the heap
-     * fail the same way on every attempt, so they are final; anything else (I/O, out of memory) may pass on retry.
+     * A kernels failure as the task's failure: a recipe or calibration the kernels refuse (IllegalArgumentException)
+     * and a working set larger than the heap fail the same way on every attempt, so they are final. A model the
+     * kernels refuse (FormatException) goes to {@link QuantizeHandler}, which judges it by its kind; anything else
+     * (out of memory, I/O) may pass on another attempt.
      */
-    static Exception classified(Recipe recipe, RuntimeException e) {
-        boolean deterministic = e instanceof IllegalArgumentException || e instanceof InsufficientHeapException
-                || e instanceof FormatException && !(e.getCause() instanceof java.io.IOException);
+    static Exception classified(ResolvedRecipe recipe, RuntimeException e) {
+        boolean deterministic = e instanceof IllegalArgumentException || e instanceof InsufficientHeapException;
         return deterministic ? new TaskFailure(recipe.label() + ": " + e.getMessage(), false, e) : e;
     }
 
@@ -174,6 +167,6 @@ public class KernelsQuantizationEngine implements QuantizationEngine {
 
     @Override
     public String version() {
-        return "featherweight-kernels (" + QuantizeJob.ENGINE_VERSION + ")";
+        return "featherweight-kernels " + Catalog.ENGINE_VERSION; // the catalogue's engine version, as GET /api/v1/catalog states it
     }
 }

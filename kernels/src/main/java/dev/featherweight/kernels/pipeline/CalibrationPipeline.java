@@ -66,13 +66,13 @@ public final class CalibrationPipeline {
     }
 
     /**
-     * The heap one block needs, in bytes, for {@code samples} sequences of {@code seqLen} tokens: the hidden
-     * states in and out plus the modifier's working set (0 for a modifier without calibration, which streams).
+     * The heap one block needs, in bytes, for {@code samples} sequences of {@code seqLen} tokens: the modifier's
+     * working set as the catalogue computes it (hidden states in and out included; 0 for a modifier without
+     * calibration, which streams) — the same figure the quantizer-worker checks against its simulated GPU.
      */
     public static long heapNeeded(QuantizationModifier modifier, LlamaModel.Config c, int samples, int seqLen) {
         if (!modifier.calibrated()) return 0;
-        long tokens = (long) samples * seqLen;
-        return 2 * tokens * c.dim() * 4 + modifier.blockWorkingSet(c, tokens);
+        return modifier.blockWorkingSet(c, (long) samples * seqLen);
     }
 
     /** The full HF module name of a block module. */

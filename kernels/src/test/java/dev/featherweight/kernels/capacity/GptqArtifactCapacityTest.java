@@ -1,5 +1,6 @@
 package dev.featherweight.kernels.capacity;
 
+import dev.featherweight.catalog.capacity.*;
 import java.util.Map;
 import dev.featherweight.kernels.SharedData;
 import dev.featherweight.kernels.pipeline.QuantizeJob;

@@ -1,5 +1,6 @@
 package dev.featherweight.kernels.pipeline.modifier;
 
+import dev.featherweight.catalog.BlockShape;
 import dev.featherweight.kernels.core.FloatArrayMatrix;
 import dev.featherweight.kernels.core.WeightMatrix;
 import dev.featherweight.kernels.formats.hf.HfModules;
@@ -35,9 +36,7 @@ public final class AwqModifier implements QuantizationModifier {
     /** The four captured inputs and the block's weights as floats (twice, for the scale search's candidates). */
     @Override
     public long blockWorkingSet(LlamaModel.Config c, long tokens) {
-        long dim = c.dim(), ffn = c.ffnDim(), q = c.qDim(), kv = c.kvDim();
-        long blockWeights = q * dim + 2 * kv * dim + dim * q + 2 * ffn * dim + dim * ffn;
-        return tokens * (2 * dim + q + ffn) * 4 + 2 * blockWeights * 4;
+        return new BlockShape(c.dim(), c.ffnDim(), c.qDim(), c.kvDim()).awqWorkingSet(tokens).values().stream().mapToLong(Long::longValue).sum();
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.featherweight.kernels.pipeline.modifier;
 
+import dev.featherweight.catalog.BlockShape;
 import dev.featherweight.kernels.core.FloatArrayMatrix;
 import dev.featherweight.kernels.core.WeightMatrix;
 import dev.featherweight.kernels.formats.hf.HfModules;
@@ -41,16 +42,7 @@ public final class GptqModifier implements QuantizationModifier {
      */
     @Override
     public long blockWorkingSet(LlamaModel.Config c, long tokens) {
-        long dim = c.dim(), ffn = c.ffnDim(), q = c.qDim(), kv = c.kvDim();
-        long[][] modules = {{q, dim}, {kv, dim}, {kv, dim}, {dim, q}, {ffn, dim}, {ffn, dim}, {dim, ffn}}; // rows, cols
-        long worst = 0, codesSoFar = 0;
-        for (int i = 0; i < modules.length; i++) {
-            long rows = modules[i][0], cols = modules[i][1];
-            long hessians = (i < 3 || i == 4 ? 2 : 1) * cols * cols * 4;
-            worst = Math.max(worst, hessians + rows * cols * (4 + 2) + codesSoFar);
-            codesSoFar += rows * cols;
-        }
-        return worst;
+        return new BlockShape(c.dim(), c.ffnDim(), c.qDim(), c.kvDim()).gptqWorkingSet(tokens).values().stream().mapToLong(Long::longValue).sum();
     }
 
     @Override

@@ -29,7 +29,7 @@ public interface QuantizationModifier {
     BlockResult quantizeBlock(BlockContext block);
 
     /**
-     * Heap one block's quantization holds at its peak beyond the model and the block's inputs and outputs, in bytes,
+     * Heap one block's quantization holds at its peak (the block's hidden states in and out included), in bytes,
      * for {@code tokens} calibration tokens (0 for a modifier that works one module at a time on the weights only).
      */
     default long blockWorkingSet(LlamaModel.Config c, long tokens) {
