@@ -87,7 +87,12 @@ public class CapacityController {
         ModelShape shape;
         try {
             Files.write(dir.resolve("config.json"), config);
-            shape = ModelShape.of(name, LlamaConfig.read(dir));
+            try {
+                shape = ModelShape.of(name, LlamaConfig.read(dir));
+            } catch (RuntimeException e) { // the tenant's own upload: its fault, not ours
+                throw new ApiException(HttpStatus.UNPROCESSABLE_CONTENT, "unreadable-model-config",
+                        "config.json of model " + name + " is not a readable Hugging Face Llama config", List.of());
+            }
         } finally {
             Files.deleteIfExists(dir.resolve("config.json"));
             Files.deleteIfExists(dir);
