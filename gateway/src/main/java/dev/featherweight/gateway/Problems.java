@@ -34,6 +34,7 @@ import java.util.Map;
  * logged in full with the request id and answered with that id only.
  */
 @RestControllerAdvice
+@org.springframework.core.annotation.Order(org.springframework.core.Ordered.HIGHEST_PRECEDENCE)
 public class Problems extends ResponseEntityExceptionHandler {
     private static final Logger log = LoggerFactory.getLogger(Problems.class);
     static final String TYPE_BASE = "https://featherweight.dev/problems/";
@@ -158,6 +159,8 @@ public class Problems extends ResponseEntityExceptionHandler {
     protected ResponseEntity<Object> handleExceptionInternal(Exception ex, Object body, HttpHeaders headers, HttpStatusCode status, WebRequest request) {
         if (status.value() == 413 || ex instanceof MaxUploadSizeExceededException)
             body = problem(HttpStatus.CONTENT_TOO_LARGE, "content-too-large", "the upload exceeds the size limit");
+        if (body == null && ex instanceof org.springframework.web.ErrorResponse standard) // Spring's own exceptions come without a body
+            body = standard.updateAndGetBody(getMessageSource(), org.springframework.context.i18n.LocaleContextHolder.getLocale());
         if (body instanceof ProblemDetail p) {
             String detail = p.getDetail();
             ProblemDetail typed = problem(status, kindOf(status, false), detail == null ? HttpStatus.valueOf(status.value()).getReasonPhrase() : detail);
