@@ -50,6 +50,7 @@ public class JobController {
     private final RestClient jobs;
     private final JobEvents events;
     private final Timer submitTimer;
+    private final RecipeValidation recipes;
     private final Map<String, Long> readyModels = new java.util.concurrent.ConcurrentHashMap<>();
 
     private final TenantLimits limits;
@@ -57,7 +58,8 @@ public class JobController {
     private final Cache<String, JsonNode> recentSpecs = Caffeine.newBuilder().expireAfterWrite(Duration.ofMinutes(10)).maximumSize(100_000).build();
 
     public JobController(KafkaTemplate<String, String> kafka, RestClient registryClient, RestClient jobsClient, JobEvents events, MeterRegistry meters,
-                         TenantLimits limits) {
+                         RecipeValidation recipes, TenantLimits limits) {
+        this.recipes = recipes;
         this.limits = limits;
         this.kafka = kafka;
         this.registry = registryClient;
@@ -92,6 +94,9 @@ public class JobController {
                 throw new ApiException(HttpStatus.CONFLICT, "model " + spec.modelId() + " is " + model.get("state") + ", not READY");
             readyModels.put(modelKey, System.currentTimeMillis() + 60_000);
         }
+        List<String> modelProblems = recipes.problems(tenant, spec); // what the model's shape rules out (group sizes, context)
+        if (!modelProblems.isEmpty())
+            throw new ApiException(HttpStatus.BAD_REQUEST, "invalid job: " + modelProblems.size() + " problem(s)", modelProblems);
         String jobId = "j-" + (idempotencyKey == null ? UUID.randomUUID()
                 : UUID.nameUUIDFromBytes((tenant + "\n" + idempotencyKey).getBytes(StandardCharsets.UTF_8)));
         if (idempotencyKey != null) {

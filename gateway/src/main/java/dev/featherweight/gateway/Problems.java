@@ -87,8 +87,20 @@ public class Problems extends ResponseEntityExceptionHandler {
     @ExceptionHandler
     ResponseEntity<ProblemDetail> api(ApiException e) {
         ProblemDetail p = problem(e.status, e.kind, e.getMessage());
-        if (!e.errors.isEmpty()) p.setProperty("errors", e.errors);
+        if (!e.errors.isEmpty()) p.setProperty("errors", e.errors.stream().map(Problems::fieldError).toList());
         return ResponseEntity.status(e.status).contentType(MediaType.APPLICATION_PROBLEM_JSON).body(p);
+    }
+
+    /**
+     * "recipes[0].damp: must be > 0 …" as {@code {"field": "recipes[0].damp", "message": "must be > 0 …"}}: the UI
+     * shows the message beside the field the JSON path names. Paths never contain ": ", so the first one splits.
+     */
+    static Map<String, String> fieldError(String error) {
+        int colon = error.indexOf(": ");
+        Map<String, String> e = new LinkedHashMap<>();
+        e.put("field", colon < 0 ? "" : error.substring(0, colon));
+        e.put("message", colon < 0 ? error : error.substring(colon + 2));
+        return e;
     }
 
     /**

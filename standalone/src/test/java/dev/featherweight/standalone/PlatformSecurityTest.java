@@ -200,7 +200,7 @@ class PlatformSecurityTest extends PlatformTestBase {
         // a model whose config.json is not JSON: capacity says so, it does not fail with 500
         ApiClient.Response broken = uploadFiles(api, "broken", Map.of("config.json", "this is not json".getBytes(StandardCharsets.UTF_8)));
         assertThat(broken.status()).as(broken.toString()).isEqualTo(201);
-        problem(api.post("/api/v1/capacity", Map.of("modelId", "broken", "gpus", List.of("L4"), "ctx", 512, "kvDtype", "fp16")), 422, "unreadable-model-config");
+        problem(api.post("/api/v1/capacity", Map.of("modelId", "broken", "gpus", List.of("L4"), "ctx", 512, "kvDtype", "fp16")), 400, "validation");
         ApiClient.Response anyError = api.get("/api/v1/jobs/j-unknown");
         assertThat(problem(anyError, 404, "not-found").path("requestId").asString()).isEqualTo(anyError.header("X-Request-Id"));
     }

@@ -8,6 +8,7 @@ import dev.featherweight.kernels.formats.safetensors.SafetensorsWriter;
 import dev.featherweight.kernels.formats.hf.HfModules;
 import dev.featherweight.kernels.quant.QuantizedModule;
 import dev.featherweight.kernels.quant.Recipe;
+import dev.featherweight.kernels.quant.UniformGridParams;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
@@ -142,9 +143,9 @@ public final class QuantizedModelWriter implements BlockStore {
         }
         if (!bad.isEmpty()) {
             throw new FormatException(source.path(), bad.getFirst().substring(0, bad.getFirst().indexOf(' ')),
-                    "cannot write a " + layout + " checkpoint with " + recipe.bits() + " bits, group " + recipe.groupSize() + ": "
+                    "cannot write a " + layout + " checkpoint with " + recipe.params().bits() + " bits, group " + recipe.params().groupSize() + ": "
                             + String.join("; ", bad) + ". Refusing rather than writing a broken checkpoint; keep these modules with --skip REGEX"
-                            + (recipe.method().uniform() ? " or change --bits/--group-size (--override REGEX=bits:8 for GPTQ)" : ""));
+                            + (recipe.params() instanceof UniformGridParams ? " or change --bits/--group-size (--override REGEX=bits:8 for GPTQ)" : ""));
         }
     }
 
