@@ -5,9 +5,7 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.springframework.beans.factory.annotation.Value;
-import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
-import org.springframework.http.ProblemDetail;
 import org.springframework.stereotype.Component;
 import org.springframework.web.client.HttpClientErrorException;
 import org.springframework.web.client.RestClient;
@@ -34,6 +32,7 @@ public class Auth extends OncePerRequestFilter {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final RestClient registry;
+    private final BrowserSessions sessions;
     private final String adminKeyHash;
     private final Map<String, Cached> cache = new ConcurrentHashMap<>();
 
@@ -41,8 +40,9 @@ public class Auth extends OncePerRequestFilter {
 
     record Cached(Owner owner, long until) {}
 
-    public Auth(RestClient registryClient, @Value("${featherweight.admin-key}") String adminKey) {
+    public Auth(RestClient registryClient, BrowserSessions sessions, @Value("${featherweight.admin-key}") String adminKey) {
         this.registry = registryClient;
+        this.sessions = sessions;
         this.adminKeyHash = hash(adminKey);
     }
 
@@ -62,17 +62,30 @@ public class Auth extends OncePerRequestFilter {
 
     @Override
     protected boolean shouldNotFilter(HttpServletRequest request) {
-        return !request.getRequestURI().startsWith("/api/");
+        return !request.getRequestURI().startsWith("/api/") || request.getRequestURI().equals(SessionController.PATH);
     }
 
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain) throws ServletException, IOException {
         String header = request.getHeader("Authorization");
-        if (header == null || !header.startsWith("Bearer ") || header.length() > 200) {
+        String h;
+        if (header == null) { // a browser: its session cookie stands for the key it signed in with
+            try {
+                h = sessions.keyHash(request);
+            } catch (ApiException e) {
+                problem(response, 403, "Forbidden", e.getMessage());
+                return;
+            }
+            if (h == null) {
+                deny(response, "missing or malformed Authorization: Bearer <api key> (or sign in: POST " + SessionController.PATH + ")");
+                return;
+            }
+        } else if (!header.startsWith("Bearer ") || header.length() > 200) {
             deny(response, "missing or malformed Authorization: Bearer <api key>");
             return;
+        } else {
+            h = hash(header.substring(7).trim());
         }
-        String h = hash(header.substring(7).trim());
         boolean adminPath = request.getRequestURI().startsWith("/api/v1/admin/");
         if (h.equals(adminKeyHash)) {
             if (!adminPath) {
@@ -96,6 +109,11 @@ public class Auth extends OncePerRequestFilter {
         chain.doFilter(request, response);
     }
 
+    /** The owner of a key hash (the bootstrap admin key: admin, no tenant), or null for an unknown key. */
+    Owner owner(String keyHash) {
+        return keyHash.equals(adminKeyHash) ? new Owner(null, true) : lookup(keyHash);
+    }
+
     private Owner lookup(String keyHash) {
         Cached c = cache.get(keyHash);
         if (c != null && c.until() > System.currentTimeMillis()) return c.owner();
@@ -109,16 +127,19 @@ public class Auth extends OncePerRequestFilter {
     }
 
     private static void deny(HttpServletResponse response, String detail) throws IOException {
-        response.setStatus(401);
-        response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
         response.setHeader("WWW-Authenticate", "Bearer");
-        ProblemDetail p = ProblemDetail.forStatusAndDetail(HttpStatus.UNAUTHORIZED, detail);
-        response.getWriter().write("{\"type\":\"about:blank\",\"title\":\"Unauthorized\",\"status\":401,\"detail\":\"" + p.getDetail() + "\"}");
+        problem(response, 401, "Unauthorized", detail);
+    }
+
+    private static void problem(HttpServletResponse response, int status, String title, String detail) throws IOException {
+        response.setStatus(status);
+        response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
+        response.getWriter().write(dev.featherweight.contracts.Json.MAPPER.writeValueAsString(Map.of("type", "about:blank", "title", title, "status", status, "detail", detail)));
     }
 
     static String tenant(HttpServletRequest request) {
         Object t = request.getAttribute(TENANT);
-        if (t == null) throw new ApiException(HttpStatus.FORBIDDEN, "this endpoint needs a tenant key");
+        if (t == null) throw new ApiException(org.springframework.http.HttpStatus.FORBIDDEN, "this endpoint needs a tenant key");
         return (String) t;
     }
 }
