@@ -16,8 +16,9 @@ function niceTicks(min, max, count = 5) {
   if (!(max > min)) { max = min + 1; }
   const step0 = (max - min) / count, mag = 10 ** Math.floor(Math.log10(step0));
   const step = [1, 2, 5, 10].map(m => m * mag).find(s => s >= step0);
+  // from the step at or below min to the step at or above max, so that every value lies inside the axis
   const ticks = [];
-  for (let t = Math.ceil(min / step) * step; t <= max + step * 1e-9; t += step) ticks.push(+t.toPrecision(12));
+  for (let t = Math.floor(min / step) * step; t < max + step * 0.999; t += step) ticks.push(+t.toPrecision(12));
   return ticks;
 }
 
@@ -72,7 +73,8 @@ export function scatter({ name, xLabel, yLabel, points, format = v => v }) {
     const g = el('g', { class: p.kind === 'reference' ? 'reference' : 'point' + (onFront ? ' on-front' : '') });
     const c = el('circle', { cx: X(p.x), cy: Y(p.y), r: onFront ? 7 : 5, fill: p.kind === 'reference' ? 'none' : COLORS[i % COLORS.length] });
     c.append(el('title', {}, `${p.label}: ${format(p.x)}, ${yLabel} ${p.y.toFixed(4)}${onFront ? ' (Pareto front)' : ''}`));
-    g.append(c, el('text', { x: X(p.x) + 9, y: Y(p.y) - 8, class: 'point-label' }, p.label));
+    const right = X(p.x) > W * 0.7; // labels of points near the right edge go to their left
+    g.append(c, el('text', { x: X(p.x) + (right ? -9 : 9), y: Y(p.y) - 8, 'text-anchor': right ? 'end' : 'start', class: 'point-label' }, p.label));
     svg.append(g);
   });
   return figure(name, svg, ['Variant', xLabel, yLabel, 'Pareto front'],
@@ -103,7 +105,7 @@ export function groupedBars({ name, categories, series, values, valueLabel, form
   series.forEach((s, si) => categories.forEach((c, ci) => {
     const v = values[si][ci];
     if (v == null) return;
-    const r = el('rect', { x: L + band * ci + band * 0.1 + bw * si, y: Y(v), width: Math.max(1, bw - 2), height: H - B - Y(v), fill: COLORS[si % COLORS.length], class: 'bar' });
+    const r = el('rect', { x: L + band * ci + band * 0.1 + bw * si, y: Y(v), width: Math.max(1, bw - 2), height: H - B - Y(v), fill: COLORS[si % COLORS.length], class: 'bar-mark' });
     r.append(el('title', {}, `${s} on ${c}: ${format(v)}`));
     svg.append(r);
   }));
@@ -124,7 +126,7 @@ export function stackedBars({ name, categories, partLabels, parts, total, format
   categories.forEach((c, ci) => {
     let acc = 0;
     parts[ci].forEach((v, pi) => {
-      const r = el('rect', { x: L + band * ci + band * 0.2, y: Y(acc + v), width: band * 0.6, height: Math.max(0, Y(acc) - Y(acc + v)), fill: COLORS[pi % COLORS.length], class: 'bar' });
+      const r = el('rect', { x: L + band * ci + band * 0.2, y: Y(acc + v), width: band * 0.6, height: Math.max(0, Y(acc) - Y(acc + v)), fill: COLORS[pi % COLORS.length], class: 'bar-mark' });
       r.append(el('title', {}, `${c} ${partLabels[pi]}: ${format(v)}`));
       svg.append(r);
       acc += v;

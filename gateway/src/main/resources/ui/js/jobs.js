@@ -161,7 +161,12 @@ export async function form(root) {
       gpus: [...root.querySelectorAll('.gpus input:checked')].map(c => c.value), ctx: n('#f-eval-capacity-ctx'), kvDtype: v('#f-eval-capacity-kvDtype') };
     return {
       modelId: v('#f-modelId'),
-      recipes: recipes.map(r => ({ method: r.method, ...Object.fromEntries(Object.entries(r.values).filter(([, x]) => x !== null)) })),
+      // only what differs from the catalogue's default: the engine fills the rest and adapts some to the model
+      // (e.g. GPTQ's calibration length to the model's context)
+      recipes: recipes.map(r => {
+        const defaults = Object.fromEntries(methods[r.method].parameters.map(p => [p.name, p.default]));
+        return { method: r.method, ...Object.fromEntries(Object.entries(r.values).filter(([k, x]) => x !== null && x !== defaults[k])) };
+      }),
       eval: Object.keys(evalSpec).length ? evalSpec : null,
     };
   };
@@ -197,14 +202,18 @@ export async function form(root) {
     if (mine !== generation) return; // a newer pre-flight is on its way
     root.querySelectorAll('[data-field^="recipes["]').forEach(i => i.removeAttribute('aria-invalid'));
     root.querySelectorAll('#recipes .field-error').forEach(e => { e.textContent = ''; });
-    rows.forEach((r, i) => { if (r instanceof ApiError) showFieldErrors(r.fieldErrors.map(e => ({ ...e, field: e.field.replace(/^recipe\b/, `recipes[${i}]`) }))); });
+    // problems come as a 400 (a malformed request) or as a 200 whose figures are null and "problems" lists why
+    const problemsOf = r => r instanceof ApiError ? r.fieldErrors : (r.problems || []).map(p => typeof p === 'string' ? { field: '', message: p } : p);
+    rows.forEach((r, i) => showFieldErrors(problemsOf(r).filter(e => e.field).map(e => ({ ...e, field: e.field.replace(/^recipe\b/, `recipes[${i}]`) }))));
     out.innerHTML = html`<div class="scroll"><table><thead><tr><th scope="col">Recipe</th><th scope="col">Output size</th><th scope="col">Peak memory</th>
       <th scope="col">Simulated GPU</th><th scope="col">Fits</th><th scope="col">Estimated time</th><th scope="col">Problems</th></tr></thead><tbody>
       ${rows.map((r, i) => r instanceof ApiError
         ? html`<tr><td>${i + 1}. ${s.recipes[i].method}</td><td colspan="5">${r.problem.title}: ${r.problem.detail}</td><td>${r.fieldErrors.map(e => e.message).join('; ')}</td></tr>`
+        : r.outputBytes == null
+        ? html`<tr><td>${i + 1}. ${s.recipes[i].method}</td><td colspan="5" class="bad">cannot run as it is</td><td>${problemsOf(r).map(p => p.message).join('; ')}</td></tr>`
         : html`<tr><td>${i + 1}. ${s.recipes[i].method}</td><td>${bytes(r.outputBytes)}</td><td>${bytes(r.peakDeviceBytes)} of ${bytes(r.deviceBytes)}</td>
            <td>${r.gpu}</td><td class="${r.fits ? 'ok' : 'bad'}">${r.fits ? 'fits' : 'does not fit'}</td><td>${seconds(r.estimatedSeconds)}</td>
-           <td>${(r.problems || []).map(p => typeof p === 'string' ? p : p.message).join('; ')}</td></tr>`)}
+           <td>${problemsOf(r).map(p => p.message).join('; ')}</td></tr>`)}
       </tbody></table></div>`.s;
   }
 
@@ -270,7 +279,7 @@ export async function list(root) {
 
 function taskHtml(t) {
   const pct = Math.round((t.progress ?? 0) * 100);
-  const where = t.blocks ? `block ${t.block ?? 0} of ${t.blocks}` : t.state === 'SUCCEEDED' ? 'done' : 'waiting';
+  const where = t.blocks ? `block ${t.block ?? 0} of ${t.blocks}` : t.state === 'SUCCEEDED' ? 'done' : t.state === 'RUNNING' ? 'running' : 'waiting';
   return html`<li class="task" data-task="${t.id}">
     <div class="task-head"><strong>${t.label || t.kind}</strong> <span class="kind">${t.kind}</span>
       <span class="state ${t.state}" data-task-state>${t.state}</span>${t.attempt > 1 ? html` <span>attempt ${t.attempt} of ${t.maxAttempts}</span>` : ''}</div>

@@ -17,7 +17,7 @@ export async function list(root) {
     </section>
     <section aria-labelledby="upload-h" class="card"><h2 id="upload-h">Upload a Hugging Face folder</h2>
       <form id="upload">
-        <label for="upload-name">Name</label>
+        <label for="upload-name">Model name</label>
         <input id="upload-name" name="name" required pattern="[A-Za-z0-9][A-Za-z0-9._\\-]{0,127}" placeholder="my-model">
         <div id="drop" class="drop" tabindex="0" aria-describedby="drop-help">
           <p id="drop-help">Drop the model's files (config.json, *.safetensors, tokenizer files) or one .tar / .zip here, or choose them:</p>
@@ -34,7 +34,7 @@ export async function list(root) {
     </section>
     <section aria-labelledby="import-h" class="card"><h2 id="import-h">Import by reference</h2>
       <form id="import">
-        <label for="import-name">Name</label><input id="import-name" name="name" required>
+        <label for="import-name">Import as</label><input id="import-name" name="name" required>
         <label for="import-source">Source</label><input id="import-source" name="source" required placeholder="hf://org/name@revision or s3://bucket/prefix">
         <label for="import-token">Hub token (optional)</label><input id="import-token" name="token" type="password" autocomplete="off">
         <div id="import-error"></div>
@@ -92,7 +92,7 @@ function wireUpload(root) {
     row.hidden = false;
     form.querySelector('button[type=submit]').disabled = true;
     try {
-      const model = await upload(`/api/v1/models?name=${encodeURIComponent(form.name.value)}`, data, (sent, total) => {
+      const model = await upload('/api/v1/models', data, (sent, total) => {
         const pct = Math.round(sent * 100 / total);
         bar.setAttribute('aria-valuenow', pct);
         bar.firstElementChild.style.width = pct + '%';

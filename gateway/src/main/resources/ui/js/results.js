@@ -47,8 +47,9 @@ export async function artifacts(root) {
         <td><a href="#/artifacts/${encodeURIComponent(a.id)}">${a.label}</a></td><td>${a.method}</td><td>${typeOf(a)}</td>
         <td>${num(bpw(a, params), 2)}</td><td>${bytes(a.totalBytes)}</td><td>${num(metric(a, 'perplexity'))}</td><td>${num(metric(a, 'perplexity_delta'))}</td>
         ${extra.map(([k]) => html`<td>${num(metric(a, k))}</td>`)}
-        <td><a href="#/jobs/${encodeURIComponent(a.lineage.jobId)}">${a.lineage.jobId}</a></td>
-        <td class="actions">${a.files.map(f => html`<a href="${downloadUrl(a, f)}" download aria-label="Download ${f.path}">Download</a> `)}
+        <td><a href="#/jobs/${encodeURIComponent(a.lineage.jobId)}" title="${a.lineage.jobId}">${a.lineage.jobId.slice(0, 10)}…</a></td>
+        <td class="actions">${a.files.length === 1 ? html`<a href="${downloadUrl(a, a.files[0])}" download aria-label="Download ${a.files[0].path}">Download</a>`
+          : html`<a href="#/artifacts/${encodeURIComponent(a.id)}" aria-label="Files of ${a.label}">${a.files.length} files</a>`}
           <button type="button" class="danger" data-delete="${a.id}" aria-label="Delete ${a.label}">Delete</button></td></tr>`)}
       </tbody></table></div><button type="submit">Compare selected</button></form>`
       : html`<p>No artifacts for ${name || 'any model'} yet. <a href="#/jobs/new${name ? '?model=' + encodeURIComponent(name) : ''}">Submit a job</a>.</p>`}

@@ -27,7 +27,7 @@ export function bytes(n) {
 
 export const num = (v, digits = 4) => v == null || isNaN(v) ? '—' : Number(v).toFixed(digits);
 export const int = v => v == null || isNaN(v) ? '—' : Math.round(v).toLocaleString('en-US');
-export const seconds = v => v == null || isNaN(v) ? '—' : v < 0.01 ? `${Number(v).toExponential(2)} s` : v < 120 ? `${Number(v).toFixed(2)} s` : `${Math.floor(v / 60)} min ${Math.round(v % 60)} s`;
+export const seconds = v => v == null || isNaN(v) ? '—' : v === 0 ? '0 s' : v < 0.01 ? `${Number(v).toExponential(2)} s` : v < 120 ? `${Number(v).toFixed(2)} s` : `${Math.floor(v / 60)} min ${Math.round(v % 60)} s`;
 export const when = t => t ? new Date(t).toLocaleString() : '—';
 
 /** Shows an API error (problem+json title and detail, and its field errors) in the given region. */

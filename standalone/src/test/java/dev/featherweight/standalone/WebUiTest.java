@@ -96,7 +96,7 @@ class WebUiTest extends PlatformTestBase {
         signIn();
         link("Models").click();
         waitFor(By.xpath("//h1[.='Models']"));
-        field("Name").sendKeys("feather-3m");
+        field("Model name").sendKeys("feather-3m");
         try (Stream<Path> files = Files.list(FEATHER)) {
             field("Model files").sendKeys(files.map(Path::toString).sorted().collect(Collectors.joining("\n")));
         }
