@@ -269,7 +269,19 @@ class WebUiTest extends PlatformTestBase {
     }
 
     WebElement waitFor(By by) {
-        return new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> d.findElements(by).stream().filter(WebElement::isDisplayed).findFirst().orElse(null));
+        try {
+            return new WebDriverWait(browser, Duration.ofSeconds(30)).until(d -> d.findElements(by).stream().filter(WebElement::isDisplayed).findFirst().orElse(null));
+        } catch (org.openqa.selenium.TimeoutException e) {
+            failureShot();
+            throw new AssertionError("no visible " + by + " within 30 s; the page shows: " + text(), e);
+        }
+    }
+
+    void failureShot() {
+        try {
+            shot("failure-" + System.currentTimeMillis());
+        } catch (Exception ignored) { // the assertion error that follows says what went wrong
+        }
     }
 
     List<WebElement> waitForAll(By by) {
@@ -280,7 +292,12 @@ class WebUiTest extends PlatformTestBase {
     }
 
     void await(Duration timeout, java.util.function.BooleanSupplier condition) {
-        new WebDriverWait(browser, timeout, Duration.ofMillis(200)).until(d -> condition.getAsBoolean());
+        try {
+            new WebDriverWait(browser, timeout, Duration.ofMillis(200)).until(d -> condition.getAsBoolean());
+        } catch (org.openqa.selenium.TimeoutException e) {
+            failureShot();
+            throw new AssertionError("condition not met within " + timeout + "; the page shows: " + text(), e);
+        }
     }
 
     void shot(String name) throws Exception {
