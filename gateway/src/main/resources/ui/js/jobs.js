@@ -228,7 +228,7 @@ export async function form(root) {
     button.disabled = true;
     try {
       const accepted = await post('/api/v1/jobs', s);
-      location.hash = `#/jobs/${encodeURIComponent(accepted.jobId)}`;
+      location.hash = `#/jobs/${encodeURIComponent(accepted.jobId)}?submitted`;
     } catch (ex) {
       if (ex instanceof ApiError) {
         const rest = showFieldErrors(ex.fieldErrors);
@@ -292,8 +292,24 @@ function taskHtml(t) {
   </li>`;
 }
 
+/**
+ * The job; right after a submit it may not be known yet (the gateway answers 202 once Kafka has the job, and the
+ * job-service records it a moment later), so a fresh job is asked for again for a while before "not found" stands.
+ */
+async function firstLook(root, id, fresh) {
+  for (let wait = 100; ; wait = Math.min(2000, wait * 2)) {
+    try {
+      return await get(`/api/v1/jobs/${encodeURIComponent(id)}`);
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 404 && fresh && Date.now() < fresh)) throw e;
+      root.innerHTML = html`<h1>Job ${id}</h1><p role="status">Submitted; waiting for the job service to plan it…</p>`.s;
+      await new Promise(r => setTimeout(r, wait));
+    }
+  }
+}
+
 export async function page(root, id) {
-  let job = await get(`/api/v1/jobs/${encodeURIComponent(id)}`);
+  let job = await firstLook(root, id, query().has('submitted') ? Date.now() + 60_000 : 0);
   root.innerHTML = html`<h1>Job ${id}</h1>
     <p class="job-state">State: <strong id="job-state" class="state" aria-live="polite"></strong> <span id="job-facts"></span></p>
     <p class="actions"><button type="button" id="cancel-job" class="danger">Cancel job</button> <a id="job-model" href="#"></a></p>

@@ -127,10 +127,15 @@ class WebUiTest extends PlatformTestBase {
         chunks.clear();
         chunks.sendKeys("4");
         assertThat(button("Submit job").getAccessibleName()).isEqualTo("Submit job");
+        // the pre-flight: both recipes estimated against the worker's simulated GPU before anything is submitted
+        await(Duration.ofSeconds(30), () -> browser.findElements(By.xpath("//div[@id='preflight']//td[.='fits' or .='does not fit']")).size() == 2);
+        browser.manage().window().setSize(new Dimension(1400, 1900)); // the whole form in one picture
+        ((JavascriptExecutor) browser).executeScript("window.scrollTo(0, 0)");
         shot("04-new-job");
+        browser.manage().window().setSize(new Dimension(1400, 900));
         button("Submit job").click();
 
-        waitFor(By.xpath("//h1[starts-with(., 'Job j-')]"));
+        waitFor(By.id("job-state"));
         String jobId = browser.findElement(By.tagName("h1")).getText().substring(4);
         ((JavascriptExecutor) browser).executeScript("window.stillTheSamePage = true");
         List<WebElement> bars = browser.findElements(By.cssSelector("[role=progressbar]"));
@@ -198,7 +203,7 @@ class WebUiTest extends PlatformTestBase {
         browser.get(platform.gatewayUrl() + "/#/jobs/new?model=feather-3m");
         button("every GGUF K-mix").click(); // a long sweep, so that it is still running when the cancel arrives
         button("Submit job").click();
-        waitFor(By.xpath("//h1[starts-with(., 'Job j-')]"));
+        waitFor(By.id("job-state"));
         button("Cancel job").click();
         WebElement dialog = waitFor(By.cssSelector("dialog[open]"));
         shot("09-cancel-confirm");
