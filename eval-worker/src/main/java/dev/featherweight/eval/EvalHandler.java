@@ -4,6 +4,7 @@ import dev.featherweight.contracts.EvalSpec;
 import dev.featherweight.contracts.Message;
 import dev.featherweight.worker.RegistryClient;
 import dev.featherweight.worker.TaskContext;
+import dev.featherweight.kernels.formats.FormatException;
 import dev.featherweight.worker.TaskFailure;
 import dev.featherweight.worker.TaskHandler;
 
@@ -30,6 +31,17 @@ public class EvalHandler implements TaskHandler {
 
     @Override
     public Outcome run(Message.TaskAssigned task, TaskContext context) throws Exception {
+        try {
+            return evaluate(task, context);
+        } catch (FormatException refused) {
+            // a model (or artifact) that fails the kernels' model check fails the same way every time: its message is the
+            // reason, no retry; only a failed write (disk, a busy output) may go better on another attempt
+            boolean retryable = refused.kind() == FormatException.Kind.IO || refused.kind() == FormatException.Kind.OUTPUT_BUSY;
+            throw new TaskFailure(refused.getMessage(), retryable, refused);
+        }
+    }
+
+    private Outcome evaluate(Message.TaskAssigned task, TaskContext context) throws Exception {
         EvalSpec spec = task.eval();
         RegistryClient.Artifact artifact = registry.artifact(task.tenantId(), task.artifactId());
         Path source = registry.fetchModel(task.tenantId(), task.modelId());
