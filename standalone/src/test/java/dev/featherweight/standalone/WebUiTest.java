@@ -120,6 +120,9 @@ class WebUiTest extends PlatformTestBase {
         new Select(field("File type")).selectByVisibleText("Q4_K_M");
         button("GPTQ 4-bit g128").click();
         assertThat(browser.findElements(By.cssSelector("fieldset.recipe"))).hasSize(2);
+        WebElement samples = field("Calibration samples"); // a short calibration: the test is about the UI, not GPTQ's accuracy
+        samples.clear();
+        samples.sendKeys("16");
         WebElement ctx = field("Perplexity context");
         ctx.clear();
         ctx.sendKeys("64");
@@ -141,7 +144,7 @@ class WebUiTest extends PlatformTestBase {
         List<WebElement> bars = browser.findElements(By.cssSelector("[role=progressbar]"));
         assertThat(bars).hasSizeGreaterThanOrEqualTo(2);
         String firstState = browser.findElement(By.id("job-state")).getText();
-        await(Duration.ofMinutes(5), () -> browser.findElement(By.id("job-state")).getText().equals("SUCCEEDED"));
+        await(Duration.ofMinutes(15), () -> browser.findElement(By.id("job-state")).getText().equals("SUCCEEDED"));
         // the page changed without a reload: the events moved it from its first state to SUCCEEDED
         assertThat(((JavascriptExecutor) browser).executeScript("return window.stillTheSamePage === true")).isEqualTo(true);
         assertThat(firstState).isNotEqualTo("SUCCEEDED");
@@ -238,6 +241,41 @@ class WebUiTest extends PlatformTestBase {
         } finally {
             browser.manage().window().setSize(new Dimension(1400, 900));
         }
+    }
+
+    @Test
+    @Order(6)
+    void theSessionCookieNeedsTheCsrfTokenForUnsafeRequestsAndSignOutEndsIt() throws Exception {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder().cookieHandler(new java.net.CookieManager()).build();
+        java.util.function.Function<String, java.net.http.HttpRequest.Builder> at = path -> java.net.http.HttpRequest.newBuilder(java.net.URI.create(platform.gatewayUrl() + path));
+        var json = java.net.http.HttpRequest.BodyPublishers.ofString("{\"apiKey\":\"" + api.key() + "\"}");
+        var signIn = http.send(at.apply("/api/v1/session").header("Content-Type", "application/json").POST(json).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(signIn.statusCode()).isEqualTo(204);
+        assertThat(signIn.headers().allValues("Set-Cookie")).anySatisfy(c -> assertThat(c).startsWith("FW_SESSION=").contains("HttpOnly").contains("SameSite=Strict"))
+                .anySatisfy(c -> assertThat(c).startsWith("XSRF-TOKEN=").doesNotContain("HttpOnly"));
+        String csrf = ((java.net.CookieManager) http.cookieHandler().orElseThrow()).getCookieStore().getCookies().stream()
+                .filter(c -> c.getName().equals("XSRF-TOKEN")).findFirst().orElseThrow().getValue();
+        var who = http.send(at.apply("/api/v1/session").GET().build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(ApiClient.JSON.readTree(who.body()).path("tenant").asString()).isEqualTo(tenantIdOf("web"));
+        assertThat(ApiClient.JSON.readTree(who.body()).path("admin").asBoolean()).isFalse();
+        var body = java.net.http.HttpRequest.BodyPublishers.ofString("{}");
+        var noToken = http.send(at.apply("/api/v1/jobs").header("Content-Type", "application/json").POST(body).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(noToken.statusCode()).as(noToken.body()).isEqualTo(403);
+        var withToken = http.send(at.apply("/api/v1/jobs").header("Content-Type", "application/json").header("X-XSRF-TOKEN", csrf).POST(body).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(withToken.statusCode()).as(withToken.body()).isEqualTo(400); // past authentication and CSRF: the empty job is invalid
+        var signOut = http.send(at.apply("/api/v1/session").header("X-XSRF-TOKEN", csrf).DELETE().build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(signOut.statusCode()).isEqualTo(204);
+        assertThat(http.send(at.apply("/api/v1/models").GET().build(), java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(401);
+    }
+
+    String tenantIdOf(String name) {
+        try {
+            for (JsonNode t : admin.get("/api/v1/admin/tenants").json()) if (t.path("name").asString().equals(name)) return t.path("id").asString();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+        throw new IllegalStateException("no tenant " + name);
     }
 
     // ---- helpers: elements by their accessible names ----
