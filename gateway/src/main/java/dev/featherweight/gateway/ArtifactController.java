@@ -12,6 +12,7 @@ import org.springframework.web.client.RestClient;
 
 import java.io.IOException;
 import java.net.URI;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -40,6 +41,7 @@ public class ArtifactController {
     @GetMapping("/{id}")
     @Operation(summary = "An artifact: files with sha256, metrics, lineage (source model, job, recipe, kernels version)")
     public Object get(HttpServletRequest request, @PathVariable String id) {
+        Ids.check("id", id);
         return registry.get().uri("/internal/tenants/{t}/artifacts/{id}", Auth.tenant(request), id).retrieve().body(Object.class);
     }
 
@@ -48,6 +50,9 @@ public class ArtifactController {
     public ResponseEntity<Void> download(HttpServletRequest request, HttpServletResponse response, @PathVariable String id,
                                          @RequestParam String path, @RequestParam(defaultValue = "false") boolean presigned) throws IOException {
         String tenant = Auth.tenant(request);
+        Ids.check("id", id);
+        if (!ModelController.PATH.matcher(path).matches() || path.contains(".."))
+            throw new ApiException(HttpStatus.BAD_REQUEST, "invalid path", List.of("path: a file of the artifact (letters, digits, '._-', up to 5 levels)"));
         if (presigned) {
             Map<?, ?> url = registry.get().uri(b -> b.path("/internal/tenants/{t}/artifacts/{id}/url").queryParam("path", path).build(tenant, id))
                     .retrieve().body(Map.class);
@@ -68,6 +73,7 @@ public class ArtifactController {
     @DeleteMapping("/{id}")
     @ResponseStatus(HttpStatus.NO_CONTENT)
     public void delete(HttpServletRequest request, @PathVariable String id) {
+        Ids.check("id", id);
         registry.delete().uri("/internal/tenants/{t}/artifacts/{id}", Auth.tenant(request), id).retrieve().toBodilessEntity();
     }
 }

@@ -6,7 +6,6 @@ import jakarta.servlet.http.Cookie;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.springframework.beans.factory.annotation.Value;
-import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseCookie;
 import org.springframework.stereotype.Component;
 
@@ -61,22 +60,20 @@ public class BrowserSessions {
         setCookie(response, request, CSRF_COOKIE, "", false, Duration.ZERO);
     }
 
-    /**
-     * The key hash of the request's session, or null when it has none (or an expired one). An unsafe method
-     * without the matching CSRF header is refused with 403 before anything runs.
-     */
-    String keyHash(HttpServletRequest request) {
+    /** The request's session, or null when it has none (or an expired or forgotten one). */
+    Session find(HttpServletRequest request) {
         String id = cookie(request, SESSION_COOKIE);
-        if (id == null) return null;
-        Session s = sessions.getIfPresent(id);
-        if (s == null) return null;
-        if (!SAFE_METHODS.contains(request.getMethod())) {
-            String header = request.getHeader(CSRF_HEADER);
-            if (header == null || !MessageDigest.isEqual(header.getBytes(StandardCharsets.UTF_8), s.csrfToken().getBytes(StandardCharsets.UTF_8)))
-                throw new ApiException(HttpStatus.FORBIDDEN, "missing or wrong " + CSRF_HEADER + " header (repeat the " + CSRF_COOKIE + " cookie)");
-        }
-        return s.keyHash();
+        return id == null ? null : sessions.getIfPresent(id);
     }
+
+    /** Safe methods need no token; unsafe ones must repeat the session's CSRF token in the header. */
+    boolean csrfOk(HttpServletRequest request, Session session) {
+        if (SAFE_METHODS.contains(request.getMethod())) return true;
+        String header = request.getHeader(CSRF_HEADER);
+        return header != null && MessageDigest.isEqual(header.getBytes(StandardCharsets.UTF_8), session.csrfToken().getBytes(StandardCharsets.UTF_8));
+    }
+
+    static final String CSRF_PROBLEM = "missing or wrong " + CSRF_HEADER + " header (repeat the " + CSRF_COOKIE + " cookie)";
 
     private static String cookie(HttpServletRequest request, String name) {
         if (request.getCookies() == null) return null;

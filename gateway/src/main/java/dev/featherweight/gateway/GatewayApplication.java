@@ -1,5 +1,11 @@
 package dev.featherweight.gateway;
 
+import dev.featherweight.servicesecurity.ServiceCredential;
+import io.swagger.v3.oas.annotations.OpenAPIDefinition;
+import io.swagger.v3.oas.annotations.enums.SecuritySchemeType;
+import io.swagger.v3.oas.annotations.info.Info;
+import io.swagger.v3.oas.annotations.security.SecurityRequirement;
+import io.swagger.v3.oas.annotations.security.SecurityScheme;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.springframework.beans.factory.annotation.Value;
@@ -19,6 +25,9 @@ import java.util.Map;
 
 /** gateway: the public REST API. It owns no database: jobs go to Kafka, reads go to job-service and registry-service. */
 @SpringBootApplication
+@OpenAPIDefinition(info = @Info(title = "Featherweight API", version = "v1"), security = @SecurityRequirement(name = "apiKey"))
+@SecurityScheme(name = "apiKey", type = SecuritySchemeType.HTTP, scheme = "bearer", bearerFormat = "fw_… API key",
+        description = "A tenant's API key (or the admin key for /api/v1/admin): Authorization: Bearer <key>")
 public class GatewayApplication {
 
     public static void main(String[] args) {
@@ -42,18 +51,22 @@ public class GatewayApplication {
         return new KafkaTemplate<>(stringProducerFactory);
     }
 
-    static RestClient client(String baseUrl) {
+    /** A client of an internal service: every call carries the deployment's service credential. */
+    static RestClient client(String baseUrl, String serviceCredential) {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-        return RestClient.builder().baseUrl(baseUrl).requestFactory(new JdkClientHttpRequestFactory(http)).build();
+        return RestClient.builder().baseUrl(baseUrl).requestFactory(new JdkClientHttpRequestFactory(http))
+                .defaultHeader(ServiceCredential.HEADER, ServiceCredential.require(serviceCredential)).build();
     }
 
     @Bean
-    public RestClient registryClient(@Value("${featherweight.registry-url}") String url) {
-        return client(url);
+    public RestClient registryClient(@Value("${featherweight.registry-url}") String url,
+                                     @Value("${" + ServiceCredential.PROPERTY + ":}") String serviceCredential) {
+        return client(url, serviceCredential);
     }
 
     @Bean
-    public RestClient jobsClient(@Value("${featherweight.jobs-url}") String url) {
-        return client(url);
+    public RestClient jobsClient(@Value("${featherweight.jobs-url}") String url,
+                                 @Value("${" + ServiceCredential.PROPERTY + ":}") String serviceCredential) {
+        return client(url, serviceCredential);
     }
 }

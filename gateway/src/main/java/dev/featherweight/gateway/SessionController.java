@@ -10,18 +10,19 @@ import org.springframework.web.bind.annotation.*;
 /**
  * Sign in for browsers: {@code POST} an API key → a session cookie (see {@link BrowserSessions}); {@code GET}
  * who is signed in; {@code DELETE} signs out. The API filter skips this path, so this controller checks the
- * key and the session itself. Tools keep using {@code Authorization: Bearer}.
+ * key and the session itself ({@link GatewaySecurity} authenticates every other request of a session). Tools keep using
+ * {@code Authorization: Bearer}.
  */
 @RestController
 @RequestMapping(SessionController.PATH)
 @Tag(name = "session", description = "browser sign-in: API key → HttpOnly session cookie + XSRF-TOKEN cookie")
 public class SessionController {
     static final String PATH = "/api/v1/session";
-    private final Auth auth;
+    private final GatewaySecurity.ApiKeys keys;
     private final BrowserSessions sessions;
 
-    public SessionController(Auth auth, BrowserSessions sessions) {
-        this.auth = auth;
+    public SessionController(GatewaySecurity.ApiKeys keys, BrowserSessions sessions) {
+        this.keys = keys;
         this.sessions = sessions;
     }
 
@@ -37,29 +38,26 @@ public class SessionController {
         if (body == null || body.apiKey() == null || body.apiKey().isBlank() || body.apiKey().length() > 200)
             throw new ApiException(HttpStatus.UNAUTHORIZED, "an API key is required");
         String keyHash = Auth.hash(body.apiKey().trim());
-        if (auth.owner(keyHash) == null) throw new ApiException(HttpStatus.UNAUTHORIZED, "unknown API key");
+        if (keys.ownerOfHash(keyHash).isEmpty()) throw new ApiException(HttpStatus.UNAUTHORIZED, "unknown API key");
         sessions.open(keyHash, request, response);
     }
 
     @GetMapping
     @Operation(summary = "The signed-in tenant and whether the key is an admin key (401 when not signed in)")
     public Who who(HttpServletRequest request) {
-        Auth.Owner owner = owner(request);
-        return new Who(owner.tenantId(), owner.admin());
+        BrowserSessions.Session session = sessions.find(request);
+        Auth.Caller caller = session == null ? null : keys.ownerOfHash(session.keyHash()).orElse(null);
+        if (caller == null) throw new ApiException(HttpStatus.UNAUTHORIZED, "not signed in");
+        return new Who(caller.tenantId(), caller.admin());
     }
 
     @DeleteMapping
     @ResponseStatus(HttpStatus.NO_CONTENT)
     @Operation(summary = "Sign out: forgets the session and clears both cookies")
     public void signOut(HttpServletRequest request, HttpServletResponse response) {
-        sessions.keyHash(request); // an unsafe method: the CSRF header must match, or a cross-site page could sign you out
+        BrowserSessions.Session session = sessions.find(request);
+        // an unsafe method: the CSRF header must match, or a cross-site page could sign you out
+        if (session != null && !sessions.csrfOk(request, session)) throw new ApiException(HttpStatus.FORBIDDEN, BrowserSessions.CSRF_PROBLEM);
         sessions.close(request, response);
-    }
-
-    private Auth.Owner owner(HttpServletRequest request) {
-        String keyHash = sessions.keyHash(request);
-        Auth.Owner owner = keyHash == null ? null : auth.owner(keyHash);
-        if (owner == null) throw new ApiException(HttpStatus.UNAUTHORIZED, "not signed in");
-        return owner;
     }
 }

@@ -4,7 +4,9 @@ import dev.featherweight.contracts.Json;
 import dev.featherweight.contracts.Message;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import dev.featherweight.servicesecurity.InternalServiceSecurity;
 import org.springframework.boot.SpringApplication;
+import org.springframework.context.annotation.Import;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.context.annotation.Bean;
 import org.springframework.scheduling.annotation.EnableScheduling;
@@ -17,6 +19,7 @@ import java.util.function.Consumer;
  * the lease sweeper, and a small internal REST API for the gateway and workers.
  */
 @SpringBootApplication
+@Import(InternalServiceSecurity.class)
 @EnableScheduling
 public class JobServiceApplication {
 

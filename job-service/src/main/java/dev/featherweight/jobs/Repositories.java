@@ -13,6 +13,8 @@ interface JobRepository extends JpaRepository<JobEntity, String> {
     Page<JobEntity> search(String tenant, String state, String model, Pageable page);
 
     long countByState(String state);
+
+    long countByTenantIdAndStateIn(String tenantId, java.util.Collection<String> states);
 }
 
 interface TaskRepository extends JpaRepository<TaskEntity, String> {

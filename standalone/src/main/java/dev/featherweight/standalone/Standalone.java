@@ -4,11 +4,8 @@ import tools.jackson.databind.JsonNode;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -47,7 +44,7 @@ public final class Standalone {
         System.setProperty("logging.file.name", dataDir.resolve("featherweight.log").toString());
         System.setProperty("logging.threshold.console", "OFF");
         ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(ch.qos.logback.classic.Level.WARN);
-        String adminKey = secret(dataDir.resolve("admin-key"), "fwadmin_");
+        String adminKey = Platform.secret(dataDir.resolve("admin-key"), "fwadmin_");
         Map<String, String> settings = new java.util.HashMap<>(Map.of("featherweight.eval.texts-dir", repo.resolve("models").toString()));
         Path calibration = repo.resolve("models/demo-stories.txt"); // GPTQ/AWQ calibration text of the demo
         if (Files.exists(calibration)) settings.put("featherweight.worker.calibration", calibration.toString());
@@ -152,21 +149,6 @@ public final class Standalone {
 
     private static String num(JsonNode m, String key) {
         return m.has(key) ? String.format(Locale.ROOT, "%.4f", m.path(key).asDouble()) : "-";
-    }
-
-    /** A random secret kept in a file readable only by the owner (created on first use). */
-    private static String secret(Path file, String prefix) throws Exception {
-        if (Files.exists(file)) return Files.readString(file).trim();
-        byte[] b = new byte[20];
-        new SecureRandom().nextBytes(b);
-        String s = prefix + HexFormat.of().formatHex(b);
-        Files.writeString(file, s);
-        try {
-            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-        } catch (UnsupportedOperationException ignored) {
-            // not a POSIX file system
-        }
-        return s;
     }
 
     private Standalone() {}

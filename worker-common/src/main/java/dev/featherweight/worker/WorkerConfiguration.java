@@ -1,11 +1,14 @@
 package dev.featherweight.worker;
 
+import dev.featherweight.servicesecurity.InternalServiceSecurity;
+import dev.featherweight.servicesecurity.ServiceCredential;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
 import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.kafka.core.DefaultKafkaProducerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
@@ -19,6 +22,7 @@ import java.util.Map;
 
 /** Beans both workers need: the event producer (acks=all) and the registry and job-service clients. */
 @Configuration
+@Import(InternalServiceSecurity.class) // a worker's own endpoints (actuator) are internal too
 public class WorkerConfiguration {
 
     @Bean
@@ -41,20 +45,22 @@ public class WorkerConfiguration {
         return new Events(kafka);
     }
 
-    static RestClient client(String url) {
-        return RestClient.builder().baseUrl(url)
+    static RestClient client(String url, String serviceCredential) {
+        return RestClient.builder().baseUrl(url).defaultHeader(ServiceCredential.HEADER, ServiceCredential.require(serviceCredential))
                 .requestFactory(new JdkClientHttpRequestFactory(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build())).build();
     }
 
     @Bean
     public RegistryClient registryClient(@Value("${featherweight.registry-url}") String url,
+                                         @Value("${" + ServiceCredential.PROPERTY + ":}") String serviceCredential,
                                          @Value("${featherweight.worker.cache-dir:${java.io.tmpdir}/featherweight-cache}") Path cache,
                                          @Value("${featherweight.worker.cache-max:50GB}") org.springframework.util.unit.DataSize cacheMax) {
-        return new RegistryClient(client(url), cache, cacheMax.toBytes());
+        return new RegistryClient(client(url, serviceCredential), cache, cacheMax.toBytes());
     }
 
     @Bean
-    public JobsClient jobsClient(@Value("${featherweight.jobs-url}") String url) {
-        return new JobsClient(client(url));
+    public JobsClient jobsClient(@Value("${featherweight.jobs-url}") String url,
+                                 @Value("${" + ServiceCredential.PROPERTY + ":}") String serviceCredential) {
+        return new JobsClient(client(url, serviceCredential));
     }
 }
