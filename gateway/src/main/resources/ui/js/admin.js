@@ -1,15 +1,18 @@
-// Admin: tenants and their API keys (each key is shown once, when it is created).
-import { get, post } from './api.js';
-import { html, showError, clear } from './util.js';
+// Admin: tenants and their API keys (each key is shown once, when it is created; revoke by id).
+import { get, post, del } from './api.js';
+import { html, showError, clear, when, confirmDialog } from './util.js';
 import { session } from './app.js';
 
 export async function page(root) {
   if (!session.admin) { root.innerHTML = '<h1>Admin</h1><p class="problem">This page needs an admin key.</p>'; return; }
   const tenants = await get('/api/v1/admin/tenants');
+  const keys = await Promise.all(tenants.map(t => get(`/api/v1/admin/tenants/${encodeURIComponent(t.id)}/keys`)));
   root.innerHTML = html`<h1>Admin</h1>
     <section aria-labelledby="tenants-h"><h2 id="tenants-h">Tenants</h2>
     <div class="scroll"><table><thead><tr><th scope="col">Name</th><th scope="col">Id</th><th scope="col">Keys</th></tr></thead><tbody>
-    ${tenants.map(t => html`<tr><td>${t.name}</td><td><code>${t.id}</code></td><td>
+    ${tenants.map((t, i) => html`<tr><td>${t.name}</td><td><code>${t.id}</code></td><td>
+      <ul class="keys">${keys[i].map(k => html`<li><code>${k.id}</code>${k.admin ? ' (admin)' : ''} · created ${when(k.createdAt)}
+        <button type="button" class="danger" data-revoke="${k.id}" data-tenant="${t.id}" aria-label="Revoke key ${k.id} of ${t.name}">Revoke</button></li>`)}</ul>
       <button type="button" class="secondary" data-key="${t.id}" data-admin="false" aria-label="New key for ${t.name}">New key</button>
       <button type="button" class="secondary" data-key="${t.id}" data-admin="true" aria-label="New admin key for ${t.name}">New admin key</button></td></tr>`)}
     </tbody></table></div></section>
@@ -33,6 +36,11 @@ export async function page(root) {
       showKey(t.name, t.apiKey);
     } catch (ex) { showError(err, ex); }
   });
+  root.querySelectorAll('[data-revoke]').forEach(b => b.addEventListener('click', async () => {
+    if (!await confirmDialog(`Revoke key ${b.dataset.revoke}? Requests with it are refused from now on.`, 'Revoke key')) return;
+    try { await del(`/api/v1/admin/tenants/${encodeURIComponent(b.dataset.tenant)}/keys/${encodeURIComponent(b.dataset.revoke)}`); await page(root); }
+    catch (ex) { showError(err, ex); }
+  }));
   root.querySelectorAll('[data-key]').forEach(b => b.addEventListener('click', async () => {
     clear(err);
     try {

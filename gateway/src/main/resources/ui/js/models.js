@@ -6,8 +6,10 @@ import { html, bytes, when, num, int, showError, clear } from './util.js';
 const modelBytes = m => (m.files || []).reduce((a, f) => a + f.size, 0);
 
 export async function list(root) {
-  const models = await get('/api/v1/models');
-  root.innerHTML = html`<h1>Models</h1>
+  const [models, tenant] = await Promise.all([get('/api/v1/models'), get('/api/v1/tenant').catch(() => null)]);
+  const usage = tenant && tenant.usage ? html`<p class="usage">Your tenant: ${bytes(tenant.usage.storageBytes)} stored${tenant.limits && tenant.limits.storageBytes ? html` of ${bytes(tenant.limits.storageBytes)}` : ''}
+    · ${tenant.usage.jobsInFlight} job(s) in flight${tenant.limits && tenant.limits.jobsInFlight ? html` of ${tenant.limits.jobsInFlight}` : ''}</p>` : '';
+  root.innerHTML = html`<h1>Models</h1>${usage}
     <section aria-labelledby="models-h"><h2 id="models-h">Registered models</h2>
     ${models.length ? html`<div class="scroll"><table><thead><tr><th scope="col">Name</th><th scope="col">State</th><th scope="col">Source</th>
       <th scope="col">Size</th><th scope="col">Files</th><th scope="col">Created</th></tr></thead><tbody>
