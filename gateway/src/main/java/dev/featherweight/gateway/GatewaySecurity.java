@@ -2,6 +2,9 @@ package dev.featherweight.gateway;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.annotation.Bean;
@@ -13,6 +16,8 @@ import org.springframework.security.config.annotation.web.configuration.EnableWe
 import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.core.GrantedAuthority;
 import org.springframework.security.core.authority.AuthorityUtils;
+import org.springframework.security.core.context.SecurityContext;
+import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.security.web.AuthenticationEntryPoint;
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.authentication.AuthenticationEntryPointFailureHandler;
@@ -21,7 +26,9 @@ import org.springframework.security.web.authentication.preauth.PreAuthenticatedA
 import org.springframework.security.web.authentication.www.BasicAuthenticationFilter;
 import org.springframework.web.client.HttpClientErrorException;
 import org.springframework.web.client.RestClient;
+import org.springframework.web.filter.OncePerRequestFilter;
 
+import java.io.IOException;
 import java.security.MessageDigest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -89,16 +96,53 @@ public class GatewaySecurity {
         return authentication -> {
             Auth.Caller caller = keys.owner(String.valueOf(authentication.getCredentials()))
                     .orElseThrow(() -> new BadCredentialsException("unknown API key"));
-            List<GrantedAuthority> roles = new ArrayList<>();
-            if (caller.tenantId() != null) roles.add(AuthorityUtils.createAuthorityList("ROLE_" + TENANT).getFirst());
-            if (caller.admin()) roles.add(AuthorityUtils.createAuthorityList("ROLE_" + ADMIN).getFirst());
-            PreAuthenticatedAuthenticationToken token = new PreAuthenticatedAuthenticationToken(caller, null, roles);
-            return token;
+            return authenticated(caller);
+        };
+    }
+
+    static PreAuthenticatedAuthenticationToken authenticated(Auth.Caller caller) {
+        List<GrantedAuthority> roles = new ArrayList<>();
+        if (caller.tenantId() != null) roles.add(AuthorityUtils.createAuthorityList("ROLE_" + TENANT).getFirst());
+        if (caller.admin()) roles.add(AuthorityUtils.createAuthorityList("ROLE_" + ADMIN).getFirst());
+        return new PreAuthenticatedAuthenticationToken(caller, null, roles);
+    }
+
+    /**
+     * The web UI's browser sessions ({@link BrowserSessions}): a request with no Authorization header but a session
+     * cookie runs as the key that signed in, looked up again each time (so revoking the key ends its sessions);
+     * an unsafe method without the session's CSRF token is refused. /api/v1/session itself checks for itself.
+     */
+    static OncePerRequestFilter browserSessions(BrowserSessions sessions, ApiKeys keys) {
+        return new OncePerRequestFilter() {
+            @Override
+            protected boolean shouldNotFilter(HttpServletRequest request) {
+                return request.getHeader("Authorization") != null || request.getRequestURI().equals(SessionController.PATH);
+            }
+
+            @Override
+            protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain) throws ServletException, IOException {
+                BrowserSessions.Session session = sessions.find(request);
+                if (session != null) {
+                    if (!sessions.csrfOk(request, session)) {
+                        Problems.write(response, HttpServletResponse.SC_FORBIDDEN, "forbidden", BrowserSessions.CSRF_PROBLEM);
+                        return;
+                    }
+                    Optional<Auth.Caller> caller = keys.ownerOfHash(session.keyHash());
+                    if (caller.isEmpty()) {
+                        Problems.write(response, HttpServletResponse.SC_UNAUTHORIZED, "unauthorized", "the key of this session was revoked; sign in again");
+                        return;
+                    }
+                    SecurityContext context = SecurityContextHolder.createEmptyContext();
+                    context.setAuthentication(authenticated(caller.get()));
+                    SecurityContextHolder.setContext(context);
+                }
+                chain.doFilter(request, response);
+            }
         };
     }
 
     @Bean
-    public SecurityFilterChain api(HttpSecurity http, AuthenticationManager apiKeyAuthentication) throws Exception {
+    public SecurityFilterChain api(HttpSecurity http, AuthenticationManager apiKeyAuthentication, ApiKeys keys, BrowserSessions sessions) throws Exception {
         AuthenticationEntryPoint unauthorized = (request, response, e) -> {
             response.setHeader("WWW-Authenticate", "Bearer");
             Problems.write(response, HttpServletResponse.SC_UNAUTHORIZED, "unauthorized",
@@ -115,11 +159,14 @@ public class GatewaySecurity {
         bearer.setFailureHandler(new AuthenticationEntryPointFailureHandler(unauthorized));
         return http
                 .authorizeHttpRequests(a -> a
+                        .requestMatchers(SessionController.PATH).permitAll() // sign in, who am I, sign out
                         .requestMatchers("/api/v1/admin", "/api/v1/admin/**").hasRole(ADMIN)
                         .requestMatchers("/api", "/api/**").hasRole(TENANT)
                         .anyRequest().permitAll())
                 .addFilterAt(bearer, BasicAuthenticationFilter.class)
-                // every API call carries its key in a header, nothing rides on cookies: no CSRF exposure
+                .addFilterBefore(browserSessions(sessions, keys), BasicAuthenticationFilter.class)
+                // Bearer calls carry their key in a header; a browser session's unsafe calls are checked against the
+                // session's own double-submit token (BrowserSessions), so Spring's session-bound CSRF is not used
                 .csrf(c -> c.disable())
                 .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
                 .requestCache(c -> c.disable())

@@ -119,6 +119,23 @@ public class ModelController {
         return registry.get().uri("/internal/tenants/{t}/models/{n}", Auth.tenant(request), name).retrieve().body(Object.class);
     }
 
+    @GetMapping("/{name}/download")
+    @Operation(summary = "Download one file of a model (e.g. config.json for its architecture)")
+    public void download(HttpServletRequest request, jakarta.servlet.http.HttpServletResponse response, @PathVariable String name,
+                         @RequestParam String path) {
+        String tenant = Auth.tenant(request);
+        checkName(name);
+        checkPath(path);
+        registry.get().uri(b -> b.path("/internal/tenants/{t}/models/{n}/file").queryParam("path", path).build(tenant, name))
+                .exchange((req, resp) -> {
+                    if (resp.getStatusCode().isError()) throw ApiException.notFound("file " + path + " of model " + name);
+                    response.setContentType(path.endsWith(".json") ? MediaType.APPLICATION_JSON_VALUE : MediaType.APPLICATION_OCTET_STREAM_VALUE);
+                    response.setHeader("Content-Disposition", "attachment; filename=\"" + path.replaceAll(".*/", "") + "\"");
+                    resp.getBody().transferTo(response.getOutputStream());
+                    return null;
+                });
+    }
+
     private void create(String tenant, String name, String source) {
         registry.post().uri("/internal/tenants/{t}/models", tenant).body(Map.of("name", name, "source", source)).retrieve().toBodilessEntity();
     }

@@ -68,6 +68,7 @@ public final class Standalone {
         System.out.printf("""
 
                 Featherweight is running (data in %s)
+                  Web UI      %s/  (sign in with the demo key)
                   API         %s/api/v1
                   Swagger UI  %s/swagger-ui.html
                   health      %s/actuator/health
@@ -76,7 +77,7 @@ public final class Standalone {
                   logs        %s
                   try         curl -H 'Authorization: Bearer %s' %s/api/v1/models
 
-                """, dataDir, url, url, url, api.key(), adminKey, dataDir.resolve("featherweight.log"), api.key(), url);
+                """, dataDir, url, url, url, url, api.key(), adminKey, dataDir.resolve("featherweight.log"), api.key(), url);
         if (demo) runDemo(api);
         System.out.println("Press Ctrl-C to stop.");
         stopped.await();
@@ -108,6 +109,7 @@ public final class Standalone {
         if (r.status() != 202) throw new IllegalStateException("submitting the demo job: " + r);
         String jobId = r.json().path("jobId").asString();
         System.out.println("submitted " + jobId + " → " + r.header("Location"));
+        System.out.println("watch it live: " + api.base() + "/#/jobs/" + jobId + "  (then Compare: " + api.base() + "/#/compare?model=feather-3m)");
         JsonNode job = api.awaitJob(jobId, Duration.ofMinutes(30));
         System.out.println(table(api, job));
     }
