@@ -42,6 +42,7 @@ public class ArtifactController {
     @GetMapping("/{id}")
     @Operation(summary = "An artifact: files with sha256, metrics, lineage (source model, job, recipe, kernels version)")
     public Artifact get(HttpServletRequest request, @PathVariable String id) {
+        Ids.check("id", id);
         return registry.artifact(Auth.tenant(request), id);
     }
 
@@ -52,6 +53,9 @@ public class ArtifactController {
     public ResponseEntity<Void> download(HttpServletRequest request, HttpServletResponse response, @PathVariable String id,
                                          @RequestParam String path, @RequestParam(defaultValue = "false") boolean presigned) {
         String tenant = Auth.tenant(request);
+        Ids.check("id", id);
+        if (!ModelController.PATH.matcher(path).matches() || path.contains(".."))
+            throw new ApiException(HttpStatus.BAD_REQUEST, "invalid path", List.of("path: a file of the artifact (letters, digits, '._-', up to 5 levels)"));
         if (presigned) {
             DownloadUrl url = registry.artifactUrl(tenant, id, path);
             return ResponseEntity.status(HttpStatus.SEE_OTHER).location(URI.create(url.url())).build();
@@ -73,6 +77,7 @@ public class ArtifactController {
     @ResponseStatus(HttpStatus.NO_CONTENT)
     @Operation(summary = "Delete an artifact and its files")
     public void delete(HttpServletRequest request, @PathVariable String id) {
+        Ids.check("id", id);
         registry.deleteArtifact(Auth.tenant(request), id);
     }
 }

@@ -2,6 +2,11 @@ package dev.featherweight.gateway;
 
 import dev.featherweight.service.InternalClientsConfiguration;
 import dev.featherweight.service.KafkaProducerConfiguration;
+import io.swagger.v3.oas.annotations.OpenAPIDefinition;
+import io.swagger.v3.oas.annotations.enums.SecuritySchemeType;
+import io.swagger.v3.oas.annotations.info.Info;
+import io.swagger.v3.oas.annotations.security.SecurityRequirement;
+import io.swagger.v3.oas.annotations.security.SecurityScheme;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
@@ -14,7 +19,10 @@ import org.springframework.context.annotation.Import;
  */
 @SpringBootApplication
 @Import({KafkaProducerConfiguration.class, InternalClientsConfiguration.class})
-@EnableConfigurationProperties({GatewayProperties.class, S3ImportProperties.class})
+@EnableConfigurationProperties(GatewayProperties.class)
+@OpenAPIDefinition(info = @Info(title = "Featherweight API", version = "v1"), security = @SecurityRequirement(name = "apiKey"))
+@SecurityScheme(name = "apiKey", type = SecuritySchemeType.HTTP, scheme = "bearer", bearerFormat = "fw_… API key",
+        description = "A tenant's API key (or the admin key for /api/v1/admin): Authorization: Bearer <key>")
 public class GatewayApplication {
 
     public static void main(String[] args) {

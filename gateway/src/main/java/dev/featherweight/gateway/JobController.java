@@ -27,7 +27,17 @@ import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.web.bind.annotation.*;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import org.springframework.http.ProblemDetail;
+import org.springframework.web.client.HttpClientErrorException;
+import tools.jackson.databind.JsonNode;
+
 import java.net.URI;
+import java.time.Duration;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
@@ -36,8 +46,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Jobs. Submit answers 202 + Location only after Kafka acknowledged the JobSubmitted message (acks=all).
- * With an {@code Idempotency-Key}, the job id is derived from (tenant, key): a retried submit publishes the
- * same job id again, which the job-service recognizes, and answers with the same Location.
+ * With an {@code Idempotency-Key}, the job id is derived from (tenant, key): a retry with the same body is the
+ * same job (202 with its current state, nothing published again); the same key with another body is 422.
+ * A tenant with as many jobs in flight as its limit gets 429.
  */
 @RestController
 @RequestMapping("/api/v1/jobs")
@@ -52,11 +63,16 @@ public class JobController {
     /** (tenant, model) pairs seen READY: a READY model stays READY, so a burst of submissions asks the registry once per period. */
     private final Cache<ReadyKey, Boolean> readyModels;
 
+    private final TenantLimits limits;
+    /** Specs of recent idempotent submissions (job id → spec), for a retry that arrives before the job-service stored the job. */
+    private final Cache<String, JsonNode> recentSpecs = Caffeine.newBuilder().expireAfterWrite(Duration.ofMinutes(10)).maximumSize(100_000).build();
+
     record ReadyKey(String tenant, String model) {}
 
     public JobController(KafkaTemplate<String, String> kafka, RegistryApi registry, JobsApi jobs, JobEvents events, MeterRegistry meters,
-                         GatewayProperties settings, RecipeValidation recipes) {
+                         GatewayProperties settings, RecipeValidation recipes, TenantLimits limits) {
         this.recipes = recipes;
+        this.limits = limits;
         this.kafka = kafka;
         this.registry = registry;
         this.jobs = jobs;
@@ -69,12 +85,12 @@ public class JobController {
 
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
     @ResponseStatus(HttpStatus.ACCEPTED)
-    @Operation(summary = "Submit a job: a model, recipes (a sweep) and an optional evaluation",
-            description = "202 + Location once Kafka acknowledged the submission; an Idempotency-Key makes a retried submit the same job")
-    @ApiResponse(responseCode = "202", description = "accepted: the job is on Kafka")
-    @ApiResponse(responseCode = "400", description = "invalid job: every problem listed", content = @Content(mediaType = "application/problem+json"))
-    @ApiResponse(responseCode = "404", description = "no such model", content = @Content(mediaType = "application/problem+json"))
-    @ApiResponse(responseCode = "409", description = "the model is not READY", content = @Content(mediaType = "application/problem+json"))
+    @Operation(summary = "Submit a job: a model, recipes (a sweep) and an optional evaluation")
+    @ApiResponse(responseCode = "202", description = "accepted (Kafka acknowledged it), or the job this Idempotency-Key already made, with its current state")
+    @ApiResponse(responseCode = "400", description = "invalid job", content = @Content(mediaType = "application/problem+json", schema = @Schema(implementation = ProblemDetail.class)))
+    @ApiResponse(responseCode = "404", description = "unknown model", content = @Content(mediaType = "application/problem+json", schema = @Schema(implementation = ProblemDetail.class)))
+    @ApiResponse(responseCode = "422", description = "the Idempotency-Key was used with another body", content = @Content(mediaType = "application/problem+json", schema = @Schema(implementation = ProblemDetail.class)))
+    @ApiResponse(responseCode = "429", description = "the tenant's jobs-in-flight limit is reached", content = @Content(mediaType = "application/problem+json", schema = @Schema(implementation = ProblemDetail.class)))
     public ResponseEntity<Accepted> submit(HttpServletRequest request, @RequestBody JobSpec spec,
                                            @RequestHeader(value = "Idempotency-Key", required = false) String idempotencyKey) throws Exception {
         long t0 = System.nanoTime();
@@ -96,6 +112,31 @@ public class JobController {
             throw new ApiException(HttpStatus.BAD_REQUEST, "invalid job: " + modelProblems.size() + " problem(s)", modelProblems);
         String jobId = "j-" + (idempotencyKey == null ? UUID.randomUUID()
                 : UUID.nameUUIDFromBytes((tenant + "\n" + idempotencyKey).getBytes(StandardCharsets.UTF_8)));
+        if (idempotencyKey != null) {
+            JsonNode body = Json.MAPPER.readTree(Json.MAPPER.writeValueAsString(spec)); // as the job-service stores it
+            JsonNode earlier = recentSpecs.getIfPresent(jobId);
+            JobState state = JobState.SUBMITTED;
+            try {
+                JobView stored = jobs.job(jobId, tenant);
+                earlier = Json.MAPPER.valueToTree(stored.spec());
+                state = stored.state();
+            } catch (HttpClientErrorException.NotFound notYet) {
+                // not (yet) in the job-service: the recent submission, if any, decides
+            }
+            if (earlier != null) {
+                if (!earlier.equals(body))
+                    throw new ApiException(HttpStatus.UNPROCESSABLE_CONTENT, "idempotency-key-reused",
+                            "Idempotency-Key '" + idempotencyKey + "' was already used for job " + jobId + " with a different body", List.of());
+                URI location = URI.create("/api/v1/jobs/" + jobId);
+                return ResponseEntity.accepted().location(location).body(new Accepted(jobId, state, location));
+            }
+        }
+        TenantController.Limits limit = limits.of(tenant);
+        long inFlight = limits.jobsInFlight(tenant);
+        if (limit.jobsInFlight() != null && inFlight >= limit.jobsInFlight())
+            throw new ApiException(HttpStatus.TOO_MANY_REQUESTS, "jobs-in-flight-limit",
+                    "the tenant has " + inFlight + " jobs in flight, its limit is " + limit.jobsInFlight() + "; retry when one has finished", List.of());
+        if (idempotencyKey != null) recentSpecs.put(jobId, Json.MAPPER.readTree(Json.MAPPER.writeValueAsString(spec)));
         Message.JobSubmitted m = new Message.JobSubmitted("submit-" + jobId + "-" + UUID.randomUUID(), jobId, tenant, spec, Instant.now());
         kafka.send(Topics.JOB_COMMANDS, m.key(), Json.write(m)).get(30, TimeUnit.SECONDS);
         submitTimer.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
@@ -122,6 +163,7 @@ public class JobController {
     @GetMapping("/{id}")
     @Operation(summary = "A job: state, tasks with progress, ETA, simulated GPU seconds and wall seconds, errors")
     public JobView get(HttpServletRequest request, @PathVariable String id) {
+        Ids.check("id", id);
         return jobs.job(id, Auth.tenant(request));
     }
 
@@ -129,6 +171,7 @@ public class JobController {
     @ResponseStatus(HttpStatus.ACCEPTED)
     @Operation(summary = "Cancel a job (its running tasks stop at their next block)")
     public void cancel(HttpServletRequest request, @PathVariable String id) throws Exception {
+        Ids.check("id", id);
         String tenant = Auth.tenant(request);
         get(request, id); // 404 for an unknown or another tenant's job
         Message.JobCancelled m = new Message.JobCancelled(UUID.randomUUID().toString(), id, tenant, Instant.now());

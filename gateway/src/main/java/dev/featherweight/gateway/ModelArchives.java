@@ -20,10 +20,25 @@ final class ModelArchives {
 
     static void read(String fileName, InputStream in, Importer.Sink sink) throws IOException {
         try (ArchiveInputStream<? extends ArchiveEntry> archive = fileName.endsWith(".zip") ? new ZipArchiveInputStream(in) : new TarArchiveInputStream(in)) {
-            for (ArchiveEntry e; (e = archive.getNextEntry()) != null; ) {
+            for (ArchiveEntry e; (e = next(archive)) != null; ) {
                 if (e.isDirectory() || !archive.canReadEntryData(e) || !regular(e)) continue;
                 sink.file(strip(e.getName()), CloseShieldInputStream.wrap(archive)); // the sink must not close the archive
             }
+        }
+    }
+
+    /** The archive itself is broken (a bad header, a truncated entry): the upload is refused, not a server error. */
+    static final class Malformed extends IOException {
+        Malformed(IOException cause) {
+            super("the archive is not a readable .tar or .zip: " + cause.getMessage(), cause);
+        }
+    }
+
+    private static ArchiveEntry next(ArchiveInputStream<? extends ArchiveEntry> archive) throws Malformed {
+        try {
+            return archive.getNextEntry();
+        } catch (IOException e) {
+            throw new Malformed(e);
         }
     }
 

@@ -6,9 +6,12 @@ import dev.featherweight.service.JobsApi;
 import dev.featherweight.service.RegistryApi;
 import dev.featherweight.service.RegistryFiles;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.http.MediaType;
+import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
+import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.kafka.core.DefaultKafkaProducerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.test.web.servlet.MockMvc;
@@ -37,8 +40,15 @@ import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.
 class JobSubmissionValidationTest {
     MockMvc mvc;
 
+    @AfterEach
+    void signOut() {
+        SecurityContextHolder.clearContext();
+    }
+
     @BeforeEach
     void gateway() {
+        // a tenant's key, as the gateway's security chain would have authenticated it
+        SecurityContextHolder.getContext().setAuthentication(UsernamePasswordAuthenticationToken.authenticated(new Auth.Caller("t-1", false), null, List.of()));
         InternalClients clients = new InternalClients(new InternalHttpProperties.Http(Duration.ofMillis(200), Duration.ofSeconds(1), 0, Duration.ZERO), List.of());
         URI nowhere = URI.create("http://127.0.0.1:9");
         RegistryApi registry = clients.client(RegistryApi.class, clients.restClient(nowhere));
@@ -47,12 +57,13 @@ class JobSubmissionValidationTest {
         GatewayProperties settings = new GatewayProperties("admin", "A100-40GB-PCIe", new GatewayProperties.Hub(URI.create("http://127.0.0.1:9")),
                 new GatewayProperties.Limits(DataSize.ofKilobytes(256), Duration.ofMinutes(1)));
         RecipeValidation recipes = new RecipeValidation(registry, new RegistryFiles(clients.restClient(nowhere)), settings);
-        JobController controller = new JobController(kafka, registry, jobs, new JobEvents(), new SimpleMeterRegistry(), settings, recipes);
+        JobController controller = new JobController(kafka, registry, jobs, new JobEvents(), new SimpleMeterRegistry(), settings, recipes,
+                new TenantLimits(clients.restClient(nowhere), clients.restClient(nowhere)));
         mvc = MockMvcBuilders.standaloneSetup(controller).setControllerAdvice(new Problems()).build();
     }
 
     static MockHttpServletRequestBuilder submit(String body) {
-        return post("/api/v1/jobs").requestAttr(Auth.TENANT, "t-1").contentType(MediaType.APPLICATION_JSON).content(body);
+        return post("/api/v1/jobs").contentType(MediaType.APPLICATION_JSON).content(body);
     }
 
     @Test
@@ -94,7 +105,7 @@ class JobSubmissionValidationTest {
 
     @Test
     void listingByAnUnknownStateIsRefusedWithTheKnownOnes() throws Exception {
-        mvc.perform(get("/api/v1/jobs").requestAttr(Auth.TENANT, "t-1").param("state", "DONE"))
+        mvc.perform(get("/api/v1/jobs").param("state", "DONE"))
                 .andExpect(status().isBadRequest())
                 .andExpect(jsonPath("$.detail").value(containsString("SUBMITTED, RUNNING, SUCCEEDED, FAILED, CANCELLED")));
     }

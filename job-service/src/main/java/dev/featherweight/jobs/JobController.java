@@ -46,6 +46,14 @@ public class JobController {
         return new JobPage(p.getContent().stream().map(this::view).toList(), page, size, p.getTotalElements());
     }
 
+    public record TenantJobs(long jobsInFlight) {}
+
+    /** Jobs of a tenant that are submitted or running (the gateway holds them to the tenant's limit). */
+    @GetMapping("/tenants/{tenant}/jobs-in-flight")
+    TenantJobs inFlight(@PathVariable String tenant) {
+        return new TenantJobs(jobs.countByTenantIdAndStateIn(tenant, List.of(JobState.SUBMITTED, JobState.RUNNING)));
+    }
+
     /** For workers: is this attempt still the current one, and is the task still open? */
     @GetMapping("/tasks/{id}")
     TaskStatus task(@PathVariable String id) {

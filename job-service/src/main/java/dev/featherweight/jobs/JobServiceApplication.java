@@ -7,6 +7,8 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import dev.featherweight.service.KafkaProducerConfiguration;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import dev.featherweight.servicesecurity.InternalServiceSecurity;
+import org.springframework.boot.SpringApplication;
 import org.springframework.context.annotation.Import;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.context.annotation.Bean;
@@ -20,9 +22,9 @@ import java.util.function.Consumer;
  * the lease sweeper, and a small internal REST API for the gateway and workers.
  */
 @SpringBootApplication
+@Import({InternalServiceSecurity.class, KafkaProducerConfiguration.class})
 @EnableScheduling
 @EnableConfigurationProperties(JobsProperties.class)
-@Import(KafkaProducerConfiguration.class)
 public class JobServiceApplication {
 
     public static void main(String[] args) {

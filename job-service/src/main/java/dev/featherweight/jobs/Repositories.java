@@ -16,6 +16,8 @@ interface JobRepository extends JpaRepository<JobEntity, String> {
     Page<JobEntity> search(String tenant, JobState state, String model, Pageable page);
 
     long countByState(JobState state);
+
+    long countByTenantIdAndStateIn(String tenantId, java.util.Collection<JobState> states);
 }
 
 interface TaskRepository extends JpaRepository<TaskEntity, String> {

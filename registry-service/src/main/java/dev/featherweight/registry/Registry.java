@@ -10,7 +10,9 @@ import dev.featherweight.contracts.registry.Model;
 import dev.featherweight.contracts.registry.ModelState;
 import dev.featherweight.contracts.registry.NewArtifact;
 import dev.featherweight.contracts.registry.Tenant;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.dao.DuplicateKeyException;
+import org.springframework.util.unit.DataSize;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
@@ -38,9 +40,15 @@ public class Registry {
     private final JdbcClient db;
     private final BlobStore blobs;
 
-    public Registry(JdbcClient db, BlobStore blobs) {
+    private final Limits defaultLimits;
+
+    public Registry(JdbcClient db, BlobStore blobs,
+                    @Value("${featherweight.limits.jobs-in-flight:1000}") int jobsInFlight,
+                    @Value("${featherweight.limits.storage:100GB}") DataSize storage,
+                    @Value("${featherweight.limits.upload:20GB}") DataSize upload) {
         this.db = db;
         this.blobs = blobs;
+        this.defaultLimits = new Limits(jobsInFlight, storage.toBytes(), upload.toBytes());
     }
 
     // ---- tenants and keys ----------------------------------------------------------------------
@@ -64,12 +72,101 @@ public class Registry {
         return db.sql("select id, name from tenants order by name").query(Tenant.class).list();
     }
 
-    /** Stores only the hash; the caller hands the key to the user once. */
+    /** Stores only the hash; the caller hands the key to the user once. Answers the key's id (for revoking it). */
     @Transactional
-    public void addKey(String tenantId, String keyHash, boolean admin) {
+    public String addKey(String tenantId, String keyHash, boolean admin) {
+        requireTenant(tenantId);
+        if (keyHash == null || !keyHash.matches("[0-9a-f]{64}")) throw new BadRequest("keyHash: 64 lowercase hex digits (sha256)");
+        String id = "k-" + UUID.randomUUID().toString().substring(0, 13);
+        db.sql("insert into api_keys(key_hash, tenant_id, admin, id) values (?, ?, ?, ?) on conflict do nothing").params(keyHash, tenantId, admin, id).update();
+        return db.sql("select id from api_keys where key_hash = ? and tenant_id = ?").params(keyHash, tenantId).query(String.class).optional()
+                .orElseThrow(() -> new Conflict("key exists"));
+    }
+
+    public record KeyInfo(String id, boolean admin, Instant createdAt) {}
+
+    public List<KeyInfo> keys(String tenantId) {
+        requireTenant(tenantId);
+        return db.sql("select id, admin, created_at from api_keys where tenant_id = ? order by created_at, id").param(tenantId).query(KeyInfo.class).list();
+    }
+
+    /** The key stops working at once in the registry; gateways forget cached keys within their cache's time to live. */
+    @Transactional
+    public void revokeKey(String tenantId, String keyId) {
+        if (db.sql("delete from api_keys where tenant_id = ? and id = ?").params(tenantId, keyId).update() == 0)
+            throw new NotFound("key " + keyId);
+    }
+
+    private void requireTenant(String tenantId) {
         if (db.sql("select count(*) from tenants where id = ?").param(tenantId).query(Long.class).single() == 0)
             throw new NotFound("tenant " + tenantId);
-        db.sql("insert into api_keys(key_hash, tenant_id, admin) values (?, ?, ?) on conflict do nothing").params(keyHash, tenantId, admin).update();
+    }
+
+    // ---- limits --------------------------------------------------------------------------------
+
+    /** A tenant's limits: jobs submitted and not finished, bytes stored (models and artifacts), bytes of one upload. */
+    public record Limits(Integer jobsInFlight, Long storageBytes, Long uploadBytes) {}
+
+    public record TenantUsage(String id, String name, Limits limits, long storageBytes) {}
+
+    /** The effective limits (the tenant's own, else the platform defaults) and the bytes stored. */
+    public TenantUsage usage(String tenantId) {
+        Limits own = db.sql("select max_jobs_in_flight, max_storage_bytes, max_upload_bytes from tenants where id = ?").param(tenantId)
+                .query((rs, i) -> new Limits((Integer) rs.getObject(1), (Long) rs.getObject(2), (Long) rs.getObject(3)))
+                .optional().orElseThrow(() -> new NotFound("tenant " + tenantId));
+        Limits effective = new Limits(own.jobsInFlight() != null ? own.jobsInFlight() : defaultLimits.jobsInFlight(),
+                own.storageBytes() != null ? own.storageBytes() : defaultLimits.storageBytes(),
+                own.uploadBytes() != null ? own.uploadBytes() : defaultLimits.uploadBytes());
+        String name = db.sql("select name from tenants where id = ?").param(tenantId).query(String.class).single();
+        return new TenantUsage(tenantId, name, effective, storageBytes(tenantId));
+    }
+
+    /** Null fields go back to the platform default. */
+    @Transactional
+    public TenantUsage setLimits(String tenantId, Limits limits) {
+        requireTenant(tenantId);
+        if ((limits.jobsInFlight() != null && limits.jobsInFlight() < 0) || (limits.storageBytes() != null && limits.storageBytes() < 0)
+                || (limits.uploadBytes() != null && limits.uploadBytes() < 0))
+            throw new BadRequest("limits must be >= 0 (or null for the platform default)");
+        db.sql("update tenants set max_jobs_in_flight = ?, max_storage_bytes = ?, max_upload_bytes = ? where id = ?")
+                .params(limits.jobsInFlight(), limits.storageBytes(), limits.uploadBytes(), tenantId).update();
+        return usage(tenantId);
+    }
+
+    long storageBytes(String tenantId) {
+        return db.sql("select coalesce((select sum(size) from model_files where tenant_id = :t), 0)"
+                        + " + coalesce((select sum(f.size) from artifact_files f join artifacts a on a.id = f.artifact_id where a.tenant_id = :t), 0)")
+                .param("t", tenantId).query(Long.class).single();
+    }
+
+    // ---- import sources ------------------------------------------------------------------------
+
+    /** An S3 bucket a tenant may import from, with the credentials to read it (the secret is never listed). */
+    public record ImportSource(String bucket, String endpoint, String accessKey, String secretKey) {}
+
+    public record ImportSourceInfo(String bucket, String endpoint, String accessKey) {}
+
+    public void putImportSource(String tenantId, ImportSource s) {
+        requireTenant(tenantId);
+        db.sql("insert into import_sources(tenant_id, bucket, endpoint, access_key, secret_key) values (?, ?, ?, ?, ?)"
+                        + " on conflict (tenant_id, bucket) do update set endpoint = excluded.endpoint, access_key = excluded.access_key, secret_key = excluded.secret_key")
+                .params(tenantId, s.bucket(), s.endpoint(), s.accessKey(), s.secretKey()).update();
+    }
+
+    public List<ImportSourceInfo> importSources(String tenantId) {
+        requireTenant(tenantId);
+        return db.sql("select bucket, endpoint, access_key from import_sources where tenant_id = ? order by bucket").param(tenantId)
+                .query(ImportSourceInfo.class).list();
+    }
+
+    public Optional<ImportSource> importSource(String tenantId, String bucket) {
+        return db.sql("select bucket, endpoint, access_key, secret_key from import_sources where tenant_id = ? and bucket = ?")
+                .params(tenantId, bucket).query(ImportSource.class).optional();
+    }
+
+    public void deleteImportSource(String tenantId, String bucket) {
+        if (db.sql("delete from import_sources where tenant_id = ? and bucket = ?").params(tenantId, bucket).update() == 0)
+            throw new NotFound("import source " + bucket);
     }
 
     public Optional<KeyOwner> keyOwner(String keyHash) {
@@ -90,7 +187,13 @@ public class Registry {
     public FileInfo putModelFile(String tenantId, String name, String path, InputStream body, String expectedSha256) throws IOException {
         requireModel(tenantId, name);
         String key = "models/" + tenantId + "/" + name + "/" + path;
-        FileInfo info = spoolAndStore(key, path, body, expectedSha256);
+        FileInfo info = spoolAndStore(key, path, body, expectedSha256, size -> {
+            long replaced = db.sql("select coalesce(sum(size), 0) from model_files where tenant_id = ? and model_name = ? and path = ?")
+                    .params(tenantId, name, path).query(Long.class).single();
+            long limit = usage(tenantId).limits().storageBytes();
+            if (storageBytes(tenantId) - replaced + size > limit)
+                throw new QuotaExceeded("storing " + path + " (" + size + " bytes) would exceed the tenant's storage limit of " + limit + " bytes");
+        });
         db.sql("""
                 insert into model_files(tenant_id, model_name, path, size, sha256, object_key) values (?, ?, ?, ?, ?, ?)
                 on conflict (tenant_id, model_name, path) do update set size = excluded.size, sha256 = excluded.sha256
@@ -181,7 +284,7 @@ public class Registry {
             return have;
         }
         String key = "artifacts/" + a.tenantId() + "/" + artifactId + "/" + path;
-        FileInfo info = spoolAndStore(key, path, body, expectedSha256);
+        FileInfo info = spoolAndStore(key, path, body, expectedSha256, size -> {});
         db.sql("""
                 insert into artifact_files(artifact_id, path, size, sha256, object_key) values (?, ?, ?, ?, ?)
                 on conflict (artifact_id, path) do update set size = excluded.size, sha256 = excluded.sha256
@@ -269,12 +372,22 @@ public class Registry {
 
     // ---- blobs ---------------------------------------------------------------------------------
 
-    private FileInfo spoolAndStore(String key, String path, InputStream body, String expectedSha256) throws IOException {
+    /** Removes a model: its blobs first, then its rows (an upload that failed half way leaves nothing behind). */
+    public void deleteModel(String tenantId, String name) {
+        requireModel(tenantId, name);
+        for (String key : db.sql("select object_key from model_files where tenant_id = ? and model_name = ?").params(tenantId, name).query(String.class).list())
+            blobs.delete(key);
+        db.sql("delete from models where tenant_id = ? and name = ?").params(tenantId, name).update();
+    }
+
+    private FileInfo spoolAndStore(String key, String path, InputStream body, String expectedSha256,
+                                   java.util.function.LongConsumer checkBeforeStore) throws IOException {
         Path tmp = Files.createTempFile("fw-upload-", ".part");
         try {
             Sha256.Copied spooled = Sha256.copy(body, tmp);
             if (expectedSha256 != null && !expectedSha256.isBlank() && !expectedSha256.equalsIgnoreCase(spooled.sha256()))
                 throw new BadRequest("sha256 of " + path + " is " + spooled.sha256() + ", the uploader declared " + expectedSha256);
+            checkBeforeStore.accept(spooled.size());
             blobs.put(key, tmp, spooled.size());
             return new FileInfo(path, spooled.size(), spooled.sha256());
         } finally {
@@ -287,4 +400,6 @@ public class Registry {
     public static class Conflict extends RuntimeException { Conflict(String m) { super(m); } }
 
     public static class BadRequest extends RuntimeException { BadRequest(String m) { super(m); } }
+
+    public static class QuotaExceeded extends RuntimeException { QuotaExceeded(String m) { super(m); } }
 }

@@ -46,10 +46,56 @@ public class RegistryController {
         return registry.tenants();
     }
 
+    record KeyId(String keyId) {}
+
     @PostMapping("/tenants/{tenant}/keys")
+    @ResponseStatus(HttpStatus.CREATED)
+    KeyId addKey(@PathVariable String tenant, @RequestBody NewKey body) {
+        return new KeyId(registry.addKey(tenant, body.keyHash(), body.admin()));
+    }
+
+    @GetMapping("/tenants/{tenant}/keys")
+    List<Registry.KeyInfo> keys(@PathVariable String tenant) {
+        return registry.keys(tenant);
+    }
+
+    @DeleteMapping("/tenants/{tenant}/keys/{keyId}")
     @ResponseStatus(HttpStatus.NO_CONTENT)
-    void addKey(@PathVariable String tenant, @RequestBody NewKey body) {
-        registry.addKey(tenant, body.keyHash(), body.admin());
+    void revokeKey(@PathVariable String tenant, @PathVariable String keyId) {
+        registry.revokeKey(tenant, keyId);
+    }
+
+    @GetMapping("/tenants/{tenant}")
+    Registry.TenantUsage tenant(@PathVariable String tenant) {
+        return registry.usage(tenant);
+    }
+
+    @PutMapping("/tenants/{tenant}/limits")
+    Registry.TenantUsage setLimits(@PathVariable String tenant, @RequestBody Registry.Limits limits) {
+        return registry.setLimits(tenant, limits);
+    }
+
+    @PutMapping("/tenants/{tenant}/import-sources/{bucket}")
+    @ResponseStatus(HttpStatus.NO_CONTENT)
+    void putImportSource(@PathVariable String tenant, @PathVariable String bucket, @RequestBody Registry.ImportSource source) {
+        registry.putImportSource(tenant, new Registry.ImportSource(bucket, source.endpoint(), source.accessKey(), source.secretKey()));
+    }
+
+    @GetMapping("/tenants/{tenant}/import-sources")
+    List<Registry.ImportSourceInfo> importSources(@PathVariable String tenant) {
+        return registry.importSources(tenant);
+    }
+
+    /** With the secret: for the gateway's import, never shown to users. */
+    @GetMapping("/tenants/{tenant}/import-sources/{bucket}")
+    Registry.ImportSource importSource(@PathVariable String tenant, @PathVariable String bucket) {
+        return registry.importSource(tenant, bucket).orElseThrow(() -> new Registry.NotFound("import source " + bucket));
+    }
+
+    @DeleteMapping("/tenants/{tenant}/import-sources/{bucket}")
+    @ResponseStatus(HttpStatus.NO_CONTENT)
+    void deleteImportSource(@PathVariable String tenant, @PathVariable String bucket) {
+        registry.deleteImportSource(tenant, bucket);
     }
 
     @GetMapping("/keys/{keyHash}")
@@ -68,6 +114,12 @@ public class RegistryController {
                                    @RequestHeader(value = "X-Sha256", required = false) String sha256,
                                    HttpServletRequest request) throws IOException {
         return registry.putModelFile(tenant, name, path, request.getInputStream(), sha256);
+    }
+
+    @DeleteMapping("/tenants/{tenant}/models/{name}")
+    @ResponseStatus(HttpStatus.NO_CONTENT)
+    void deleteModel(@PathVariable String tenant, @PathVariable String name) {
+        registry.deleteModel(tenant, name);
     }
 
     @PostMapping("/tenants/{tenant}/models/{name}/ready")
@@ -176,6 +228,11 @@ public class RegistryController {
     @ExceptionHandler
     ResponseEntity<ProblemDetail> badRequest(Registry.BadRequest e) {
         return problem(HttpStatus.BAD_REQUEST, e.getMessage());
+    }
+
+    @ExceptionHandler
+    ResponseEntity<ProblemDetail> quota(Registry.QuotaExceeded e) {
+        return problem(HttpStatus.CONTENT_TOO_LARGE, e.getMessage());
     }
 
     @ExceptionHandler

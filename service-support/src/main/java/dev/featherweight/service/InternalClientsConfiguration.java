@@ -1,6 +1,8 @@
 package dev.featherweight.service;
 
+import dev.featherweight.servicesecurity.ServiceCredential;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -15,33 +17,40 @@ import org.springframework.web.client.RestClient;
 @EnableConfigurationProperties(InternalHttpProperties.class)
 public class InternalClientsConfiguration {
 
+    /** Every internal request carries the deployment's service credential (refused at startup when missing or short). */
+    @Bean
+    public ClientHttpRequestInitializer serviceCredentialHeader(@Value("${" + ServiceCredential.PROPERTY + ":}") String credential) {
+        String value = ServiceCredential.require(credential);
+        return request -> request.getHeaders().set(ServiceCredential.HEADER, value);
+    }
+
     @Bean
     public InternalClients internalClients(InternalHttpProperties properties, ObjectProvider<ClientHttpRequestInitializer> requestInitializers) {
         return new InternalClients(properties.http(), requestInitializers.orderedStream().toList());
     }
 
     @Bean
-    public RestClient registryRestClient(InternalClients clients, InternalHttpProperties properties) {
+    public RestClient registryClient(InternalClients clients, InternalHttpProperties properties) {
         return clients.restClient(properties.registryUrl());
     }
 
     @Bean
-    public RestClient jobsRestClient(InternalClients clients, InternalHttpProperties properties) {
+    public RestClient jobsClient(InternalClients clients, InternalHttpProperties properties) {
         return clients.restClient(properties.jobsUrl());
     }
 
     @Bean
-    public RegistryApi registryApi(InternalClients clients, RestClient registryRestClient) {
-        return clients.client(RegistryApi.class, registryRestClient);
+    public RegistryApi registryApi(InternalClients clients, RestClient registryClient) {
+        return clients.client(RegistryApi.class, registryClient);
     }
 
     @Bean
-    public RegistryFiles registryFiles(RestClient registryRestClient) {
-        return new RegistryFiles(registryRestClient);
+    public RegistryFiles registryFiles(RestClient registryClient) {
+        return new RegistryFiles(registryClient);
     }
 
     @Bean
-    public JobsApi jobsApi(InternalClients clients, RestClient jobsRestClient) {
-        return clients.client(JobsApi.class, jobsRestClient);
+    public JobsApi jobsApi(InternalClients clients, RestClient jobsClient) {
+        return clients.client(JobsApi.class, jobsClient);
     }
 }

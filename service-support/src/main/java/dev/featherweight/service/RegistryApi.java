@@ -47,6 +47,11 @@ public interface RegistryApi {
     @PostExchange("/tenants/{tenant}/models")
     void createModel(@PathVariable String tenant, @RequestBody NewModel model);
 
+    /** Removes the model with its files (a failed upload or import). */
+    @Idempotent
+    @DeleteExchange("/tenants/{tenant}/models/{name}")
+    void deleteModel(@PathVariable String tenant, @PathVariable String name);
+
     @Idempotent
     @PostExchange("/tenants/{tenant}/models/{name}/ready")
     Model markModelReady(@PathVariable String tenant, @PathVariable String name);

@@ -4,6 +4,7 @@ import dev.featherweight.service.InternalClientsConfiguration;
 import dev.featherweight.service.KafkaProducerConfiguration;
 import dev.featherweight.service.RegistryApi;
 import dev.featherweight.service.RegistryFiles;
+import dev.featherweight.servicesecurity.InternalServiceSecurity;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -12,7 +13,7 @@ import org.springframework.kafka.core.KafkaTemplate;
 
 /** Beans both workers need: the event producer (acks=all), the registry and job-service clients, the model cache. */
 @Configuration(proxyBeanMethods = false)
-@Import({KafkaProducerConfiguration.class, InternalClientsConfiguration.class})
+@Import({KafkaProducerConfiguration.class, InternalClientsConfiguration.class, InternalServiceSecurity.class}) // a worker's own endpoints (actuator) are internal too
 @EnableConfigurationProperties(WorkerProperties.class)
 public class WorkerConfiguration {
 

@@ -59,10 +59,10 @@ public final class MethodQuantizeOptions {
     @Option(names = "--calibration", description = "calibration text (tokenized with the model's tokenizer) or *.u32 token file (gptq, awq)")
     Path calibration;
 
-    @Option(names = "--samples", defaultValue = "128", description = "calibration samples (default ${DEFAULT-VALUE})")
+    @Option(names = "--samples", defaultValue = "" + QuantizeJob.Calibration.DEFAULT_SAMPLES, description = "calibration samples (default ${DEFAULT-VALUE})")
     int samples;
 
-    @Option(names = "--seq-len", defaultValue = "256", description = "tokens per sample, BOS first (default ${DEFAULT-VALUE})")
+    @Option(names = "--seq-len", defaultValue = "" + QuantizeJob.Calibration.DEFAULT_SEQ_LEN, description = "tokens per sample, BOS first (default ${DEFAULT-VALUE})")
     int seqLen;
 
     @Option(names = "--seed", defaultValue = "42", description = "seed of the sample offsets (default ${DEFAULT-VALUE})")

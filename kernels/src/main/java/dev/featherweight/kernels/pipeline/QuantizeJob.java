@@ -32,6 +32,7 @@ public final class QuantizeJob {
 
     /** Calibration input: a token (*.u32) or text file, and the samples to draw from it. */
     public record Calibration(Path file, int samples, int seqLen, long seed) {
+        public static final int DEFAULT_SAMPLES = 128, DEFAULT_SEQ_LEN = 256;
     }
 
     /**
