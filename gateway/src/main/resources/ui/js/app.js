@@ -35,15 +35,21 @@ async function route() {
     const m = path.match(re);
     if (!m) continue;
     markCurrent(path);
-    main.innerHTML = '<p class="loading">Loading…</p>';
+    // each navigation renders into its own container: a slower earlier page that finishes late writes into a
+    // container that is no longer shown, instead of over the page the user went to since
+    const root = document.createElement('div');
+    root.innerHTML = '<p class="loading">Loading…</p>';
+    main.replaceChildren(root);
     try {
-      await render(main, ...m.slice(1).map(decodeURIComponent));
+      await render(root, ...m.slice(1).map(decodeURIComponent));
     } catch (e) {
+      if (!root.isConnected) return;
       if (e instanceof ApiError && e.status === 401) { await refreshSession(); location.replace('#/signin'); return; }
-      main.innerHTML = '';
-      showError(main, e);
+      root.innerHTML = '';
+      showError(root, e);
       console.error(e);
     }
+    if (!root.isConnected) return;
     const h1 = main.querySelector('h1');
     if (h1) { document.title = `${h1.textContent} — Featherweight`; }
     return;

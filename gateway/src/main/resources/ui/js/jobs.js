@@ -350,7 +350,7 @@ export async function page(root, id) {
     } catch (e) { showError(root.querySelector('#job-error'), e); }
   });
 
-  if (TERMINAL.includes(job.state)) return;
+  if (TERMINAL.includes(job.state) || !root.isConnected) return;
   // Live: the stream's snapshot, then one event per change; each event re-reads the job (coalesced), so the
   // page shows the same numbers as GET /jobs/{id}.
   const source = new EventSource(`/api/v1/jobs/${encodeURIComponent(id)}/events`);

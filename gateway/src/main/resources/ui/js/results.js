@@ -121,8 +121,9 @@ export async function compare(root) {
   const list = all.filter(a => ids.includes(a.id));
   const [params, model] = name ? await Promise.all([paramsOf(name), get(`/api/v1/models/${encodeURIComponent(name)}`)]) : [null, null];
   const cap = capacityColumns(list), extra = extraColumns(list);
-  const header = ['Artifact', 'Method', 'Type', 'Bits per weight', 'Size (bytes)', 'Perplexity', 'Δ Perplexity', ...extra.map(([, l]) => l),
+  const header = ['Artifact', 'Method', 'Type', 'Bits per weight', 'Size', 'Perplexity', 'Δ Perplexity', ...extra.map(([, l]) => l),
     ...cap.map(c => `Sequences ${c.gpu} ctx ${c.ctx}`)];
+  const csvHeader = header.map(h => h === 'Size' ? 'Size (bytes)' : h);
   const rows = list.map(a => [a.label, a.method, typeOf(a), bpw(a, params)?.toFixed(3), a.totalBytes, metric(a, 'perplexity'), metric(a, 'perplexity_delta'),
     ...extra.map(([k]) => metric(a, k)), ...cap.map(c => metric(a, c.key))]);
   const measured = list.filter(a => metric(a, 'perplexity') != null);
@@ -138,7 +139,7 @@ export async function compare(root) {
     </tbody></table></div>
     <p>★ on the Pareto front: no other artifact is both smaller and lower in perplexity.</p>
     <p><a id="csv" download="${name}-compare.csv" href="#">Export CSV</a></p></section>`.s;
-  const blob = new Blob([csv([header, ...rows])], { type: 'text/csv' });
+  const blob = new Blob([csv([csvHeader, ...rows])], { type: 'text/csv' });
   root.querySelector('#csv').href = URL.createObjectURL(blob);
   root.querySelector('#pick').addEventListener('change', e => {
     const chosen = [...e.currentTarget.querySelectorAll('input:checked')].map(c => c.value);

@@ -34,6 +34,12 @@ class PlatformSecurityTest extends PlatformTestBase {
         return Map.of("quantizationEngine", new StubEngine());
     }
 
+    /** The platform's own S3 endpoint under two names (the Testcontainers variant overrides this). */
+    List<String> platformS3Endpoints() {
+        int port = platform.infra.getBean(S3Proxy.class).getPort();
+        return List.of("http://127.0.0.1:" + port, "http://localhost:" + port);
+    }
+
     static String tenantId(ApiClient api) throws Exception {
         ApiClient.Response r = api.get("/api/v1/tenant");
         assertThat(r.status()).as(r.toString()).isEqualTo(200);
@@ -103,8 +109,7 @@ class PlatformSecurityTest extends PlatformTestBase {
 
         // nor can an administrator make the platform's store an import source, under any name of its endpoint
         String thiefId = tenantId(thief);
-        int s3Port = platform.infra.getBean(S3Proxy.class).getPort();
-        for (String endpoint : List.of("http://127.0.0.1:" + s3Port, "http://localhost:" + s3Port)) {
+        for (String endpoint : platformS3Endpoints()) {
             ApiClient.Response source = admin.send(HttpRequest.newBuilder(URI.create(admin.base() + "/api/v1/admin/tenants/" + thiefId + "/import-sources/featherweight"))
                     .header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString(
                             "{\"endpoint\":\"" + endpoint + "\",\"accessKey\":\"" + EmbeddedInfra.S3_ACCESS_KEY + "\",\"secretKey\":\"" + EmbeddedInfra.S3_SECRET_KEY + "\"}")));
