@@ -2,6 +2,7 @@ package dev.featherweight.eval;
 
 import dev.featherweight.contracts.EvalSpec;
 import dev.featherweight.contracts.Message;
+import dev.featherweight.contracts.registry.Artifact;
 import dev.featherweight.worker.RegistryClient;
 import dev.featherweight.worker.TaskContext;
 import dev.featherweight.kernels.formats.FormatException;
@@ -43,7 +44,7 @@ public class EvalHandler implements TaskHandler {
 
     private Outcome evaluate(Message.TaskAssigned task, TaskContext context) throws Exception {
         EvalSpec spec = task.eval();
-        RegistryClient.Artifact artifact = registry.artifact(task.tenantId(), task.artifactId());
+        Artifact artifact = registry.artifact(task.tenantId(), task.artifactId());
         Path source = registry.fetchModel(task.tenantId(), task.modelId());
         Map<String, Double> metrics = new LinkedHashMap<>();
         int steps = (spec.perplexity() == null ? 0 : 2) + (spec.capacity() == null ? 0 : 1), step = 0;

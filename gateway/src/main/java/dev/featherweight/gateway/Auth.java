@@ -1,5 +1,6 @@
 package dev.featherweight.gateway;
 
+import dev.featherweight.contracts.Sha256;
 import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.http.HttpStatus;
 import org.springframework.security.core.Authentication;
@@ -28,11 +29,7 @@ public final class Auth {
     }
 
     public static String hash(String key) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+        return Sha256.of(key);
     }
 
     /** The authenticated caller of this request, or null. */

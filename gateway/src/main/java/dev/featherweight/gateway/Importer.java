@@ -1,6 +1,5 @@
 package dev.featherweight.gateway;
 
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Component;
 import tools.jackson.databind.JsonNode;
@@ -33,8 +32,8 @@ public class Importer {
         void file(String path, InputStream body) throws IOException;
     }
 
-    public Importer(@Value("${featherweight.hf.url:https://huggingface.co}") String hubUrl, S3Import s3) {
-        this.hubUrl = hubUrl.replaceAll("/+$", "");
+    public Importer(GatewayProperties settings, S3Import s3) {
+        this.hubUrl = settings.hf().url().toString().replaceAll("/+$", "");
         this.s3 = s3;
     }
 

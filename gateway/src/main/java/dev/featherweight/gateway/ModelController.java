@@ -1,22 +1,21 @@
 package dev.featherweight.gateway;
 
+import dev.featherweight.contracts.registry.Model;
+import dev.featherweight.contracts.registry.NewModel;
+import dev.featherweight.service.RegistryApi;
+import dev.featherweight.service.RegistryFiles;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.*;
-import org.springframework.web.client.RestClient;
 import org.springframework.web.multipart.MultipartFile;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.regex.Pattern;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipInputStream;
 
 /** Models: upload a Hugging Face folder (files, or one .tar / .zip) or import one by reference (s3://, hf://). */
 @RestController
@@ -27,12 +26,14 @@ public class ModelController {
     static final Pattern PATH = Pattern.compile("([A-Za-z0-9._-]+/){0,4}[A-Za-z0-9._-]+");
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ModelController.class);
-    private final RestClient registry;
+    private final RegistryApi registry;
+    private final RegistryFiles files;
     private final Importer importer;
     private final TenantLimits limits;
 
-    public ModelController(RestClient registryClient, Importer importer, TenantLimits limits) {
-        this.registry = registryClient;
+    public ModelController(RegistryApi registry, RegistryFiles files, Importer importer, TenantLimits limits) {
+        this.registry = registry;
+        this.files = files;
         this.importer = importer;
         this.limits = limits;
     }
@@ -42,18 +43,18 @@ public class ModelController {
     }
 
     /** Fills a model just created; if anything fails (a refused path, the storage limit, a broken archive) the model goes, files and all. */
-    private Map<?, ?> createAndFill(String tenant, String name, String source, Filling fill) throws IOException {
+    private Model createAndFill(String tenant, String name, String source, Filling fill) throws IOException {
         create(tenant, name, source);
         try {
             fill.run();
-            return registry.post().uri("/internal/tenants/{t}/models/{n}/ready", tenant, name).retrieve().body(Map.class);
+            return registry.markModelReady(tenant, name);
         } catch (IOException | RuntimeException e) {
             try {
-                registry.delete().uri("/internal/tenants/{t}/models/{n}", tenant, name).retrieve().toBodilessEntity();
+                registry.deleteModel(tenant, name);
             } catch (RuntimeException cleanup) {
                 log.warn("removing the failed model {}/{} failed: {}", tenant, name, cleanup.toString());
             }
-            if (e instanceof java.util.zip.ZipException || e instanceof java.io.EOFException || e instanceof NumberFormatException)
+            if (e instanceof ModelArchives.Malformed || e instanceof java.util.zip.ZipException || e instanceof java.io.EOFException || e instanceof NumberFormatException)
                 throw new ApiException(HttpStatus.BAD_REQUEST, "malformed-archive", "the archive is not a readable .tar or .zip", List.of());
             throw e;
         }
@@ -62,7 +63,7 @@ public class ModelController {
     @PostMapping(consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
     @ResponseStatus(HttpStatus.CREATED)
     @Operation(summary = "Upload a model: multipart 'files' (each file's name is its path in the folder) or one 'archive' (.tar or .zip)")
-    public Map<?, ?> upload(HttpServletRequest request, @RequestParam String name,
+    public Model upload(HttpServletRequest request, @RequestParam String name,
                             @RequestPart(required = false) List<MultipartFile> files,
                             @RequestPart(required = false) MultipartFile archive) throws IOException {
         String tenant = Auth.tenant(request);
@@ -80,8 +81,7 @@ public class ModelController {
         return createAndFill(tenant, name, archive == null ? "upload" : "upload:" + fn, () -> {
             if (archive != null) {
                 try (InputStream in = archive.getInputStream()) {
-                    if (fn.endsWith(".zip")) unzip(tenant, name, in);
-                    else Tar.read(in, (path, body) -> put(tenant, name, strip(path), body));
+                    ModelArchives.read(fn, in, (path, body) -> put(tenant, name, path, body));
                 }
             } else {
                 for (MultipartFile f : files) {
@@ -98,7 +98,7 @@ public class ModelController {
     @PostMapping(path = "/import", consumes = MediaType.APPLICATION_JSON_VALUE)
     @ResponseStatus(HttpStatus.CREATED)
     @Operation(summary = "Import a model by reference: s3://bucket/prefix or hf://org/name@revision (optional Hub token)")
-    public Map<?, ?> importModel(HttpServletRequest request, @RequestBody ImportRequest body) throws IOException {
+    public Model importModel(HttpServletRequest request, @RequestBody ImportRequest body) throws IOException {
         String tenant = Auth.tenant(request);
         checkName(body.name());
         if (body.source() == null || !(body.source().startsWith("s3://") || body.source().startsWith("hf://")))
@@ -109,14 +109,16 @@ public class ModelController {
     }
 
     @GetMapping
-    public Object list(HttpServletRequest request) {
-        return registry.get().uri("/internal/tenants/{t}/models", Auth.tenant(request)).retrieve().body(Object.class);
+    @Operation(summary = "The tenant's models, with their files and cached metrics")
+    public List<Model> list(HttpServletRequest request) {
+        return registry.models(Auth.tenant(request));
     }
 
     @GetMapping("/{name}")
-    public Object get(HttpServletRequest request, @PathVariable String name) {
+    @Operation(summary = "A model: state, source, files with sha256, cached metrics")
+    public Model get(HttpServletRequest request, @PathVariable String name) {
         checkName(name);
-        return registry.get().uri("/internal/tenants/{t}/models/{n}", Auth.tenant(request), name).retrieve().body(Object.class);
+        return registry.model(Auth.tenant(request), name);
     }
 
     @GetMapping("/{name}/download")
@@ -126,18 +128,19 @@ public class ModelController {
         String tenant = Auth.tenant(request);
         checkName(name);
         checkPath(path);
-        registry.get().uri(b -> b.path("/internal/tenants/{t}/models/{n}/file").queryParam("path", path).build(tenant, name))
-                .exchange((req, resp) -> {
-                    if (resp.getStatusCode().isError()) throw ApiException.notFound("file " + path + " of model " + name);
-                    response.setContentType(path.endsWith(".json") ? MediaType.APPLICATION_JSON_VALUE : MediaType.APPLICATION_OCTET_STREAM_VALUE);
-                    response.setHeader("Content-Disposition", "attachment; filename=\"" + path.replaceAll(".*/", "") + "\"");
-                    resp.getBody().transferTo(response.getOutputStream());
-                    return null;
-                });
+        try {
+            files.modelFile(tenant, name, path, in -> {
+                response.setContentType(path.endsWith(".json") ? MediaType.APPLICATION_JSON_VALUE : MediaType.APPLICATION_OCTET_STREAM_VALUE);
+                response.setHeader("Content-Disposition", "attachment; filename=\"" + path.replaceAll(".*/", "") + "\"");
+                return in.transferTo(response.getOutputStream());
+            });
+        } catch (org.springframework.web.client.HttpClientErrorException.NotFound e) {
+            throw ApiException.notFound("file " + path + " of model " + name);
+        }
     }
 
     private void create(String tenant, String name, String source) {
-        registry.post().uri("/internal/tenants/{t}/models", tenant).body(Map.of("name", name, "source", source)).retrieve().toBodilessEntity();
+        registry.createModel(tenant, new NewModel(name, source));
     }
 
     static void checkPath(String path) {
@@ -147,26 +150,7 @@ public class ModelController {
 
     void put(String tenant, String name, String path, InputStream body) {
         checkPath(path);
-        registry.put().uri(b -> b.path("/internal/tenants/{t}/models/{n}/files").queryParam("path", path).build(tenant, name))
-                .contentType(MediaType.APPLICATION_OCTET_STREAM)
-                .body(out -> body.transferTo(out)).retrieve().toBodilessEntity();
-    }
-
-    private void unzip(String tenant, String name, InputStream in) throws IOException {
-        try (ZipInputStream zip = new ZipInputStream(in)) {
-            for (ZipEntry e; (e = zip.getNextEntry()) != null; ) {
-                if (!e.isDirectory()) put(tenant, name, strip(e.getName()), new java.io.FilterInputStream(zip) {
-                    @Override public void close() {}
-                });
-            }
-        }
-    }
-
-    /** Archives usually hold one top folder ("feather-3m/config.json"): files are stored relative to it. */
-    static String strip(String path) {
-        if (path.startsWith("./")) path = path.substring(2);
-        int slash = path.indexOf('/');
-        return slash > 0 && path.indexOf('/', slash + 1) < 0 && !path.startsWith(".") ? path.substring(slash + 1) : path;
+        files.putModelFile(tenant, name, path, null, body::transferTo);
     }
 
     private static void checkName(String name) {

@@ -1,6 +1,13 @@
 package dev.featherweight.jobs;
 
+import dev.featherweight.contracts.JobSpec;
 import dev.featherweight.contracts.Json;
+import dev.featherweight.contracts.jobs.JobPage;
+import dev.featherweight.contracts.jobs.JobState;
+import dev.featherweight.contracts.jobs.JobView;
+import dev.featherweight.contracts.jobs.TaskState;
+import dev.featherweight.contracts.jobs.TaskStatus;
+import dev.featherweight.contracts.jobs.TaskView;
 import org.springframework.data.domain.PageRequest;
 import org.springframework.data.domain.Sort;
 import org.springframework.http.HttpStatus;
@@ -26,17 +33,6 @@ public class JobController {
         this.tasks = tasks;
     }
 
-    public record TaskView(String id, String kind, String label, String state, int attempt, int maxAttempts, String worker, String gpu,
-                           Integer block, Integer blocks, String module, Double progress, Double wallSeconds, Double gpuSeconds,
-                           Double etaSeconds, String inputArtifactId, String artifactId, Map<String, Double> metrics, String error,
-                           Instant startedAt, Instant finishedAt) {}
-
-    public record JobView(String id, String tenantId, String model, String state, String error, Instant submittedAt, Instant startedAt,
-                          Instant finishedAt, Double progress, Double etaSeconds, double gpuSeconds, double wallSeconds,
-                          Object spec, List<TaskView> tasks) {}
-
-    public record PageView(List<JobView> items, int page, int size, long total) {}
-
     @GetMapping("/jobs/{id}")
     JobView job(@PathVariable String id, @RequestParam String tenant) {
         return jobs.findById(id).filter(j -> j.tenantId.equals(tenant)).map(this::view)
@@ -44,10 +40,10 @@ public class JobController {
     }
 
     @GetMapping("/jobs")
-    PageView list(@RequestParam String tenant, @RequestParam(required = false) String state, @RequestParam(required = false) String model,
+    JobPage list(@RequestParam String tenant, @RequestParam(required = false) JobState state, @RequestParam(required = false) String model,
                   @RequestParam(defaultValue = "0") int page, @RequestParam(defaultValue = "20") int size) {
         var p = jobs.search(tenant, state, model, PageRequest.of(page, size, Sort.by(Sort.Direction.DESC, "submittedAt").and(Sort.by("id"))));
-        return new PageView(p.getContent().stream().map(this::view).toList(), page, size, p.getTotalElements());
+        return new JobPage(p.getContent().stream().map(this::view).toList(), page, size, p.getTotalElements());
     }
 
     public record TenantJobs(long jobsInFlight) {}
@@ -55,12 +51,10 @@ public class JobController {
     /** Jobs of a tenant that are submitted or running (the gateway holds them to the tenant's limit). */
     @GetMapping("/tenants/{tenant}/jobs-in-flight")
     TenantJobs inFlight(@PathVariable String tenant) {
-        return new TenantJobs(jobs.countByTenantIdAndStateIn(tenant, List.of("SUBMITTED", "RUNNING")));
+        return new TenantJobs(jobs.countByTenantIdAndStateIn(tenant, List.of(JobState.SUBMITTED, JobState.RUNNING)));
     }
 
     /** For workers: is this attempt still the current one, and is the task still open? */
-    public record TaskStatus(String id, String state, int attempt, boolean open) {}
-
     @GetMapping("/tasks/{id}")
     TaskStatus task(@PathVariable String id) {
         TaskEntity t = tasks.findById(id).orElseThrow(() -> new NoSuchElementException("task " + id + " not found"));
@@ -74,16 +68,16 @@ public class JobController {
         Double progress = tv.isEmpty() ? null : tv.stream().mapToDouble(t -> t.progress() == null ? 0 : t.progress()).average().orElse(0);
         Double eta = j.terminal() ? Double.valueOf(0) : tv.stream().filter(t -> t.etaSeconds() != null).mapToDouble(TaskView::etaSeconds).max().stream().boxed().findFirst().orElse(null);
         return new JobView(j.id, j.tenantId, j.modelName, j.state, j.error, j.submittedAt, j.startedAt, j.finishedAt, progress, eta,
-                gpu, wall, Json.MAPPER.readTree(j.spec), tv);
+                gpu, wall, Json.MAPPER.readValue(j.spec, JobSpec.class), tv);
     }
 
     private static TaskView view(TaskEntity t) {
-        Double progress = t.state.equals("SUCCEEDED") ? Double.valueOf(1.0)
+        Double progress = t.state == TaskState.SUCCEEDED ? Double.valueOf(1.0)
                 : t.blocks == null || t.blocks == 0 ? Double.valueOf(0.0) : (double) t.block / t.blocks;
         @SuppressWarnings("unchecked")
         Map<String, Double> metrics = t.metrics == null ? Map.of() : Json.MAPPER.readValue(t.metrics, Map.class);
         Double wall = t.wallSeconds;
-        if (t.state.equals("RUNNING") && t.startedAt != null) wall = Duration.between(t.startedAt, Instant.now()).toMillis() / 1000.0;
+        if (t.state == TaskState.RUNNING && t.startedAt != null) wall = Duration.between(t.startedAt, Instant.now()).toMillis() / 1000.0;
         return new TaskView(t.id, t.kind, t.label, t.state, t.attempt, t.maxAttempts, t.worker, t.gpu, t.block, t.blocks, t.module,
                 progress, wall, t.gpuSeconds, t.secondsLeft, t.inputArtifactId, t.outputArtifactId, metrics, t.error, t.startedAt, t.finishedAt);
     }

@@ -1,5 +1,6 @@
 package dev.featherweight.quantizer;
 
+import dev.featherweight.worker.WorkDirs;
 import dev.featherweight.catalog.Catalog;
 import dev.featherweight.catalog.ResolvedRecipe;
 import dev.featherweight.catalog.methods.GgufMethod;
@@ -107,7 +108,7 @@ public class KernelsQuantizationEngine implements QuantizationEngine {
     @Override
     public Result quantize(Path modelDir, ResolvedRecipe recipe, Path outDir, Progress progress) throws Exception {
         Path out = output(modelDir, recipe, outDir);
-        QuantizationEngine.deleteRecursively(out);
+        WorkDirs.deleteTree(out);
         int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
         if (recipe instanceof GgufMethod.Resolved g) {
             try {

@@ -1,5 +1,9 @@
 package dev.featherweight.quantizer;
 
+import dev.featherweight.contracts.registry.Artifact;
+import dev.featherweight.contracts.registry.ArtifactState;
+import dev.featherweight.contracts.registry.NewArtifact;
+import dev.featherweight.worker.WorkDirs;
 import dev.featherweight.catalog.Catalog;
 import dev.featherweight.catalog.Estimate;
 import dev.featherweight.catalog.ResolvedRecipe;
@@ -63,8 +67,8 @@ public class QuantizeHandler implements TaskHandler {
     private Outcome quantize(Message.TaskAssigned task, TaskContext context) throws Exception {
         Recipe recipe = task.recipe();
         // a redelivered task whose artifact is already complete: report it again, make nothing new
-        RegistryClient.Artifact done = registry.artifactOfTask(task.taskId());
-        if (done != null && done.state().equals("COMPLETE")) {
+        Artifact done = registry.artifactOfTask(task.taskId());
+        if (done != null && done.state() == ArtifactState.COMPLETE) {
             log.info("task {} already has complete artifact {}", task.taskId(), done.id());
             return new Outcome(done.id(), done.metrics(), 0);
         }
@@ -97,9 +101,9 @@ public class QuantizeHandler implements TaskHandler {
         });
         double[] gpuSeconds = {device.simulatedSeconds()};
         context.checkStop();
-        RegistryClient.Artifact artifact = registry.createArtifact(new RegistryClient.NewArtifact(task.tenantId(), task.taskId(), task.jobId(),
+        Artifact artifact = registry.createArtifact(new NewArtifact(task.tenantId(), task.taskId(), task.jobId(),
                 task.modelId(), resolved.method(), resolved.nominalBits(), resolved.label(), Json.MAPPER.writeValueAsString(resolved.parameters()), engine.version()));
-        RegistryClient.Artifact stored = artifact.state().equals("COMPLETE") ? artifact : registry.upload(artifact, out, result.files());
+        Artifact stored = artifact.state() == ArtifactState.COMPLETE ? artifact : registry.upload(artifact, out, result.files());
         Map<String, Double> metrics = new LinkedHashMap<>();
         metrics.put("artifact_bytes", (double) stored.totalBytes());
         metrics.put("peak_device_bytes", (double) work.peakDeviceBytes());
@@ -107,7 +111,7 @@ public class QuantizeHandler implements TaskHandler {
         metrics.put("wall_seconds", context.wallSeconds());
         metrics.put("resumed_blocks", (double) result.resumedBlocks());
         registry.artifactMetrics(stored.id(), metrics);
-        QuantizationEngine.deleteRecursively(out);
+        WorkDirs.deleteTree(out);
         return new Outcome(stored.id(), metrics, gpuSeconds[0]);
     }
 }

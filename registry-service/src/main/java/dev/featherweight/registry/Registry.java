@@ -1,5 +1,15 @@
 package dev.featherweight.registry;
 
+import dev.featherweight.contracts.Sha256;
+import dev.featherweight.contracts.registry.Artifact;
+import dev.featherweight.contracts.registry.ArtifactState;
+import dev.featherweight.contracts.registry.FileInfo;
+import dev.featherweight.contracts.registry.KeyOwner;
+import dev.featherweight.contracts.registry.Lineage;
+import dev.featherweight.contracts.registry.Model;
+import dev.featherweight.contracts.registry.ModelState;
+import dev.featherweight.contracts.registry.NewArtifact;
+import dev.featherweight.contracts.registry.Tenant;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.util.unit.DataSize;
@@ -12,11 +22,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.sql.Timestamp;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,10 +52,6 @@ public class Registry {
     }
 
     // ---- tenants and keys ----------------------------------------------------------------------
-
-    public record Tenant(String id, String name) {}
-
-    public record KeyOwner(String tenantId, boolean admin) {}
 
     @Transactional
     public Tenant createTenant(String name) {
@@ -172,15 +175,10 @@ public class Registry {
 
     // ---- models ----------------------------------------------------------------------------------
 
-    public record FileInfo(String path, long size, String sha256) {}
-
-    public record Model(String tenantId, String name, String source, String state, Instant createdAt, List<FileInfo> files,
-                        Map<String, Double> metrics) {}
-
     @Transactional
     public void createModel(String tenantId, String name, String source) {
         try {
-            db.sql("insert into models(tenant_id, name, source, state) values (?, ?, ?, 'UPLOADING')").params(tenantId, name, source).update();
+            db.sql("insert into models(tenant_id, name, source, state) values (?, ?, ?, ?)").params(tenantId, name, source, ModelState.UPLOADING.name()).update();
         } catch (DuplicateKeyException e) {
             throw new Conflict("model '" + name + "' exists");
         }
@@ -208,14 +206,14 @@ public class Registry {
         Model m = model(tenantId, name).orElseThrow(() -> new NotFound("model " + name));
         if (m.files().stream().noneMatch(f -> f.path().equals("config.json")))
             throw new BadRequest("model " + name + " has no config.json: not a Hugging Face model folder");
-        db.sql("update models set state = 'READY' where tenant_id = ? and name = ?").params(tenantId, name).update();
+        db.sql("update models set state = ? where tenant_id = ? and name = ?").params(ModelState.READY.name(), tenantId, name).update();
         return model(tenantId, name).orElseThrow();
     }
 
     public Optional<Model> model(String tenantId, String name) {
         return db.sql("select tenant_id, name, source, state, created_at from models where tenant_id = ? and name = ?")
                 .params(tenantId, name)
-                .query((rs, i) -> new Model(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                .query((rs, i) -> new Model(rs.getString(1), rs.getString(2), rs.getString(3), ModelState.valueOf(rs.getString(4)),
                         rs.getTimestamp(5).toInstant(), modelFiles(tenantId, name), modelMetrics(tenantId, name)))
                 .optional();
     }
@@ -259,15 +257,6 @@ public class Registry {
 
     // ---- artifacts -----------------------------------------------------------------------------
 
-    public record NewArtifact(String tenantId, String taskId, String jobId, String modelName, String method, int bits,
-                              String label, String recipe, String kernelsVersion) {}
-
-    public record Lineage(String modelName, String jobId, String taskId, String recipe, String kernelsVersion) {}
-
-    public record Artifact(String id, String tenantId, String modelName, String method, int bits, String label, String state,
-                           Instant createdAt, Instant completedAt, long totalBytes, List<FileInfo> files,
-                           Map<String, Double> metrics, Lineage lineage) {}
-
     /** Idempotent per task: a second call for the same task returns the existing artifact. */
     @Transactional
     public Artifact createArtifact(NewArtifact a) {
@@ -275,8 +264,9 @@ public class Registry {
         String id = "a-" + UUID.randomUUID().toString().substring(0, 13);
         db.sql("""
                 insert into artifacts(id, tenant_id, task_id, job_id, model_name, method, bits, label, recipe, kernels_version, state)
-                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING') on conflict (task_id) do nothing
-                """).params(id, a.tenantId(), a.taskId(), a.jobId(), a.modelName(), a.method(), a.bits(), a.label(), a.recipe(), a.kernelsVersion())
+                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (task_id) do nothing
+                """).params(id, a.tenantId(), a.taskId(), a.jobId(), a.modelName(), a.method(), a.bits(), a.label(), a.recipe(), a.kernelsVersion(),
+                        ArtifactState.PENDING.name())
                 .update();
         String existing = db.sql("select id from artifacts where task_id = ?").param(a.taskId()).query(String.class).single();
         return artifact(existing, true).orElseThrow();
@@ -284,7 +274,7 @@ public class Registry {
 
     public FileInfo putArtifactFile(String artifactId, String path, InputStream body, String expectedSha256) throws IOException {
         Artifact a = artifact(artifactId, true).orElseThrow(() -> new NotFound("artifact " + artifactId));
-        if (a.state().equals("COMPLETE")) {
+        if (a.state() == ArtifactState.COMPLETE) {
             // a retried upload of a finished artifact: nothing to store, but the content must be the same
             FileInfo have = a.files().stream().filter(f -> f.path().equals(path)).findFirst()
                     .orElseThrow(() -> new Conflict("artifact " + artifactId + " is complete and has no file " + path));
@@ -310,7 +300,7 @@ public class Registry {
         a.files().forEach(f -> have.put(f.path(), f.sha256()));
         if (!have.equals(expectedFiles))
             throw new Conflict("artifact " + artifactId + " holds " + have + " but " + expectedFiles + " were promised");
-        db.sql("update artifacts set state = 'COMPLETE', completed_at = coalesce(completed_at, now()) where id = ?").param(artifactId).update();
+        db.sql("update artifacts set state = ?, completed_at = coalesce(completed_at, now()) where id = ?").params(ArtifactState.COMPLETE.name(), artifactId).update();
         return artifact(artifactId, true).orElseThrow();
     }
 
@@ -334,12 +324,12 @@ public class Registry {
                             .query(r -> { metrics.put(r.getString(1), r.getDouble(2)); });
                     Timestamp done = rs.getTimestamp(9);
                     return new Artifact(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getInt(5), rs.getString(6),
-                            rs.getString(7), rs.getTimestamp(8).toInstant(), done == null ? null : done.toInstant(),
+                            ArtifactState.valueOf(rs.getString(7)), rs.getTimestamp(8).toInstant(), done == null ? null : done.toInstant(),
                             files.stream().mapToLong(FileInfo::size).sum(), files, metrics,
                             new Lineage(rs.getString(3), rs.getString(10), rs.getString(11), rs.getString(12), rs.getString(13)));
                 })
                 .optional()
-                .filter(a -> includePending || a.state().equals("COMPLETE"));
+                .filter(a -> includePending || a.state() == ArtifactState.COMPLETE);
     }
 
     public Optional<Artifact> artifactOfTask(String taskId) {
@@ -350,13 +340,13 @@ public class Registry {
     /** Complete artifacts of a tenant, filtered by any of model, method, bits and job (null = any). */
     public List<Artifact> artifacts(String tenantId, String model, String method, Integer bits, String jobId) {
         return db.sql("""
-                select id from artifacts where tenant_id = :t and state = 'COMPLETE'
+                select id from artifacts where tenant_id = :t and state = :complete
                   and (cast(:model as varchar) is null or model_name = :model)
                   and (cast(:method as varchar) is null or method = :method)
                   and (cast(:bits as integer) is null or bits = :bits)
                   and (cast(:job as varchar) is null or job_id = :job)
                 order by created_at, id""")
-                .param("t", tenantId).param("model", model).param("method", method).param("bits", bits).param("job", jobId)
+                .param("t", tenantId).param("complete", ArtifactState.COMPLETE.name()).param("model", model).param("method", method).param("bits", bits).param("job", jobId)
                 .query(String.class).list().stream().map(id -> artifact(id, false).orElseThrow()).toList();
     }
 
@@ -394,27 +384,14 @@ public class Registry {
                                    java.util.function.LongConsumer checkBeforeStore) throws IOException {
         Path tmp = Files.createTempFile("fw-upload-", ".part");
         try {
-            MessageDigest sha = sha256();
-            long size;
-            try (OutputStream out = Files.newOutputStream(tmp); InputStream in = new java.security.DigestInputStream(body, sha)) {
-                size = in.transferTo(out);
-            }
-            String hex = HexFormat.of().formatHex(sha.digest());
-            if (expectedSha256 != null && !expectedSha256.isBlank() && !expectedSha256.equalsIgnoreCase(hex))
-                throw new BadRequest("sha256 of " + path + " is " + hex + ", the uploader declared " + expectedSha256);
-            checkBeforeStore.accept(size);
-            blobs.put(key, tmp, size);
-            return new FileInfo(path, size, hex);
+            Sha256.Copied spooled = Sha256.copy(body, tmp);
+            if (expectedSha256 != null && !expectedSha256.isBlank() && !expectedSha256.equalsIgnoreCase(spooled.sha256()))
+                throw new BadRequest("sha256 of " + path + " is " + spooled.sha256() + ", the uploader declared " + expectedSha256);
+            checkBeforeStore.accept(spooled.size());
+            blobs.put(key, tmp, spooled.size());
+            return new FileInfo(path, spooled.size(), spooled.sha256());
         } finally {
             Files.deleteIfExists(tmp);
-        }
-    }
-
-    static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 

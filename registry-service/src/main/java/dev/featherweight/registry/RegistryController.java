@@ -1,5 +1,15 @@
 package dev.featherweight.registry;
 
+import dev.featherweight.contracts.registry.Artifact;
+import dev.featherweight.contracts.registry.DownloadUrl;
+import dev.featherweight.contracts.registry.FileInfo;
+import dev.featherweight.contracts.registry.KeyOwner;
+import dev.featherweight.contracts.registry.Model;
+import dev.featherweight.contracts.registry.NewArtifact;
+import dev.featherweight.contracts.registry.NewKey;
+import dev.featherweight.contracts.registry.NewModel;
+import dev.featherweight.contracts.registry.NewTenant;
+import dev.featherweight.contracts.registry.Tenant;
 import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
@@ -25,18 +35,14 @@ public class RegistryController {
         this.registry = registry;
     }
 
-    record NewTenant(String name) {}
-
-    record NewKey(String keyHash, boolean admin) {}
-
     @PostMapping("/tenants")
     @ResponseStatus(HttpStatus.CREATED)
-    Registry.Tenant createTenant(@RequestBody NewTenant body) {
+    Tenant createTenant(@RequestBody NewTenant body) {
         return registry.createTenant(body.name());
     }
 
     @GetMapping("/tenants")
-    List<Registry.Tenant> tenants() {
+    List<Tenant> tenants() {
         return registry.tenants();
     }
 
@@ -93,11 +99,9 @@ public class RegistryController {
     }
 
     @GetMapping("/keys/{keyHash}")
-    Registry.KeyOwner keyOwner(@PathVariable String keyHash) {
+    KeyOwner keyOwner(@PathVariable String keyHash) {
         return registry.keyOwner(keyHash).orElseThrow(() -> new Registry.NotFound("key"));
     }
-
-    record NewModel(String name, String source) {}
 
     @PostMapping("/tenants/{tenant}/models")
     @ResponseStatus(HttpStatus.CREATED)
@@ -106,7 +110,7 @@ public class RegistryController {
     }
 
     @PutMapping("/tenants/{tenant}/models/{name}/files")
-    Registry.FileInfo putModelFile(@PathVariable String tenant, @PathVariable String name, @RequestParam String path,
+    FileInfo putModelFile(@PathVariable String tenant, @PathVariable String name, @RequestParam String path,
                                    @RequestHeader(value = "X-Sha256", required = false) String sha256,
                                    HttpServletRequest request) throws IOException {
         return registry.putModelFile(tenant, name, path, request.getInputStream(), sha256);
@@ -119,17 +123,17 @@ public class RegistryController {
     }
 
     @PostMapping("/tenants/{tenant}/models/{name}/ready")
-    Registry.Model ready(@PathVariable String tenant, @PathVariable String name) {
+    Model ready(@PathVariable String tenant, @PathVariable String name) {
         return registry.markModelReady(tenant, name);
     }
 
     @GetMapping("/tenants/{tenant}/models")
-    List<Registry.Model> models(@PathVariable String tenant) {
+    List<Model> models(@PathVariable String tenant) {
         return registry.models(tenant);
     }
 
     @GetMapping("/tenants/{tenant}/models/{name}")
-    Registry.Model model(@PathVariable String tenant, @PathVariable String name) {
+    Model model(@PathVariable String tenant, @PathVariable String name) {
         return registry.model(tenant, name).orElseThrow(() -> new Registry.NotFound("model " + name));
     }
 
@@ -146,24 +150,24 @@ public class RegistryController {
     }
 
     @PostMapping("/artifacts")
-    Registry.Artifact createArtifact(@RequestBody Registry.NewArtifact body) {
+    Artifact createArtifact(@RequestBody NewArtifact body) {
         return registry.createArtifact(body);
     }
 
     @GetMapping("/tasks/{taskId}/artifact")
-    Registry.Artifact artifactOfTask(@PathVariable String taskId) {
+    Artifact artifactOfTask(@PathVariable String taskId) {
         return registry.artifactOfTask(taskId).orElseThrow(() -> new Registry.NotFound("artifact of task " + taskId));
     }
 
     @PutMapping("/artifacts/{id}/files")
-    Registry.FileInfo putArtifactFile(@PathVariable String id, @RequestParam String path,
+    FileInfo putArtifactFile(@PathVariable String id, @RequestParam String path,
                                       @RequestHeader(value = "X-Sha256", required = false) String sha256,
                                       HttpServletRequest request) throws IOException {
         return registry.putArtifactFile(id, path, request.getInputStream(), sha256);
     }
 
     @PostMapping("/artifacts/{id}/complete")
-    Registry.Artifact complete(@PathVariable String id, @RequestBody Map<String, String> files) {
+    Artifact complete(@PathVariable String id, @RequestBody Map<String, String> files) {
         return registry.completeArtifact(id, files);
     }
 
@@ -174,7 +178,7 @@ public class RegistryController {
     }
 
     @GetMapping("/tenants/{tenant}/artifacts")
-    List<Registry.Artifact> artifacts(@PathVariable String tenant, @RequestParam(required = false) String model,
+    List<Artifact> artifacts(@PathVariable String tenant, @RequestParam(required = false) String model,
                                       @RequestParam(required = false) String method, @RequestParam(required = false) Integer bits,
                                       @RequestParam(required = false) String job) {
         return registry.artifacts(tenant, model, method, bits, job);
@@ -182,7 +186,7 @@ public class RegistryController {
 
     /** Pending artifacts answer 404 to tenants: an artifact is visible only when complete. */
     @GetMapping("/tenants/{tenant}/artifacts/{id}")
-    Registry.Artifact artifact(@PathVariable String tenant, @PathVariable String id) {
+    Artifact artifact(@PathVariable String tenant, @PathVariable String id) {
         return visible(tenant, id);
     }
 
@@ -193,12 +197,10 @@ public class RegistryController {
         return out -> { try (in) { in.transferTo(out); } };
     }
 
-    record Url(String url) {}
-
     @GetMapping("/tenants/{tenant}/artifacts/{id}/url")
-    Url artifactUrl(@PathVariable String tenant, @PathVariable String id, @RequestParam String path) {
+    DownloadUrl artifactUrl(@PathVariable String tenant, @PathVariable String id, @RequestParam String path) {
         visible(tenant, id);
-        return new Url(registry.artifactFileUrl(id, path));
+        return new DownloadUrl(registry.artifactFileUrl(id, path));
     }
 
     @DeleteMapping("/tenants/{tenant}/artifacts/{id}")
@@ -208,7 +210,7 @@ public class RegistryController {
         registry.deleteArtifact(id);
     }
 
-    private Registry.Artifact visible(String tenant, String id) {
+    private Artifact visible(String tenant, String id) {
         return registry.artifact(id, false).filter(a -> a.tenantId().equals(tenant))
                 .orElseThrow(() -> new Registry.NotFound("artifact " + id));
     }

@@ -220,6 +220,14 @@ class PlatformApiTest extends PlatformTestBase {
                 "/api/v1/models/import", "/api/v1/artifacts", "/api/v1/artifacts/{id}/download", "/api/v1/admin/tenants",
                 "/api/v1/catalog", "/api/v1/catalog/estimate");
         assertThat(anonymous.get("/api/v1/catalog").status()).isEqualTo(401); // authenticated like every endpoint
+        // typed responses: the records of contracts are schemas, submit documents its 202
+        assertThat(docs.json().path("components").path("schemas").propertyNames())
+                .contains("JobView", "JobPage", "TaskView", "Model", "Artifact", "FileInfo", "Accepted");
+        assertThat(docs.json().path("paths").path("/api/v1/jobs").path("post").path("responses").propertyNames()).contains("202").doesNotContain("200");
+        assertThat(docs.json().path("paths").path("/api/v1/jobs/{id}").path("get").path("responses").path("200").toString())
+                .contains("#/components/schemas/JobView");
+        assertThat(docs.json().path("paths").path("/api/v1/models/{name}").path("get").path("responses").path("200").toString())
+                .contains("#/components/schemas/Model");
         assertThat(anonymous.get("/swagger-ui/index.html").status()).isEqualTo(200);
         assertThat(anonymous.get("/actuator/health/readiness").json().path("status").asString()).isEqualTo("UP");
         assertThat(anonymous.get("/actuator/prometheus").text()).contains("featherweight_gateway_submit_seconds");

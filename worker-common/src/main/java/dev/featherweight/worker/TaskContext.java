@@ -12,7 +12,7 @@ public final class TaskContext {
     volatile String stopReason;
     private long lastProgressNanos;
 
-    TaskContext(Message.TaskAssigned task, Events events) {
+    public TaskContext(Message.TaskAssigned task, Events events) {
         this.task = task;
         this.events = events;
     }

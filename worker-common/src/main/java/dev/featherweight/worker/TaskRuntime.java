@@ -2,6 +2,8 @@ package dev.featherweight.worker;
 
 import dev.featherweight.contracts.Json;
 import dev.featherweight.contracts.Message;
+import dev.featherweight.contracts.jobs.TaskStatus;
+import dev.featherweight.service.JobsApi;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import org.slf4j.Logger;
@@ -9,6 +11,7 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.cloud.stream.binding.BindingsLifecycleController;
+import org.springframework.web.client.HttpClientErrorException;
 
 import java.time.Instant;
 import java.util.UUID;
@@ -32,7 +35,7 @@ public class TaskRuntime implements Consumer<byte[]>, AutoCloseable {
 
     private final TaskHandler handler;
     private final Events events;
-    private final JobsClient jobs;
+    private final JobsApi jobs;
     private final ObjectProvider<BindingsLifecycleController> bindings;
     private final String bindingName;
     private final String worker;
@@ -48,7 +51,7 @@ public class TaskRuntime implements Consumer<byte[]>, AutoCloseable {
     private volatile boolean paused;
     private volatile boolean closing;
 
-    public TaskRuntime(TaskHandler handler, Events events, JobsClient jobs, ObjectProvider<BindingsLifecycleController> bindings,
+    public TaskRuntime(TaskHandler handler, Events events, JobsApi jobs, ObjectProvider<BindingsLifecycleController> bindings,
                        String bindingName, String worker, String gpu, int concurrency, MeterRegistry meters) {
         this.handler = handler;
         this.events = events;
@@ -84,7 +87,7 @@ public class TaskRuntime implements Consumer<byte[]>, AutoCloseable {
         ScheduledFuture<?> beat = null;
         TaskContext context = new TaskContext(task, events);
         try {
-            JobsClient.TaskStatus status = jobs.status(task.taskId());
+            TaskStatus status = status(task.taskId());
             if (status == null || !status.open() || status.attempt() != task.attempt()) {
                 log.info("skipping task {} attempt {}: job-service says {}", task.taskId(), task.attempt(), status);
                 meters.counter("featherweight.worker.task.skipped").increment();
@@ -126,7 +129,7 @@ public class TaskRuntime implements Consumer<byte[]>, AutoCloseable {
 
     private void heartbeat(Message.TaskAssigned task, TaskContext context) {
         try {
-            JobsClient.TaskStatus s = jobs.status(task.taskId());
+            TaskStatus s = status(task.taskId());
             if (s == null || !s.open() || s.attempt() != task.attempt()) {
                 context.stopReason = "job-service says " + s + " (cancelled or superseded)";
                 return;
@@ -134,6 +137,15 @@ public class TaskRuntime implements Consumer<byte[]>, AutoCloseable {
             events.send(new Message.TaskHeartbeat(UUID.randomUUID().toString(), task.taskId(), task.jobId(), task.attempt(), worker, Instant.now()));
         } catch (RuntimeException e) {
             log.warn("heartbeat of {} failed: {}", task.taskId(), e.toString());
+        }
+    }
+
+    /** Null when the job-service does not know the task. */
+    private TaskStatus status(String taskId) {
+        try {
+            return jobs.task(taskId);
+        } catch (HttpClientErrorException.NotFound e) {
+            return null;
         }
     }
 
