@@ -23,7 +23,7 @@ public class WorkerConfiguration {
     }
 
     @Bean
-    public RegistryClient registryClient(RegistryApi api, RegistryFiles files, WorkerProperties worker) {
+    public RegistryClient workerRegistryClient(RegistryApi api, RegistryFiles files, WorkerProperties worker) {
         return new RegistryClient(api, files, worker.cacheDir(), worker.cacheMax().toBytes());
     }
 }
