@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
                 SimulateCommand.class,
                 InspectCommand.class,
                 QuantizeCommand.class,
+                RecommendCommand.class,
                 ImatrixCommand.class,
         })
 public final class Fw {
