@@ -29,7 +29,8 @@ public final class GgufBlockCodecs {
     static {
         for (GgufBlockCodec c : List.of(new F32Codec(), new F16Codec(), new Bf16Codec(), new Q8_0Codec(), new Q4_0Codec(),
                 new Q4_1Codec(), new Q5_0Codec(), new Q5_1Codec(), new Q2_KCodec(), new Q3_KCodec(), new Q4_KCodec(),
-                new Q5_KCodec(), new Q6_KCodec(), new Q8_KCodec(), new IQ4_NLCodec())) {
+                new Q5_KCodec(), new Q6_KCodec(), new Q8_KCodec(), new IQ4_NLCodec(),
+                new IQ4_XSCodec(), new TQ1_0Codec(), new TQ2_0Codec())) {
             TABLE.put(c.type(), c);
         }
     }
