@@ -29,7 +29,8 @@ public final class GgufBlockCodecs {
     static {
         for (GgufBlockCodec c : List.of(new F32Codec(), new F16Codec(), new Bf16Codec(), new Q8_0Codec(), new Q4_0Codec(),
                 new Q4_1Codec(), new Q5_0Codec(), new Q5_1Codec(), new Q2_KCodec(), new Q3_KCodec(), new Q4_KCodec(),
-                new Q5_KCodec(), new Q6_KCodec(), new Q8_KCodec(), new IQ4_NLCodec())) {
+                new Q5_KCodec(), new Q6_KCodec(), new Q8_KCodec(), new IQ4_NLCodec(),
+                new IQ2_XXSCodec())) {
             TABLE.put(c.type(), c);
         }
     }
@@ -49,8 +50,8 @@ public final class GgufBlockCodecs {
     }
 
     /**
-     * {@code ggml_quantize_requires_imatrix}: true only for IQ2_XXS (16), IQ2_XS (17) and IQ1_S (19),
-     * none of which Featherweight writes; every type in this table quantizes without one.
+     * {@code ggml_quantize_requires_imatrix}: true only for IQ2_XXS (16), IQ2_XS (17) and IQ1_S (19); their
+     * codecs throw {@link ImportanceMatrixRequiredException} without one.
      */
     public static boolean requiresImatrix(int ggmlTypeId) {
         return ggmlTypeId == 16 || ggmlTypeId == 17 || ggmlTypeId == 19;
