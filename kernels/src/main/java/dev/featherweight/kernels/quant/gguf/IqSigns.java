@@ -1,7 +1,7 @@
 package dev.featherweight.kernels.quant.gguf;
 
 /**
- * Sign handling and level values shared by the IQ2/IQ1 codecs (ggml-common.h {@code ksigns_iq2xs},
+ * Sign handling, level values and the weight sort shared by the IQ2/IQ1 codecs (ggml-common.h {@code ksigns_iq2xs},
  * {@code kmask_iq2xs}, and the magnitudes of {@code iq2xxs_grid}/{@code iq2xs_grid}/{@code iq2s_grid}/{@code iq1s_grid}).
  */
 final class IqSigns {
@@ -62,5 +62,21 @@ final class IqSigns {
             s ^= 1 << imin;
         }
         return s & 127;
+    }
+
+    /**
+     * idx[0 .. n) = 0 .. n−1 ordered by x[xo + i] ascending, equal values keeping their order: the order glibc's
+     * qsort (a merge sort for arrays this small) gives the (value, index) pairs of quantize_row_iq1_*_impl.
+     */
+    static void sortIndices(float[] x, int xo, int n, int[] idx) {
+        for (int j = 0; j < n; j++) {
+            int i = j;
+            float v = x[xo + j];
+            while (i > 0 && x[xo + idx[i - 1]] > v) {
+                idx[i] = idx[i - 1];
+                i--;
+            }
+            idx[i] = j;
+        }
     }
 }

@@ -72,7 +72,6 @@ class IqLowBitGoldenTest {
         float[] row = source.tensor("blk.0.attn_q.weight").data().asSlice(0, 256 * 4).toArray(F32_LE);
         try (Arena arena = Arena.ofConfined()) {
             for (GgmlType type : List.of(GgmlType.IQ2_XXS, GgmlType.IQ2_XS, GgmlType.IQ1_S)) {
-                if (!GgufBlockCodecs.supported().contains(type)) continue;
                 GgufBlockCodec codec = GgufBlockCodecs.of(type);
                 MemorySegment dst = arena.allocate(codec.rowBytes(256));
                 assertThatThrownBy(() -> codec.quantizeRow(row, 0, 256, dst, 0, null))
