@@ -75,6 +75,7 @@ class CatalogTest {
     @CsvSource(delimiter = '|', quoteCharacter = '"', textBlock = """
             gguf IQ4_XS (the kernels cannot write it)  | method=gguf,fileType=IQ4_XS        | r.fileType          | IQ4_XS is not allowed; one of [F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K]
             gguf TQ1_0                                 | method=gguf,fileType=TQ1_0         | r.fileType          | TQ1_0 is not allowed; one of [F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K]
+            gguf IQ2_XXS (needs an importance matrix)  | method=gguf,fileType=IQ2_XXS       | r.fileType          | IQ2_XXS is not allowed; one of [F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K]
             gptq damp 0.0                              | method=gptq,damp=0.0               | r.damp              | must be > 0 and <= 1, got 0.0
             gptq damp above 1                          | method=gptq,damp=1.5               | r.damp              | must be > 0 and <= 1, got 1.5
             gptq bits 5                                | method=gptq,bits=5                 | r.bits              | 5 is not allowed; one of [2, 3, 4, 8]

@@ -41,7 +41,9 @@ public final class GgufMethod extends MethodDescriptor {
     public boolean calibrated() { return false; }
 
     public List<Parameter> parameters() {
-        return List.of(Parameter.string("fileType", "Q4_K_M", "llama-quantize file type (see ggufFileTypes)").allowed(GgufFileType.names()));
+        // A platform GGUF recipe has no importance matrix, so the IQ1/IQ2 types (fw quantize --imatrix only) are not offered.
+        List<String> withoutImatrix = GgufFileType.ALL.stream().filter(t -> !t.requiresImatrix()).map(GgufFileType::name).toList();
+        return List.of(Parameter.string("fileType", "Q4_K_M", "llama-quantize file type (see ggufFileTypes)").allowed(withoutImatrix));
     }
 
     public List<String> rules() {
