@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 PerplexityCommand.class,
+                KldCommand.class,
                 GenerateCommand.class,
                 SynthCommand.class,
                 CapacityCommand.class,
