@@ -14,6 +14,8 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 PerplexityCommand.class,
                 KldCommand.class,
+                HellaSwagCommand.class,
+                HellaSwagCommand.Generate.class,
                 GenerateCommand.class,
                 SynthCommand.class,
                 CapacityCommand.class,
