@@ -8,7 +8,9 @@ import dev.featherweight.kernels.formats.gguf.GgufModelPlan;
 import dev.featherweight.kernels.formats.gguf.HfToGguf;
 import dev.featherweight.kernels.formats.gguf.ImportanceMatrix;
 import dev.featherweight.kernels.formats.safetensors.SafetensorsModel;
+import dev.featherweight.kernels.infer.KlDivergence;
 import dev.featherweight.kernels.infer.LoadedModel;
+import dev.featherweight.kernels.infer.Numerics;
 import dev.featherweight.kernels.infer.ModelLoader;
 import dev.featherweight.kernels.infer.Perplexity;
 import dev.featherweight.kernels.pipeline.BudgetMix;
@@ -60,8 +62,20 @@ public final class RecommendCommand implements Callable<Integer> {
     @Option(names = "--concurrency", required = true, description = "concurrent sequences to hold")
     int concurrency;
 
-    @Option(names = "--max-dppl", required = true, description = "quality budget: perplexity increase over the base model at most this")
-    double maxDppl;
+    /** The quality budget: exactly one. */
+    static final class QualityBudget {
+        @Option(names = "--max-kld", required = true, description = "quality budget: mean KL divergence to the base model at most this")
+        Double maxKld;
+
+        @Option(names = "--max-dppl", required = true, description = "quality budget: perplexity increase over the base model at most this")
+        Double maxDppl;
+
+        @Option(names = "--min-same-top-p", required = true, description = "quality budget: share of tokens whose top prediction equals the base model's, at least this")
+        Double minSameTopP;
+    }
+
+    @picocli.CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
+    QualityBudget budget;
 
     @Option(names = "--text", required = true, description = "held-out evaluation text (not the calibration text)")
     Path text;
@@ -105,8 +119,17 @@ public final class RecommendCommand implements Callable<Integer> {
         for (String c : candidates != null ? candidates : ALL) planned.add(candidate(c.trim(), im, nThreads));
         var err = spec.commandLine().getErr();
         try (Parallel pool = new Parallel(nThreads)) {
-            PerplexityLoss metric = new PerplexityLoss(model, text, evalCtx, chunks, pool);
-            Recommender.Result r = Recommender.run(sized.shape(), planned, targets, new Recommender.Workload(ctx, concurrency), metric, maxDppl,
+            Recommender.QualityMetric metric;
+            double maxLoss;
+            if (budget.maxDppl != null) {
+                metric = new PerplexityLoss(model, text, evalCtx, chunks, pool);
+                maxLoss = budget.maxDppl;
+            } else {
+                Files.createDirectories(workDir);
+                metric = new KldLoss(model, text, evalCtx, chunks, budget.minSameTopP != null, workDir.resolve("base-logits.kld"), pool);
+                maxLoss = budget.maxKld != null ? budget.maxKld : 1 - budget.minSameTopP;
+            }
+            Recommender.Result r = Recommender.run(sized.shape(), planned, targets, new Recommender.Workload(ctx, concurrency), metric, maxLoss,
                     workDir, err::println);
             print(r);
         }
@@ -201,6 +224,41 @@ public final class RecommendCommand implements Callable<Integer> {
             }
             return out;
         });
+    }
+
+    /**
+     * KL divergence to the base model on the held-out text (kernels' {@link KlDivergence}, llama-perplexity's protocol): the mean,
+     * or 1 − same-top-p; the base logits are written once.
+     */
+    static final class KldLoss implements Recommender.QualityMetric {
+        private final Path tokenizer, baseFile;
+        private final int chunks;
+        private final boolean sameTop;
+        private final Parallel pool;
+
+        KldLoss(Path model, Path text, int ctx, int chunks, boolean sameTop, Path baseFile, Parallel pool) throws IOException {
+            this.tokenizer = model;
+            this.baseFile = baseFile;
+            this.chunks = chunks;
+            this.sameTop = sameTop;
+            this.pool = pool;
+            try (LoadedModel lm = ModelLoader.open(model, null, pool)) {
+                KlDivergence.writeBase(lm.model(), lm.encode(Files.readString(text)), ctx, chunks, Numerics.FP32, baseFile, null);
+            }
+        }
+
+        @Override
+        public String name() {
+            return sameTop ? "1-same-top-p" : "KLD";
+        }
+
+        @Override
+        public double loss(Path artifact) {
+            try (LoadedModel lm = ModelLoader.open(artifact, Files.isDirectory(artifact) ? null : tokenizer, pool)) {
+                var r = KlDivergence.compare(lm.model(), baseFile, chunks, Numerics.FP32, null);
+                return sameTop ? 1 - r.sameTopP() : r.kldMean();
+            }
+        }
     }
 
     /** Δ perplexity against the base model on the held-out text (llama.cpp protocol). */

@@ -52,7 +52,7 @@ public final class BudgetMix {
     public static List<GgmlType> defaultCandidates(boolean hasImatrix) {
         List<GgmlType> c = new ArrayList<>(List.of(GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.Q8_0));
         for (GgmlType t : GgufBlockCodecs.supported()) {
-            if (t.name().startsWith("IQ") && (hasImatrix || !GgufBlockCodecs.requiresImatrix(t))) c.add(t);
+            if (t.name().startsWith("IQ") && (hasImatrix || !LlamaQuantize.needsImatrix(t, ""))) c.add(t);
         }
         return c;
     }
@@ -181,8 +181,9 @@ public final class BudgetMix {
                 }
                 if (!types.contains(type) && type.isQuantized()) types.add(type);
             }
-            if (types.isEmpty()) throw new IllegalArgumentException("no candidate type fits the rows of " + t.name() + " (" + nx + " weights)");
             float[] importance = imatrix == null ? null : imatrix.weights(t.name());
+            if (importance == null) types.removeIf(type -> LlamaQuantize.needsImatrix(type, t.name()));
+            if (types.isEmpty()) throw new IllegalArgumentException("no candidate type fits the rows of " + t.name() + " (" + nx + " weights)");
             SampledRows rows = SampledRows.of(t);
             double perRow = t.name().equals("token_embd.weight") ? 1.0 / t.rowCount() : 1.0;
             List<Option> options = new ArrayList<>();

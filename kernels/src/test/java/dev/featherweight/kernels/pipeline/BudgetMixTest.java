@@ -107,7 +107,8 @@ class BudgetMixTest {
             assertThat(e).isLessThanOrEqualTo(previous);
             previous = e;
         }
-        assertThat(previous).isEqualTo(groups.stream().mapToDouble(g -> g.options().getLast().error()).sum());
+        assertThat(BudgetMix.allocate(groups, max).error())
+                .isCloseTo(groups.stream().mapToDouble(g -> g.options().getLast().error()).sum(), org.assertj.core.data.Offset.offset(1e-9));
         assertThatThrownBy(() -> BudgetMix.allocate(groups, min - 1)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("smallest types need " + min);
     }
