@@ -19,7 +19,7 @@ public enum FileType {
     Q6_K(18, GgmlType.Q6_K),
     IQ4_NL(25, GgmlType.IQ4_NL), IQ4_XS(30, GgmlType.IQ4_XS),
     IQ3_XXS(23, GgmlType.IQ3_XXS), IQ3_XS(22, GgmlType.IQ3_S), IQ3_S(26, GgmlType.IQ3_S), IQ3_M(27, GgmlType.IQ3_S),
-    TQ1_0(36, GgmlType.TQ1_0), TQ2_0(37, GgmlType.TQ2_0,
+    TQ1_0(36, GgmlType.TQ1_0), TQ2_0(37, GgmlType.TQ2_0),
     // the importance-matrix mixes of 2 bits and below (IQ2_S's default tensor type is IQ2_XS, IQ2_M's is IQ2_S)
     IQ2_XXS(19, GgmlType.IQ2_XXS), IQ2_XS(20, GgmlType.IQ2_XS), IQ2_S(28, GgmlType.IQ2_XS), IQ2_M(29, GgmlType.IQ2_S),
     IQ1_S(24, GgmlType.IQ1_S), IQ1_M(31, GgmlType.IQ1_M);
