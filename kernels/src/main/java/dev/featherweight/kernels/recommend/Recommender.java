@@ -177,7 +177,9 @@ public final class Recommender {
             for (Evaluated e : evaluated) {
                 if (e == rec || !e.meetsQuality() || e.best(w.concurrency()) == null) continue;
                 if (e.loss() < rec.loss()) {
-                    b.append(String.format(Locale.ROOT, " %s is closer to the base (%.5f) but fits %d.", e.label(), e.loss(), e.best(w.concurrency()).maxSequences()));
+                    Fit ef = e.best(w.concurrency());
+                    b.append(String.format(Locale.ROOT, " %s is closer to the base (%.5f) but costs more to serve (%d sequences on %s%s).", e.label(), e.loss(),
+                            ef.maxSequences(), ef.gpu(), ef.usdPerMillionTokens() == null ? "" : String.format(Locale.ROOT, ", $%.6f per million tokens", ef.usdPerMillionTokens())));
                 }
             }
         }
