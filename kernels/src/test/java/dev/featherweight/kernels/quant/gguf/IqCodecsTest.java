@@ -181,24 +181,18 @@ class IqCodecsTest {
     }
 
     /**
-     * llama-quantize's IQ3_XXS file tensor by tensor: every tensor of a type with a codec here (IQ3_XXS ffn_*, IQ3_S,
-     * Q4_K, Q5_K) re-quantized from the F32 rows with the imatrix equals the golden bytes; only the 8 IQ2_S tensors
-     * (attn_q/attn_k) are left to IQ2_S's codec.
+     * llama-quantize's IQ3_XXS file tensor by tensor: every quantized tensor (IQ3_XXS ffn_*, IQ2_S
+     * attn_q/attn_k, IQ3_S, Q4_K, Q5_K) re-quantized from the F32 rows with the imatrix equals the golden bytes.
      */
     @Test
     void iq3XxsFileTensorByTensor() throws Exception {
         ImportanceMatrix im = ImportanceMatrix.read(SharedData.shared("golden/gguf/feather-3m.imatrix"));
-        int compared = 0, iq3xxs = 0, left = 0;
+        int compared = 0, iq3xxs = 0, iq2s = 0;
         try (GgufFile src = GgufFile.open(SharedData.shared("golden/gguf/feather-3m-F32.gguf"));
              GgufFile golden = GgufFile.open(SharedData.shared("golden/gguf-iq/feather-3m-IQ3_XXS.imatrix.gguf"))) {
             for (GgufTensorInfo info : golden.tensorInfos()) {
                 GgmlType type = golden.tensor(info.name()).type();
                 if (!type.isQuantized()) continue;
-                if (!GgufBlockCodecs.supported().contains(type)) {
-                    assertThat(type).isEqualTo(GgmlType.IQ2_S);
-                    left++;
-                    continue;
-                }
                 var t = golden.tensor(info.name());
                 float[] rows = src.tensor(info.name()).data().toArray(F32_LE);
                 int n = (int) t.rowLength();
@@ -208,10 +202,11 @@ class IqCodecsTest {
                 assertThat(out.mismatch(t.data())).as(info.name() + " " + type).isEqualTo(-1);
                 compared++;
                 if (type == GgmlType.IQ3_XXS) iq3xxs++;
+                if (type == GgmlType.IQ2_S) iq2s++;
             }
         }
-        assertThat(left).isEqualTo(8);
+        assertThat(iq2s).as("attn_q/attn_k in IQ2_S").isEqualTo(8);
         assertThat(iq3xxs).isEqualTo(12);
-        assertThat(compared).isEqualTo(30 - 8);
+        assertThat(compared).isEqualTo(30);
     }
 }

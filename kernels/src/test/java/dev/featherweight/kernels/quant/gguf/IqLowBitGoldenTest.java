@@ -40,14 +40,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * llama-quantize's IQ2/IQ1 files for feather-3m with the shared imatrix (../shared/golden/gguf-iq), reproduced byte for
  * byte: each file type is quantized once, from the HF folder through the converter (IQ2_XXS also from the shared F32
- * GGUF), and the whole file's sha256 must equal the golden one. IQ2_S and IQ2_M put IQ3_S (another codec) on
- * token_embd/attn_output, so for them every tensor of this family's types is compared instead. Perplexity runs on one
+ * GGUF), and the whole file's sha256 must equal the golden one. IQ2_S and IQ2_M put IQ3_S (the IQ3 family's codec) on
+ * token_embd/attn_output: their whole files prove both families together. Perplexity runs on one
  * of the files against llama-perplexity's running value, and the types that need an importance matrix refuse to run
  * without one.
  */
 class IqLowBitGoldenTest {
-    /** File types whose mixes use only this family's codecs and the K-quants. */
-    private static final List<String> WHOLE_FILES = List.of("IQ2_XXS", "IQ2_XS", "IQ1_S", "IQ1_M");
+    /** The file types of this family, each checked as a whole file. */
+    private static final List<String> WHOLE_FILES = List.of("IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ2_M", "IQ1_S", "IQ1_M");
     private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     @TempDir
