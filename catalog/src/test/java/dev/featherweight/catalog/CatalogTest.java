@@ -73,9 +73,10 @@ class CatalogTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', quoteCharacter = '"', textBlock = """
-            gguf IQ5_XS (no such file type)            | method=gguf,fileType=IQ5_XS        | r.fileType          | IQ5_XS is not allowed; one of [F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K, IQ4_NL, IQ4_XS, IQ3_M, IQ3_S, IQ3_XS, IQ3_XXS, TQ1_0, TQ2_0]
+            gguf IQ5_XS (no such file type)            | method=gguf,fileType=IQ5_XS        | r.fileType          | IQ5_XS is not allowed; one of [F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K, IQ4_NL, IQ4_XS, IQ3_M, IQ3_S, IQ3_XS, IQ3_XXS, TQ1_0, TQ2_0, IQ2_XXS, IQ2_XS, IQ2_S, IQ2_M, IQ1_S, IQ1_M]
             gguf IQ3_XXS without an imatrix            | method=gguf,fileType=IQ3_XXS       | r.imatrix           | IQ3_XXS needs an importance matrix (llama-quantize refuses it without one): set imatrix to true
             gguf IQ3_XXS with imatrix false            | method=gguf,fileType=IQ3_XXS,imatrix=false | r.imatrix   | IQ3_XXS needs an importance matrix (llama-quantize refuses it without one): set imatrix to true
+            gguf IQ2_XXS without an imatrix            | method=gguf,fileType=IQ2_XXS       | r.imatrix           | IQ2_XXS needs an importance matrix (llama-quantize refuses it without one): set imatrix to true
             gptq damp 0.0                              | method=gptq,damp=0.0               | r.damp              | must be > 0 and <= 1, got 0.0
             gptq damp above 1                          | method=gptq,damp=1.5               | r.damp              | must be > 0 and <= 1, got 1.5
             gptq bits 5                                | method=gptq,bits=5                 | r.bits              | 5 is not allowed; one of [2, 3, 4, 8]
