@@ -1,8 +1,5 @@
 package dev.featherweight.kernels.quant.gguf;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
-
 import java.util.Arrays;
 
 import static dev.featherweight.kernels.quant.gguf.QuantSearch.nearestInt;
@@ -20,8 +17,6 @@ import static dev.featherweight.kernels.quant.gguf.QuantSearch.nearestInt;
  * the C code with its total order).
  */
 final class Iq3Lattice {
-    /** Before the grids below: their constructors size the lane padding with it. */
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     static final Iq3Lattice XXS = new Iq3Lattice(Iq3Grids.KGRID_256, 2, Iq3Grids.IQ3XXS_LEVEL_VALUES);
     static final Iq3Lattice S = new Iq3Lattice(Iq3Grids.KGRID_512, 3, new byte[]{1, 3, 5, 7, 9, 11, 13, 15});
 
@@ -34,11 +29,6 @@ final class Iq3Lattice {
     final float[] values;
     final int[] map;
     final short[] neighbours;
-    /**
-     * The neighbours' values by coordinate, at the neighbours' positions in {@link #neighbours} (nq[c][p] = value c
-     * of point neighbours[p]), padded by one vector: a neighbour search reads one list in lanes.
-     */
-    private final float[][] nq = new float[4][];
 
     private Iq3Lattice(short[] kgrid, int nwant, byte[] levelValues) {
         size = kgrid.length;
@@ -84,14 +74,6 @@ final class Iq3Lattice {
             list[start] = (short) n;
         }
         neighbours = Arrays.copyOf(list, counter);
-        for (int c = 0; c < 4; c++) nq[c] = new float[counter + F.length()];
-        for (int i = 0; i < KMAP_SIZE; i++) {
-            if (map[i] >= 0) continue;
-            int start = -map[i] - 1;
-            for (int j = 1; j <= neighbours[start]; j++) {
-                for (int c = 0; c < 4; c++) nq[c][start + j] = q[4 * neighbours[start + j] + c];
-            }
-        }
     }
 
     /**
@@ -103,32 +85,21 @@ final class Iq3Lattice {
         int count = neighbours[start];
         float bestD2 = Float.MAX_VALUE;
         int gridIndex = -1;
-        // Lanes = neighbours: each lane computes d2 = Σ_i (w_i·diff_i)·diff_i, diff_i = scale·q_i - x_i, in the C
-        // loop's order (no fused multiply-add); the scalar scan below keeps the first of equal minima.
-        float[] d2s = D2.get();
-        int lanes = F.length();
-        FloatVector s = FloatVector.broadcast(F, scale);
-        for (int j = 0; j < count; j += lanes) {
-            int p = start + 1 + j;
-            FloatVector d2 = null;
+        for (int j = 1; j <= count; ++j) {
+            int g = neighbours[start + j];
+            float d2 = 0;
             for (int i = 0; i < 4; ++i) {
-                FloatVector diff = FloatVector.fromArray(F, nq[i], p).mul(s).sub(xval[xo + i]);
-                FloatVector t = diff.mul(weight[xo + i]).mul(diff);
-                d2 = d2 == null ? t : d2.add(t);
+                float diff = scale * q[4 * g + i] - xval[xo + i];
+                d2 += weight[xo + i] * diff * diff;
             }
-            d2.intoArray(d2s, 0);
-            for (int k = 0, n = Math.min(lanes, count - j); k < n; ++k) {
-                if (d2s[k] < bestD2) {
-                    bestD2 = d2s[k];
-                    gridIndex = neighbours[p + k];
-                }
+            if (d2 < bestD2) {
+                bestD2 = d2;
+                gridIndex = g;
             }
         }
         for (int i = 0; i < 4; ++i) L[lo + i] = (byte) (((int) q[4 * gridIndex + i] - 1) / 2);
         return gridIndex;
     }
-
-    private static final ThreadLocal<float[]> D2 = ThreadLocal.withInitial(() -> new float[F.length()]);
 
     /** Scratch of one 32-weight search (one per thread: a quantizer allocates it per row). */
     static final class Scratch {
