@@ -39,15 +39,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * llama-quantize's IQ2/IQ1 files for feather-3m with the shared imatrix (../shared/golden/gguf-iq), reproduced byte for
- * byte: each file type is quantized once, from the HF folder through the converter (IQ2_XXS also from the shared F32
- * GGUF), and the whole file's sha256 must equal the golden one. IQ2_S and IQ2_M put IQ3_S (another codec) on
+ * byte: each file type is quantized once, from the HF folder through the converter (IQ2_XXS from the shared F32 GGUF),
+ * and the whole file's sha256 must equal the golden one. IQ2_S and IQ2_M put IQ3_S (another codec) on
  * token_embd/attn_output, so for them every tensor of this family's types is compared instead. Perplexity runs on one
  * of the files against llama-perplexity's running value, and the types that need an importance matrix refuse to run
  * without one.
  */
 class IqLowBitGoldenTest {
-    /** File types whose mixes use only this family's codecs and the K-quants. */
-    private static final List<String> WHOLE_FILES = List.of("IQ2_XXS", "IQ2_XS", "IQ1_S", "IQ1_M");
+    /** File types whose mixes use only this family's codecs and the K-quants, quantized from the HF folder. */
+    private static final List<String> FROM_HF = List.of("IQ2_XS", "IQ1_S", "IQ1_M");
     private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     @TempDir
@@ -64,13 +64,14 @@ class IqLowBitGoldenTest {
         imatrix = ImportanceMatrix.read(dir.resolve("feather-3m.imatrix"));
         imatrixEntries = ImatrixDat.load(dir.resolve("feather-3m.imatrix"));
         Path hf = SharedData.demoModel("feather-3m");
-        for (String type : WHOLE_FILES) {
+        for (String type : FROM_HF) {
             Path out = tmp.resolve("feather-3m-" + type + ".imatrix.gguf");
             try (SafetensorsModel weights = SafetensorsModel.open(hf)) {
                 LlamaQuantize.quantize(HfToGguf.plan(hf, weights, GgmlType.F32), FileType.parse(type), imatrix, "feather-3m.imatrix", out, 2, null);
             }
             written.put(type, out);
         }
+        // the other input llama-quantize was given: the shared F32 GGUF (one type is enough: the plan is the only difference)
         Path fromGguf = tmp.resolve("from-f32-gguf-IQ2_XXS.gguf");
         LlamaQuantize.quantize(GgufModelPlan.of(source), FileType.IQ2_XXS, imatrix, "feather-3m.imatrix", fromGguf, 2, null);
         written.put("IQ2_XXS from the F32 GGUF", fromGguf);
