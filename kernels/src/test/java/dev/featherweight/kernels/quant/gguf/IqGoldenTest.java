@@ -41,7 +41,7 @@ class IqGoldenTest {
     /** Golden file names (without .gguf): TYPE for no imatrix, TYPE.imatrix with it. */
     static List<String> goldens() {
         return List.of("TQ2_0.imatrix", "TQ1_0.imatrix", "IQ4_NL", "IQ4_NL.imatrix", "IQ4_XS", "IQ4_XS.imatrix", "IQ3_S.imatrix",
-                "IQ3_M.imatrix", "IQ3_XS.imatrix");
+                "IQ3_M.imatrix", "IQ3_XS.imatrix", "IQ3_XXS.imatrix");
     }
 
     @ParameterizedTest(name = "{0} from the F32 GGUF")
