@@ -2,7 +2,7 @@ package dev.featherweight.kernels.bench;
 
 import dev.featherweight.kernels.core.GgmlType;
 import dev.featherweight.kernels.core.Parallel;
-import dev.featherweight.kernels.core.VectorWidth;
+import jdk.incubator.vector.FloatVector;
 import dev.featherweight.kernels.infer.LlamaSession;
 import dev.featherweight.kernels.infer.LoadedModel;
 import dev.featherweight.kernels.infer.ModelLoader;
@@ -35,7 +35,7 @@ public final class DecodeBench {
         Numerics numerics = Numerics.parse(args.length > 4 ? args[4] : "fp32");
         var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         System.out.printf(Locale.ROOT, "model %s, tg%d, %d threads, %s, vectors %s, numerics %s%n", model, TOKENS, threads, PerplexityBench.cpu(),
-                VectorWidth.describe(), numerics.label());
+                FloatVector.SPECIES_PREFERRED.vectorBitSize() + "-bit", numerics.label());
         try (Parallel pool = new Parallel(threads)) {
             for (String ty : types) {
                 GgmlType t = GgmlType.valueOf(ty.trim());

@@ -33,8 +33,14 @@ public final class Parallel implements AutoCloseable {
     private IntConsumer task;
     private int nTasks;
     private final AtomicInteger next = new AtomicInteger();
-    /** Workers still inside the current job. */
-    private final AtomicInteger active = new AtomicInteger();
+    /**
+     * Places for workers in the current job. A worker takes one before it reads the job; the owner takes the rest
+     * when its own share is done, so a worker the OS has not scheduled yet (a loaded machine) is simply left out
+     * instead of being waited for.
+     */
+    private final AtomicInteger places = new AtomicInteger();
+    /** Workers that took a place and have finished the job. */
+    private final AtomicInteger finished = new AtomicInteger();
     private volatile int generation;
     private volatile Thread owner;
     private volatile Throwable failure;
@@ -82,12 +88,14 @@ public final class Parallel implements AutoCloseable {
             this.nTasks = nTasks;
             this.failure = null;
             next.set(0);
-            active.set(workers.length);
-            generation++; // publishes the job
+            finished.set(0);
+            places.set(workers.length); // publishes the job to workers that take a place
+            generation++;               // wakes the waiting ones
             for (Thread w : workers) LockSupport.unpark(w);
             runTasks(task, nTasks);
-            // Wait for every worker to leave the job before the next one may reuse the fields.
-            for (int spin = 0; active.get() != 0; spin++) {
+            // Workers that have not joined yet never will; wait only for those inside, before the fields are reused.
+            int joined = workers.length - places.getAndSet(0);
+            for (int spin = 0; finished.get() != joined; spin++) {
                 if (spin < SPINS) Thread.onSpinWait();
                 else LockSupport.parkNanos(this, 50_000);
             }
@@ -138,12 +146,21 @@ public final class Parallel implements AutoCloseable {
                 else LockSupport.park(this);
             }
             seen = generation;
-            runTasks(task, nTasks);
-            if (active.decrementAndGet() == 0) {
+            while (takePlace()) {
+                runTasks(task, nTasks);
                 Thread o = owner;
+                finished.incrementAndGet();
                 if (o != null) LockSupport.unpark(o);
             }
         }
+    }
+
+    /** Takes one place in the current job if one is left (never drives the count below 0). */
+    private boolean takePlace() {
+        for (int p; (p = places.get()) > 0; ) {
+            if (places.compareAndSet(p, p - 1)) return true;
+        }
+        return false;
     }
 
     @Override
