@@ -5,6 +5,7 @@ import dev.featherweight.catalog.capacity.GpuCatalog;
 import dev.featherweight.catalog.capacity.KvDType;
 import dev.featherweight.catalog.capacity.ModelShape;
 import dev.featherweight.catalog.methods.AwqMethod;
+import dev.featherweight.catalog.methods.CompressedTensorsMethod;
 import dev.featherweight.catalog.methods.Fp4Method;
 import dev.featherweight.catalog.methods.GgufMethod;
 import dev.featherweight.catalog.methods.GptqMethod;
@@ -32,7 +33,7 @@ public final class Catalog {
     public static final String ENGINE_VERSION = engineVersion();
 
     private static final Catalog BUILT_IN = new Catalog(List.of(new GgufMethod(), new GptqMethod(), new AwqMethod(), new RtnMethod(),
-            new Nf4Method(), new Fp4Method(), new LlmInt8Method()));
+            new Nf4Method(), new Fp4Method(), new LlmInt8Method(), new CompressedTensorsMethod()));
 
     private final List<MethodDescriptor> methods;
 
