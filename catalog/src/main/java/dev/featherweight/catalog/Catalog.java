@@ -84,6 +84,15 @@ public final class Catalog {
         return method((String) recipe.get("method")).resolve(recipe, shapeOrNull);
     }
 
+    /**
+     * The matmul precision an artifact made by this recipe is served in (its method's {@link MethodDescriptor#servingPrecision}):
+     * FP16 unless the method quantizes activations too (compressed-tensors W8A8 → INT8, FP8 → FP8); FP16 for an unknown method.
+     */
+    public dev.featherweight.catalog.capacity.Precision servingPrecision(Map<String, Object> recipe) {
+        MethodDescriptor m = recipe.get("method") instanceof String s ? method(s) : null;
+        return m == null ? dev.featherweight.catalog.capacity.Precision.FP16 : m.servingPrecision(recipe);
+    }
+
     public Estimate estimate(ResolvedRecipe recipe, ModelShape shape) {
         return method(recipe.method()).estimate(recipe, shape);
     }

@@ -46,12 +46,22 @@ public final class CompressedTensorsMethod extends MethodDescriptor {
 
         /** The arithmetic a server runs this artifact's matmuls in: W8A8 int8 → INT8, FP8 → FP8, weight-only → FP16. */
         public Precision precision() {
-            return switch (scheme) {
-                case "W8A8" -> Precision.INT8;
-                case "FP8_DYNAMIC", "FP8" -> Precision.FP8;
-                default -> Precision.FP16;
-            };
+            return precisionOf(scheme);
         }
+    }
+
+    static Precision precisionOf(String scheme) {
+        return switch (scheme) {
+            case "W8A8" -> Precision.INT8;
+            case "FP8_DYNAMIC", "FP8" -> Precision.FP8;
+            default -> Precision.FP16;
+        };
+    }
+
+    /** W8A8 runs int8 × int8 matmuls, FP8_DYNAMIC/FP8 FP8 × FP8 (vLLM's cutlass kernels); W4A16/W8A16 dequantize to 16 bits. */
+    @Override
+    public Precision servingPrecision(Map<String, Object> recipe) {
+        return precisionOf(recipe.get("scheme") instanceof String s ? s : "W4A16");
     }
 
     public String name() { return "compressed-tensors"; }
