@@ -48,6 +48,8 @@ public record CompressedTensorsParams(CompressedTensorsScheme scheme, UniformGri
             return new CompressedTensorsParams(scheme, null, smoothing);
         }
         if (!ALGORITHMS.contains(algorithm)) throw new IllegalArgumentException("unknown algorithm '" + algorithm + "' (" + String.join(", ", ALGORITHMS) + ")");
+        if (scheme == CompressedTensorsScheme.W8A8 && algorithm.equals("awq"))
+            throw new IllegalArgumentException("W8A8 weights are symmetric per channel: algorithm rtn or gptq, not awq");
         Map<String, Object> inner = new LinkedHashMap<>(values);
         inner.remove("scheme");
         inner.remove("algorithm");
