@@ -61,6 +61,20 @@ public final class LlamaSession {
         return model;
     }
 
+    /**
+     * The heap a session of {@code maxTokens} positions holds once it ran a batch of n = maxTokens tokens through every
+     * layer and the output: the KV caches, the RoPE tables, the batch buffers of {@link #ensureCapacity} and the logits
+     * with the normalized rows they come from. The one formula of a forward pass's memory (perplexity sizes its heap by it).
+     */
+    public static long heapBytes(LlamaModel.Config c, int maxTokens) {
+        long n = maxTokens;
+        long kv = 2L * c.layers() * n * c.kvDim();
+        long rope = n * c.headDim();
+        long buffers = n * (2L * c.dim() + 2L * c.qDim() + 2L * c.kvDim() + 2L * c.ffnDim());
+        long logits = n * ((long) c.vocab() + 2L * c.dim());
+        return 4 * (kv + rope + buffers + logits);
+    }
+
     public int maxTokens() {
         return maxTokens;
     }
