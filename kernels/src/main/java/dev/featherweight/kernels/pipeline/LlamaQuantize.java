@@ -54,7 +54,7 @@ public final class LlamaQuantize {
 
     /** Mutable counters of llama-quantize's quantize_state_impl that the rules read. */
     private static final class State {
-        int nAttentionWv, iAttentionWv, nLayer, iFfnDown, nFallback;
+        int nAttentionWv, iAttentionWv, nLayer, iFfnDown, iFfnGate, iFfnUp, nFallback;
         boolean hasOutput;
         int nGqa;
     }
@@ -172,9 +172,11 @@ public final class LlamaQuantize {
         String name = t.name();
         if (name.equals("output.weight") || (!qs.hasOutput && name.equals("token_embd.weight"))) {
             if (t.rowLength() % newType.blockSize != 0) newType = GgmlType.Q8_0;
+            else if (ftype == FileType.IQ3_XXS) newType = GgmlType.Q5_K;
             else if (newType != GgmlType.Q8_0) newType = GgmlType.Q6_K;
         } else if (name.equals("token_embd.weight")) {
-            // unchanged for every file type Featherweight writes (only IQ*/TQ* mixes change it)
+            if (ftype == FileType.IQ3_XXS) newType = GgmlType.IQ3_S;
+            else if (ftype == FileType.TQ1_0 || ftype == FileType.TQ2_0) newType = GgmlType.Q4_K;
         } else if (name.contains("attn_v.weight")) {
             switch (ftype) {
                 case Q2_K -> newType = qs.nGqa >= 4 ? GgmlType.Q4_K : GgmlType.Q3_K;
@@ -186,10 +188,21 @@ public final class LlamaQuantize {
                 case Q4_K_S -> {
                     if (qs.iAttentionWv < 4) newType = GgmlType.Q5_K;
                 }
+                case IQ3_XXS -> newType = qs.nGqa >= 4 ? GgmlType.Q4_K : !hasImatrix ? GgmlType.IQ3_S : GgmlType.IQ3_XXS;
+                case IQ3_XS, IQ3_S -> {
+                    if (qs.nGqa >= 4) newType = GgmlType.Q4_K;
+                }
+                case IQ3_M -> newType = GgmlType.Q4_K;
+                case IQ4_NL, IQ4_XS -> {
+                    if (qs.nGqa >= 4) newType = GgmlType.Q5_K;
+                }
                 default -> {
                 }
             }
             qs.iAttentionWv++;
+        } else if (name.contains("attn_k.weight") || name.contains("attn_q.weight")) {
+            if (ftype == FileType.IQ3_XS) newType = GgmlType.IQ3_XXS;
+            else if (ftype == FileType.IQ3_XXS) newType = GgmlType.IQ2_S;
         } else if (name.contains("ffn_down")) {
             int i = qs.iFfnDown, n = qs.nLayer;
             switch (ftype) {
@@ -201,6 +214,15 @@ public final class LlamaQuantize {
                 }
                 case Q4_K_S -> {
                     if (i < n / 8) newType = GgmlType.Q5_K;
+                }
+                case IQ3_XXS -> {
+                    if (!hasImatrix) newType = i < n / 8 ? GgmlType.Q4_K : GgmlType.Q3_K;
+                }
+                case IQ3_M -> {
+                    if (i < n / 8) newType = GgmlType.Q4_K;
+                }
+                case IQ4_NL, IQ4_XS -> {
+                    if (i < n / 8 && !hasImatrix) newType = GgmlType.Q5_K;
                 }
                 case Q4_0, Q5_0 -> {
                     // Guard the first ffn_down layers, only with an imatrix so plain quantization never changes.
@@ -215,23 +237,33 @@ public final class LlamaQuantize {
                 case Q2_K -> newType = GgmlType.Q3_K;
                 case Q3_K_M -> newType = GgmlType.Q4_K;
                 case Q3_K_L -> newType = GgmlType.Q5_K;
+                case IQ3_XXS -> newType = GgmlType.IQ3_S;
+                case IQ3_M -> newType = GgmlType.Q4_K;
                 default -> {
                 }
             }
         } else if (name.contains("attn_qkv.weight")) {
             switch (ftype) {
-                case Q3_K_M, Q3_K_L -> newType = GgmlType.Q4_K;
+                case Q3_K_M, Q3_K_L, IQ3_M -> newType = GgmlType.Q4_K;
                 case Q4_K_M -> newType = GgmlType.Q5_K;
                 case Q5_K_M -> newType = GgmlType.Q6_K;
                 default -> {
                 }
             }
+        } else if (name.contains("ffn_gate") || name.contains("ffn_up")) {
+            // IQ3_XS keeps the outer eighths of the gate/up projections at IQ3_S, the middle at IQ3_XXS.
+            boolean gate = name.contains("ffn_gate");
+            int i = gate ? qs.iFfnGate : qs.iFfnUp, n = qs.nLayer;
+            if (ftype == FileType.IQ3_XS && i >= n / 8 && i < 7 * n / 8) newType = GgmlType.IQ3_XXS;
+            if (gate) qs.iFfnGate++;
+            else qs.iFfnUp++;
         }
         long nx = t.rowLength();
         if (nx % newType.blockSize != 0) {
             GgmlType requested = newType;
             newType = switch (newType) {
-                case Q2_K, Q3_K -> GgmlType.IQ4_NL;
+                case Q2_K, Q3_K, IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S, IQ1_S, IQ1_M, IQ4_XS -> GgmlType.IQ4_NL;
+                case TQ1_0, TQ2_0 -> GgmlType.Q4_0;
                 case Q4_K -> GgmlType.Q5_0;
                 case Q5_K -> GgmlType.Q5_1;
                 case Q6_K -> GgmlType.Q8_0;
