@@ -27,14 +27,16 @@ import java.util.stream.Stream;
 /**
  * {@code fw bench}: fw against a llama.cpp build on the same jobs, as whole processes, runs interleaved (fw, llama.cpp,
  * llama.cpp, fw, …) so a shared machine's load hits both alike: GGUF quantization of one F32/F16/BF16 file to each type
- * (llama-quantize) and, with --text, perplexity of each result (llama-perplexity). Prints the median wall time, peak
+ * (llama-quantize), with --text perplexity of each result (llama-perplexity), with --generate one-token generation
+ * (llama-bench -p 0 -n N). Prints the median wall time, peak
  * resident memory (from /usr/bin/time when present) and perplexity throughput of each side, their ratios, the load
  * average and the date. Without --llama-cpp only fw's rows are measured.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Time fw against a llama.cpp build (whole processes, interleaved runs): GGUF quantization per type and, with --text, perplexity.")
+        description = "Time fw against a llama.cpp build (whole processes, interleaved runs): GGUF quantization per type, with --text perplexity, with --generate generation.")
 public final class BenchCommand implements Callable<Integer> {
     private static final Pattern LLAMA_TOKENS_PER_SECOND = Pattern.compile("prompt eval time\\s*=.*?([0-9.]+) tokens per second");
+    private static final Pattern FW_GENERATED = Pattern.compile("generated \\d+ tokens ([0-9.]+) tok/s");
     private static final Path TIME = Path.of("/usr/bin/time");
 
     @Spec
@@ -67,6 +69,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--chunks", defaultValue = "16", description = "perplexity chunks (default ${DEFAULT-VALUE})")
     int chunks;
 
+    @Option(names = "--generate", defaultValue = "0",
+            description = "also measure generation of this many tokens one at a time (fw generate --stats against llama-bench -p 0 -n N)")
+    int generate;
+
     /** One process run: wall seconds, peak RSS in KB (-1 unknown), what it printed on stdout and stderr. */
     record Run(double seconds, long peakKb, String stdout, String stderr) {
     }
@@ -80,7 +86,7 @@ public final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (runs < 1) throw new IllegalArgumentException("--runs must be at least 1");
         if (!Files.isRegularFile(model)) throw new IllegalArgumentException("--model " + model + ": no such file (a GGUF F32/F16/BF16 file)");
-        Path bin = llamaCpp == null ? null : llamaBin(llamaCpp, text != null);
+        Path bin = llamaCpp == null ? null : llamaBin(llamaCpp);
         PrintWriter out = spec.commandLine().getOut();
         double loadStart = load();
         Instant start = Instant.now();
@@ -102,6 +108,15 @@ public final class BenchCommand implements Callable<Integer> {
                     Side[] p = interleave(fwPpl, llamaPpl, tmp, r -> r == null ? Double.NaN : tokensPerSecond(r));
                     rows.add(row("perplexity", type, p[0], p[1], true));
                 }
+                if (generate > 0) {
+                    List<String> fwGen = new ArrayList<>(fw("generate", "--model", fwOut.toString(), "--prompt", "Once upon a time", "--tokens",
+                            "" + generate, "--threads", "" + threads, "--stats"));
+                    if (tokenizer != null) fwGen.addAll(List.of("--tokenizer", tokenizer.toString()));
+                    List<String> llamaGen = bin == null ? null : List.of(bin.resolve("llama-bench").toString(), "-m", llamaOut.toString(), "-p", "0",
+                            "-n", "" + generate, "-t", "" + threads, "-r", "1", "-o", "json");
+                    Side[] g = interleave(fwGen, llamaGen, tmp, BenchCommand::generationTokensPerSecond);
+                    rows.add(row("generate", type, g[0], g[1], true));
+                }
             }
         } finally {
             try (Stream<Path> files = Files.walk(tmp)) {
@@ -119,18 +134,34 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     /** The folder holding llama.cpp's binaries: DIR/build/bin, DIR/bin or DIR itself; a clear error when none has them. */
-    static Path llamaBin(Path dir, boolean perplexity) {
+    private Path llamaBin(Path dir) {
         if (!Files.isDirectory(dir)) throw new IllegalArgumentException("--llama-cpp " + dir + ": not a folder (give a llama.cpp checkout or its build/bin)");
+        List<String> needed = new ArrayList<>(List.of("llama-quantize"));
+        if (text != null) needed.add("llama-perplexity");
+        if (generate > 0) needed.add("llama-bench");
         for (Path candidate : List.of(dir.resolve("build").resolve("bin"), dir.resolve("bin"), dir)) {
             if (Files.isExecutable(candidate.resolve("llama-quantize"))) {
-                if (perplexity && !Files.isExecutable(candidate.resolve("llama-perplexity"))) {
-                    throw new IllegalArgumentException("--llama-cpp " + dir + ": " + candidate + " has llama-quantize but no executable llama-perplexity (needed with --text)");
+                for (String tool : needed) {
+                    if (!Files.isExecutable(candidate.resolve(tool))) {
+                        throw new IllegalArgumentException("--llama-cpp " + dir + ": " + candidate + " has llama-quantize but no executable " + tool
+                                + " (needed for the jobs asked for)");
+                    }
                 }
                 return candidate;
             }
         }
         throw new IllegalArgumentException("--llama-cpp " + dir + ": no executable llama-quantize in " + dir + "/build/bin, " + dir + "/bin or " + dir
                 + " (build llama.cpp first: cmake -B build && cmake --build build --config Release)");
+    }
+
+    /** fw generate --stats' "generated N tokens X tok/s", or llama-bench -o json's avg_ts of its generation test. */
+    static double generationTokensPerSecond(Run r) {
+        Matcher m = FW_GENERATED.matcher(r.stderr());
+        if (m.find()) return Double.parseDouble(m.group(1));
+        for (JsonNode test : JsonMapper.builder().build().readTree(r.stdout())) {
+            if (test.path("n_gen").asInt() > 0) return test.path("avg_ts").asDouble();
+        }
+        return Double.NaN;
     }
 
     @FunctionalInterface

@@ -62,7 +62,7 @@ class BenchCommandTest {
     }
 
     @Test
-    void aFolderWithoutLlamaCppIsRefusedBeforeAnythingRuns(@TempDir Path empty) {
+    void aFolderWithoutLlamaCppIsRefusedBeforeAnythingRuns(@TempDir Path empty) throws Exception {
         Result missing = bench("--llama-cpp", empty.resolve("nowhere").toString(), "--model", F32.toString());
         assertThat(missing.exit()).isNotZero();
         assertThat(missing.err()).contains("fw bench:", "nowhere", "not a folder");
@@ -70,6 +70,11 @@ class BenchCommandTest {
         assertThat(noBinaries.exit()).isNotZero();
         assertThat(noBinaries.err()).contains("no executable llama-quantize in " + empty + "/build/bin");
         assertThat(noBinaries.out()).isEmpty();
+        // a build with llama-quantize only cannot run the perplexity jobs --text asks for
+        script(empty.resolve("llama-quantize"), "exit 0");
+        Result noPerplexity = bench("--llama-cpp", empty.toString(), "--model", F32.toString(), "--text", F32.toString());
+        assertThat(noPerplexity.exit()).isNotZero();
+        assertThat(noPerplexity.err()).contains("has llama-quantize but no executable llama-perplexity");
     }
 
     @Test
@@ -78,9 +83,10 @@ class BenchCommandTest {
         // stand-ins with llama.cpp's command lines: quantize copies its input, perplexity prints llama.cpp's timing line
         script(bin.resolve("llama-quantize"), "sleep 0.2; cp \"$1\" \"$2\"");
         script(bin.resolve("llama-perplexity"), "echo 'llama_perf_context_print: prompt eval time =     200.00 ms /   512 tokens (    0.39 ms per token,  2560.00 tokens per second)' >&2");
+        script(bin.resolve("llama-bench"), "echo '[{\"n_prompt\": 0, \"n_gen\": 8, \"avg_ts\": 1000.5}]'");
         Result r = bench("--llama-cpp", llama.toString(), "--model", F32.toString(), "--types", "Q4_0", "--runs", "1",
                 "--text", SharedData.shared("eval/dev.tinystories.txt").toString(), "--ctx", "64", "--chunks", "2",
-                "--tokenizer", SharedData.demoModel("feather-3m").toString());
+                "--tokenizer", SharedData.demoModel("feather-3m").toString(), "--generate", "8");
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("llama.cpp: " + bin);
         String[] q = row(r.out(), "quantize", "Q4_0");
@@ -92,6 +98,9 @@ class BenchCommandTest {
         double fwTokens = Double.parseDouble(p[8]);
         assertThat(fwTokens).isPositive();
         assertThat(Double.parseDouble(p[10])).as("tok/s fw/llama").isCloseTo(fwTokens / 2560.0, org.assertj.core.data.Offset.offset(0.006 + 0.5 / 2560));
+        String[] g = row(r.out(), "generate", "Q4_0");
+        assertThat(g[9]).as("llama-bench's avg_ts of its generation test").isEqualTo("1001");
+        assertThat(Double.parseDouble(g[8])).as("fw generate --stats tok/s").isPositive();
     }
 
     private static void script(Path file, String body) throws Exception {
