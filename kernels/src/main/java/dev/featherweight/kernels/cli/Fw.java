@@ -17,6 +17,9 @@ import java.nio.file.Path;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 PerplexityCommand.class,
+                KldCommand.class,
+                HellaSwagCommand.class,
+                HellaSwagCommand.Generate.class,
                 GenerateCommand.class,
                 SynthCommand.class,
                 CapacityCommand.class,

@@ -4,6 +4,7 @@ import dev.featherweight.kernels.formats.gguf.ImportanceMatrix;
 import dev.featherweight.kernels.quant.gguf.FileType;
 import dev.featherweight.kernels.quant.gguf.GgufBlockCodec;
 import dev.featherweight.kernels.quant.gguf.GgufBlockCodecs;
+import dev.featherweight.kernels.quant.gguf.ImportanceMatrixRequiredException;
 import dev.featherweight.kernels.formats.FormatException;
 import dev.featherweight.kernels.formats.gguf.GgufModelPlan;
 import dev.featherweight.kernels.formats.gguf.GgufValue;
@@ -14,8 +15,10 @@ import dev.featherweight.kernels.core.GgmlType;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -67,6 +70,10 @@ public final class LlamaQuantize {
      */
     public static Result quantize(GgufModelPlan plan, FileType ftype, ImportanceMatrix imatrix, String imatrixFileName, Path out,
                                   int threads, Consumer<String> log) {
+        if (ftype.requiresImatrix() && imatrix == null) {
+            throw new ImportanceMatrixRequiredException(ftype + " needs an importance matrix: llama-quantize refuses IQ1_S, IQ1_M, IQ2_S, "
+                    + "IQ2_XXS and IQ2_XS without one (the result would be garbage); make one with fw imatrix and pass --imatrix FILE");
+        }
         LinkedHashMap<String, GgufValue> kv = new LinkedHashMap<>(plan.metadata());
         kv.remove("general.quantization_version");
         kv.put("general.quantization_version", GgufValue.uint32(2));
@@ -119,8 +126,10 @@ public final class LlamaQuantize {
                             + ": the importance matrix was made for another model");
                 }
             }
-            if (quantize && importance == null && GgufBlockCodecs.requiresImatrix(newType)) {
-                throw new FormatException(out, t.name(), newType + " needs an importance matrix for this tensor");
+            if (quantize && importance == null && needsImatrix(newType, t.name())) {
+                throw new ImportanceMatrixRequiredException("tensor '" + t.name() + "' is quantized to " + newType
+                        + ", which needs an importance matrix entry for it (llama-quantize: \"Missing importance matrix for tensor in a very low-bit quantization\")"
+                        + (imatrix == null ? ": pass --imatrix FILE" : ": the importance matrix has none"));
             }
             GgmlType type = newType;
             GgufWriter.Filler filler;
@@ -140,6 +149,22 @@ public final class LlamaQuantize {
         long size = GgufWriter.write(out, kv, entries);
         return new Result(out, size, choices, qs.nFallback);
     }
+
+    /**
+     * llama_model_quantize_impl's refusal: IQ2_XXS, IQ2_XS, IQ2_S and IQ1_S tensors, and IQ1_M ones other than
+     * token_embd/output, are never quantized without importance weights.
+     */
+    static boolean needsImatrix(GgmlType type, String name) {
+        return switch (type) {
+            case IQ2_XXS, IQ2_XS, IQ2_S, IQ1_S -> true;
+            case IQ1_M -> !name.equals("token_embd.weight") && !name.equals("output.weight");
+            default -> false;
+        };
+    }
+
+    /** llama-quantize's mixes of 2 bits and below, which share their rules for output, token_embd, attn_v, ffn_down, attn_output. */
+    private static final Set<FileType> IQ2_IQ1_MIXES = EnumSet.of(FileType.IQ2_XXS, FileType.IQ2_XS, FileType.IQ2_S, FileType.IQ2_M,
+            FileType.IQ1_S, FileType.IQ1_M);
 
     private static int nonUnitDims(long[] ne) {
         int n = ne.length;
@@ -172,11 +197,29 @@ public final class LlamaQuantize {
         String name = t.name();
         if (name.equals("output.weight") || (!qs.hasOutput && name.equals("token_embd.weight"))) {
             if (t.rowLength() % newType.blockSize != 0) newType = GgmlType.Q8_0;
-            else if (ftype == FileType.IQ3_XXS) newType = GgmlType.Q5_K;
+            else if (ftype == FileType.IQ3_XXS || IQ2_IQ1_MIXES.contains(ftype)) newType = GgmlType.Q5_K;
             else if (newType != GgmlType.Q8_0) newType = GgmlType.Q6_K;
         } else if (name.equals("token_embd.weight")) {
-            if (ftype == FileType.IQ3_XXS) newType = GgmlType.IQ3_S;
-            else if (ftype == FileType.TQ1_0 || ftype == FileType.TQ2_0) newType = GgmlType.Q4_K;
+            switch (ftype) {
+                case IQ2_XXS, IQ2_XS, IQ1_S, IQ1_M -> newType = GgmlType.Q2_K;
+                case IQ2_S, IQ2_M, IQ3_XXS -> newType = GgmlType.IQ3_S;
+                case TQ1_0, TQ2_0 -> newType = GgmlType.Q4_K;
+                default -> {
+                }
+            }
+        } else if (IQ2_IQ1_MIXES.contains(ftype)) {
+            boolean iq2sOrM = ftype == FileType.IQ2_S || ftype == FileType.IQ2_M;
+            if (name.contains("attn_v.weight")) {
+                // dense models only (n_expert = 0): GQA ≥ 4 gets Q4_K
+                newType = qs.nGqa >= 4 ? GgmlType.Q4_K : iq2sOrM ? GgmlType.IQ3_S : GgmlType.Q2_K;
+                qs.iAttentionWv++;
+            } else if (name.contains("ffn_down")) {
+                if (qs.iFfnDown < qs.nLayer / 8) newType = iq2sOrM ? GgmlType.IQ3_S : GgmlType.Q2_K;
+                qs.iFfnDown++;
+            } else if (name.contains("attn_output.weight")) {
+                if (ftype == FileType.IQ1_S || ftype == FileType.IQ1_M) newType = GgmlType.IQ2_XXS;
+                else if (iq2sOrM) newType = GgmlType.IQ3_S;
+            }
         } else if (name.contains("attn_v.weight")) {
             switch (ftype) {
                 case Q2_K -> newType = qs.nGqa >= 4 ? GgmlType.Q4_K : GgmlType.Q3_K;
