@@ -51,7 +51,12 @@ public class QuantizeHandler implements TaskHandler {
             return new Outcome(done.id(), done.metrics(), 0);
         }
         Path model = registry.fetchModel(task.tenantId(), task.modelId());
-        WorkModel work = WorkModel.of(model, recipe);
+        WorkModel work;
+        try {
+            work = WorkModel.of(model, recipe);
+        } catch (java.io.IOException | RuntimeException e) { // its files were verified by sha256: the model itself is broken, every attempt would fail
+            throw new TaskFailure("model " + task.modelId() + " cannot be read: " + e.getMessage(), false, e);
+        }
         SimulatedGpu device = new SimulatedGpu(gpu); // the kernels' simulated device: memory budget and roofline accounting
         if (!device.fits(work.peakBytes()))
             throw new TaskFailure(String.format(java.util.Locale.ROOT, "%s does not fit the simulated %s: peak %s (%s) > %s device memory",

@@ -30,10 +30,12 @@ import java.util.UUID;
 public class Registry {
     private final JdbcClient db;
     private final BlobStore blobs;
+    private final TaskFence fence;
 
-    public Registry(JdbcClient db, BlobStore blobs) {
+    public Registry(JdbcClient db, BlobStore blobs, TaskFence fence) {
         this.db = db;
         this.blobs = blobs;
+        this.fence = fence;
     }
 
     // ---- tenants and keys ----------------------------------------------------------------------
@@ -199,14 +201,24 @@ public class Registry {
         return info;
     }
 
-    /** Makes the artifact visible, after checking it holds exactly the promised files (path → sha256). */
-    @Transactional
+    /**
+     * Makes the artifact visible, after checking it holds exactly the promised files (path → sha256) and that
+     * its task is still open in the job-service: the artifact of a cancelled (or failed) task is deleted,
+     * blobs and rows, instead of becoming visible.
+     */
     public Artifact completeArtifact(String artifactId, Map<String, String> expectedFiles) {
         Artifact a = artifact(artifactId, true).orElseThrow(() -> new NotFound("artifact " + artifactId));
         Map<String, String> have = new LinkedHashMap<>();
         a.files().forEach(f -> have.put(f.path(), f.sha256()));
         if (!have.equals(expectedFiles))
             throw new Conflict("artifact " + artifactId + " holds " + have + " but " + expectedFiles + " were promised");
+        if (!a.state().equals("COMPLETE")) {
+            String refusal = fence.refusal(a.lineage().taskId());
+            if (refusal != null) {
+                deleteArtifact(artifactId);
+                throw new Conflict("artifact " + artifactId + " not completed and deleted: " + refusal);
+            }
+        }
         db.sql("update artifacts set state = 'COMPLETE', completed_at = coalesce(completed_at, now()) where id = ?").param(artifactId).update();
         return artifact(artifactId, true).orElseThrow();
     }
@@ -308,6 +320,9 @@ public class Registry {
     public static class NotFound extends RuntimeException { NotFound(String what) { super(what + " not found"); } }
 
     public static class Conflict extends RuntimeException { Conflict(String m) { super(m); } }
+
+    /** A service the registry needs is unreachable for now (503: the caller retries). */
+    public static class Unavailable extends RuntimeException { Unavailable(String m, Throwable cause) { super(m, cause); } }
 
     public static class BadRequest extends RuntimeException { BadRequest(String m) { super(m); } }
 }

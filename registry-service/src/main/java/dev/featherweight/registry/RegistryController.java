@@ -177,6 +177,11 @@ public class RegistryController {
     }
 
     @ExceptionHandler
+    ResponseEntity<ProblemDetail> jobsUnavailable(Registry.Unavailable e) {
+        return problem(HttpStatus.SERVICE_UNAVAILABLE, e.getMessage());
+    }
+
+    @ExceptionHandler
     ResponseEntity<ProblemDetail> unavailable(BlobStore.BlobStoreUnavailable e) {
         return problem(HttpStatus.SERVICE_UNAVAILABLE, e.getMessage());
     }

@@ -101,10 +101,10 @@ public final class Platform implements AutoCloseable {
     }
 
     private void startServices(Options o) {
-        registry = run(RegistryApplication.class, "registry-service", 0, Map.of("spring.autoconfigure.exclude", NO_JPA));
         jobService = run(JobServiceApplication.class, "job-service", 0, Map.of());
+        common.put("FW_JOBS_URL", "http://127.0.0.1:" + port(jobService)); // the registry asks it before completing an artifact
+        registry = run(RegistryApplication.class, "registry-service", 0, Map.of("spring.autoconfigure.exclude", NO_JPA));
         common.put("FW_REGISTRY_URL", "http://127.0.0.1:" + port(registry));
-        common.put("FW_JOBS_URL", "http://127.0.0.1:" + port(jobService));
         gateway = run(GatewayApplication.class, "gateway", o.gatewayPort(), Map.of("spring.autoconfigure.exclude", NO_DATABASE));
         startQuantizer("quantizer-1", Map.of());
         evalWorker = run(EvalWorkerApplication.class, "eval-worker", 0, Map.of("spring.autoconfigure.exclude", NO_DATABASE,

@@ -230,4 +230,126 @@ class PlatformMechanicsTest extends PlatformTestBase {
         assertThat(artifactsOf(api, job)).isEmpty();
         assertThat(api.get("/api/v1/artifacts").json()).hasSize(1); // only the warm-up job's
     }
+
+    /** Replaces the quantizer-workers by one that spends {@code delay} per block, so a test can act mid-task. */
+    ConfigurableApplicationContext onlyQuantizer(String name, String delay) {
+        for (ConfigurableApplicationContext c : platform.quantizers) c.close();
+        platform.quantizers.clear();
+        return platform.startQuantizer(name, Map.of("featherweight.worker.block-delay", delay));
+    }
+
+    static JsonNode awaitRunning(ApiClient api, String job, int block) throws Exception {
+        JsonNode running;
+        do {
+            Thread.sleep(100);
+            running = api.get("/api/v1/jobs/" + job).json();
+        } while (running.path("tasks").isEmpty() || running.path("tasks").get(0).path("block").asInt() < block);
+        return running;
+    }
+
+    static double counter(ConfigurableApplicationContext service, String name, String... tags) {
+        var c = service.getBean(MeterRegistry.class).find(name).tags(tags).counter();
+        return c == null ? 0 : c.count();
+    }
+
+    @Test
+    @Order(9)
+    void cancelIsAFenceNoTaskStartsAfterItTheRunningOneStopsNoArtifactAndASecondCancelIs409() throws Exception {
+        ApiClient api = tenantWithFeather("cancel-fence");
+        ConfigurableApplicationContext slow = onlyQuantizer("quantizer-slow-cancel", "700ms");
+        String job = submit(api, """
+                {"modelId":"feather-3m","recipes":[{"method":"rtn","bits":4,"groupSize":32},{"method":"rtn","bits":8,"groupSize":32},
+                 {"method":"rtn","bits":2,"groupSize":32}]}""");
+        awaitRunning(api, job, 1);
+        double cancelledBefore = counter(platform.jobService, "featherweight.jobs.finished", "state", "CANCELLED");
+        double stoppedBefore = counter(slow, "featherweight.worker.task.stopped");
+
+        ApiClient.Response c = api.post("/api/v1/jobs/" + job + "/cancel", "");
+        assertThat(c.status()).as(c.toString()).isEqualTo(202);
+        // the answer comes after the fence is committed: the job is CANCELLED now, not eventually
+        JsonNode right = api.get("/api/v1/jobs/" + job).json();
+        assertThat(right.path("state").asString()).isEqualTo("CANCELLED");
+        for (JsonNode t : right.path("tasks")) assertThat(t.path("state").asString()).isEqualTo("CANCELLED");
+
+        // the running task stops at its next block boundary (it had 6 blocks of 0.7 s to go)
+        for (int i = 0; i < 300 && counter(slow, "featherweight.worker.task.stopped") == stoppedBefore; i++) Thread.sleep(100);
+        assertThat(counter(slow, "featherweight.worker.task.stopped")).isEqualTo(stoppedBefore + 1);
+        // the queued tasks never started (their messages reach the free worker, which may not claim them)
+        for (int i = 0; i < 100 && counter(slow, "featherweight.worker.task.skipped") < 2; i++) Thread.sleep(100);
+        assertThat(counter(slow, "featherweight.worker.task.skipped")).isGreaterThanOrEqualTo(2);
+        JsonNode after = api.get("/api/v1/jobs/" + job).json();
+        assertThat(after.path("state").asString()).isEqualTo("CANCELLED");
+        for (JsonNode t : after.path("tasks")) {
+            assertThat(t.path("state").asString()).isEqualTo("CANCELLED");
+            if (!t.path("id").asString().endsWith("-q0")) assertThat(t.path("startedAt").isNull()).as(t.toString()).isTrue();
+        }
+        assertThat(artifactsOf(api, job)).isEmpty();
+        ApiClient registry = new ApiClient("http://127.0.0.1:" + platform.port(platform.registry), null);
+        assertThat(registry.get("/internal/tasks/" + job + "-q0/artifact").status()).isEqualTo(404);
+
+        ApiClient.Response again = api.post("/api/v1/jobs/" + job + "/cancel", "");
+        assertThat(again.status()).as(again.toString()).isEqualTo(409);
+        assertThat(again.json().path("detail").asString()).contains("already CANCELLED");
+        assertThat(counter(platform.jobService, "featherweight.jobs.finished", "state", "CANCELLED")).isEqualTo(cancelledBefore + 1);
+
+        String done = submit(api, RTN_JOB);
+        assertThat(api.awaitJob(done, Duration.ofSeconds(60)).path("state").asString()).isEqualTo("SUCCEEDED");
+        ApiClient.Response finished = api.post("/api/v1/jobs/" + done + "/cancel", "");
+        assertThat(finished.status()).isEqualTo(409);
+        assertThat(api.get("/api/v1/jobs/" + done).json().path("state").asString()).isEqualTo("SUCCEEDED");
+        onlyQuantizer("quantizer-3", "0ms");
+    }
+
+    @Test
+    @Order(10)
+    void theRegistryRefusesToCompleteAnArtifactOfACancelledJobAndLeavesNoBlob() throws Exception {
+        ApiClient api = tenantWithFeather("cancel-registry");
+        onlyQuantizer("quantizer-slow-registry", "700ms");
+        String job = submit(api, """
+                {"modelId":"feather-3m","recipes":[{"method":"rtn","bits":4,"groupSize":32},{"method":"rtn","bits":8,"groupSize":32}]}""");
+        JsonNode running = awaitRunning(api, job, 1);
+        String tenantId = running.path("tenantId").asString();
+        assertThat(api.post("/api/v1/jobs/" + job + "/cancel", "").status()).isEqualTo(202);
+        // a worker that missed the cancel: creates the artifact of the queued task, uploads its file, asks to complete it
+        ApiClient registry = new ApiClient("http://127.0.0.1:" + platform.port(platform.registry), null);
+        ApiClient.Response created = registry.post("/internal/artifacts", Map.of("tenantId", tenantId, "taskId", job + "-q1", "jobId", job,
+                "modelName", "feather-3m", "method", "rtn", "bits", 8, "label", "rtn int8 g32", "recipe", "{}", "kernelsVersion", "late worker"));
+        assertThat(created.status()).as(created.toString()).isEqualTo(200);
+        String artifact = created.json().path("id").asString();
+        byte[] content = "late bytes".getBytes();
+        String sha = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(content));
+        ApiClient.Response put = registry.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(registry.base() + "/internal/artifacts/" + artifact
+                + "/files?path=model.bin")).header("X-Sha256", sha).PUT(java.net.http.HttpRequest.BodyPublishers.ofByteArray(content)));
+        assertThat(put.status()).as(put.toString()).isEqualTo(200);
+        Path s3 = platform.dataDir().resolve("s3");
+        try (var files = Files.walk(s3)) {
+            assertThat(files.filter(f -> f.toString().contains(artifact)).filter(Files::isRegularFile).count()).isEqualTo(1);
+        }
+        ApiClient.Response complete = registry.post("/internal/artifacts/" + artifact + "/complete", Map.of("model.bin", sha));
+        assertThat(complete.status()).as(complete.toString()).isEqualTo(409);
+        assertThat(complete.json().path("detail").asString()).contains("is CANCELLED");
+        assertThat(registry.get("/internal/tasks/" + job + "-q1/artifact").status()).isEqualTo(404);
+        try (var files = Files.walk(s3)) {
+            assertThat(files.filter(f -> f.toString().contains(artifact)).filter(Files::isRegularFile).toList()).isEmpty();
+        }
+        assertThat(artifactsOf(api, job)).isEmpty();
+        onlyQuantizer("quantizer-4", "0ms");
+    }
+
+    @Test
+    @Order(11)
+    void aModelThatCannotBeReadFailsAtOnceWithTheReasonNotRetried() throws Exception {
+        ApiClient api = tenant("corrupt-model");
+        Path broken = Files.createTempDirectory("fw-broken-model");
+        Files.writeString(broken.resolve("config.json"), "{\"model_type\": \"llama\", \"num_hidden_layers\": ");
+        Files.copy(FEATHER.resolve("model.safetensors"), broken.resolve("model.safetensors"));
+        ApiClient.Response up = api.uploadModel("broken", broken);
+        assertThat(up.status()).as(up.toString()).isEqualTo(201);
+        String job = submit(api, """
+                {"modelId":"broken","recipes":[{"method":"rtn","bits":4,"groupSize":32,"symmetric":true}]}""");
+        JsonNode done = api.awaitJob(job, Duration.ofSeconds(60));
+        assertThat(done.path("state").asString()).isEqualTo("FAILED");
+        assertThat(done.path("tasks").get(0).path("attempt").asInt()).isEqualTo(1);
+        assertThat(done.path("error").asString()).contains("failed after 1 attempt(s)").contains("model broken cannot be read");
+    }
 }

@@ -23,7 +23,8 @@ abstract class PlatformTestBase {
 
     /** Overrides for this class's platform (short leases for the failure tests). */
     Map<String, String> overrides() {
-        return Map.of("featherweight.jobs.lease", "3s", "featherweight.jobs.lease-sweep", "300ms", "featherweight.jobs.outbox-poll", "50ms");
+        return Map.of("featherweight.jobs.lease", "3s", "featherweight.jobs.lease-sweep", "300ms", "featherweight.jobs.outbox-poll", "50ms",
+                "featherweight.jobs.retry-backoff", "300ms", "featherweight.jobs.reoffer-sweep", "200ms");
     }
 
     Map<String, Object> sharedBeans() {

@@ -1,5 +1,6 @@
 package dev.featherweight.worker;
 
+import org.springframework.http.HttpStatus;
 import org.springframework.web.client.HttpClientErrorException;
 import org.springframework.web.client.RestClient;
 
@@ -12,6 +13,23 @@ public class JobsClient {
     }
 
     public record TaskStatus(String id, String state, int attempt, boolean open) {}
+
+    public record Claim(int attempt, String worker, String gpu) {}
+
+    /**
+     * Asks to run this attempt; false when it must not start (job cancelled or finished, attempt superseded,
+     * or another worker claimed the same attempt first). Other errors propagate: the task is then not started
+     * and its message not lost (the job-service offers it again).
+     */
+    public boolean claim(String taskId, int attempt, String worker, String gpu) {
+        try {
+            http.post().uri("/internal/tasks/{id}/claim", taskId).body(new Claim(attempt, worker, gpu)).retrieve().toBodilessEntity();
+            return true;
+        } catch (HttpClientErrorException e) {
+            if (e.getStatusCode().isSameCodeAs(HttpStatus.CONFLICT) || e.getStatusCode().isSameCodeAs(HttpStatus.NOT_FOUND)) return false;
+            throw e;
+        }
+    }
 
     /** Null when the job-service does not know the task. */
     public TaskStatus status(String taskId) {
