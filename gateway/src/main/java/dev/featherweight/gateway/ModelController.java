@@ -27,11 +27,33 @@ public class ModelController {
     static final Pattern PATH = Pattern.compile("([A-Za-z0-9._-]+/){0,4}[A-Za-z0-9._-]+");
 
     private final RestClient registry;
+    private final RestClient jobs;
     private final Importer importer;
 
-    public ModelController(RestClient registryClient, Importer importer) {
+    public ModelController(RestClient registryClient, RestClient jobsClient, Importer importer) {
         this.registry = registryClient;
+        this.jobs = jobsClient;
         this.importer = importer;
+    }
+
+    /** The body of an upload or import after the model row exists: on any failure the half-stored model is removed, so the name can be used again. */
+    @FunctionalInterface
+    interface Transfer {
+        void run() throws IOException;
+    }
+
+    private Map<?, ?> storeOrRemove(String tenant, String name, Transfer transfer) throws IOException {
+        try {
+            transfer.run();
+            return registry.post().uri("/internal/tenants/{t}/models/{n}/ready", tenant, name).retrieve().body(Map.class);
+        } catch (IOException | RuntimeException failure) {
+            try {
+                registry.delete().uri("/internal/tenants/{t}/models/{n}", tenant, name).retrieve().toBodilessEntity();
+            } catch (RuntimeException cleanup) { // the registry's abandoned-upload sweep removes it later
+                failure.addSuppressed(cleanup);
+            }
+            throw failure;
+        }
     }
 
     @PostMapping(consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
@@ -48,19 +70,20 @@ public class ModelController {
         if (archive != null && !fn.endsWith(".zip") && !fn.endsWith(".tar"))
             throw new ApiException(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "archive must be .tar or .zip, got '" + fn + "'");
         create(tenant, name, archive == null ? "upload" : "upload:" + fn);
-        if (archive != null) {
-            try (InputStream in = archive.getInputStream()) {
-                if (fn.endsWith(".zip")) unzip(tenant, name, in);
-                else Tar.read(in, (path, body) -> put(tenant, name, strip(path), body));
-            }
-        } else {
-            for (MultipartFile f : files) {
-                try (InputStream in = f.getInputStream()) {
-                    put(tenant, name, f.getOriginalFilename(), in);
+        return storeOrRemove(tenant, name, () -> {
+            if (archive != null) {
+                try (InputStream in = archive.getInputStream()) {
+                    if (fn.endsWith(".zip")) unzip(tenant, name, in);
+                    else Tar.read(in, (path, body) -> put(tenant, name, strip(path), body));
+                }
+            } else {
+                for (MultipartFile f : files) {
+                    try (InputStream in = f.getInputStream()) {
+                        put(tenant, name, f.getOriginalFilename(), in);
+                    }
                 }
             }
-        }
-        return registry.post().uri("/internal/tenants/{t}/models/{n}/ready", tenant, name).retrieve().body(Map.class);
+        });
     }
 
     public record ImportRequest(String name, String source, String token) {}
@@ -74,8 +97,23 @@ public class ModelController {
         if (body.source() == null || !(body.source().startsWith("s3://") || body.source().startsWith("hf://")))
             throw new ApiException(HttpStatus.BAD_REQUEST, "invalid import", List.of("source: s3://bucket/prefix or hf://org/name[@revision]"));
         create(tenant, body.name(), body.source());
-        importer.copy(body.source(), body.token(), (path, in) -> put(tenant, body.name(), path, in));
-        return registry.post().uri("/internal/tenants/{t}/models/{n}/ready", tenant, body.name()).retrieve().body(Map.class);
+        return storeOrRemove(tenant, body.name(), () -> importer.copy(body.source(), body.token(), (path, in) -> put(tenant, body.name(), path, in)));
+    }
+
+    @DeleteMapping("/{name}")
+    @ResponseStatus(HttpStatus.NO_CONTENT)
+    @Operation(summary = "Delete a model and its files (409 while a submitted or running job uses it; its artifacts stay)")
+    public void delete(HttpServletRequest request, @PathVariable String name) {
+        String tenant = Auth.tenant(request);
+        get(request, name); // 404 for an unknown model
+        for (String state : List.of("SUBMITTED", "RUNNING")) {
+            Map<?, ?> page = jobs.get().uri(b -> b.path("/internal/jobs").queryParam("tenant", tenant).queryParam("model", name)
+                    .queryParam("state", state).queryParam("size", 1).build()).retrieve().body(Map.class);
+            if (page != null && ((Number) page.get("total")).longValue() > 0)
+                throw new ApiException(HttpStatus.CONFLICT, "model " + name + " is used by " + page.get("total") + " " + state.toLowerCase()
+                        + " job(s); cancel them or wait until they finish");
+        }
+        registry.delete().uri("/internal/tenants/{t}/models/{n}", tenant, name).retrieve().toBodilessEntity();
     }
 
     @GetMapping

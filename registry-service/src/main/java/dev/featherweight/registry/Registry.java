@@ -91,6 +91,24 @@ public class Registry {
         }
     }
 
+    /**
+     * Removes a model: blobs first, then its rows (a failure leaves rows that can be deleted again, never
+     * unreferenced blobs). Whether jobs still use it is the caller's question (the gateway asks the job-service).
+     */
+    public void deleteModel(String tenantId, String name) {
+        requireModel(tenantId, name);
+        for (String key : db.sql("select object_key from model_files where tenant_id = ? and model_name = ?").params(tenantId, name)
+                .query(String.class).list()) blobs.delete(key);
+        db.sql("delete from models where tenant_id = ? and name = ?").params(tenantId, name).update();
+    }
+
+    /** Models still UPLOADING after {@code olderThan}: their upload failed without cleanup or was abandoned (a gateway died). */
+    public List<Model> abandonedUploads(java.time.Duration olderThan) {
+        return db.sql("select tenant_id, name from models where state = 'UPLOADING' and created_at < ?")
+                .param(Timestamp.from(Instant.now().minus(olderThan)))
+                .query((rs, i) -> model(rs.getString(1), rs.getString(2)).orElse(null)).list().stream().filter(java.util.Objects::nonNull).toList();
+    }
+
     public FileInfo putModelFile(String tenantId, String name, String path, InputStream body, String expectedSha256) throws IOException {
         requireModel(tenantId, name);
         String key = "models/" + tenantId + "/" + name + "/" + path;

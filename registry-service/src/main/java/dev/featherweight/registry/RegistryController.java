@@ -81,6 +81,12 @@ public class RegistryController {
         return registry.model(tenant, name).orElseThrow(() -> new Registry.NotFound("model " + name));
     }
 
+    @DeleteMapping("/tenants/{tenant}/models/{name}")
+    @ResponseStatus(HttpStatus.NO_CONTENT)
+    void deleteModel(@PathVariable String tenant, @PathVariable String name) {
+        registry.deleteModel(tenant, name);
+    }
+
     @GetMapping("/tenants/{tenant}/models/{name}/file")
     StreamingResponseBody modelFile(@PathVariable String tenant, @PathVariable String name, @RequestParam String path) {
         InputStream in = registry.modelFile(tenant, name, path);

@@ -153,14 +153,31 @@ public final class Platform implements AutoCloseable {
         return dataDir;
     }
 
+    /**
+     * Stops the workers (they hand their tasks back), then the gateway, job-service and registry, then the
+     * servers. The contexts of one step close in parallel: they share nothing, and one after the other the
+     * consumers' and web servers' shutdowns added up to half a minute.
+     */
     @Override
     public void close() {
-        List<ConfigurableApplicationContext> services = new ArrayList<>(quantizers);
-        services.add(evalWorker);
-        services.add(gateway);
-        services.add(jobService);
-        services.add(registry);
-        for (ConfigurableApplicationContext c : services) if (c != null && c.isActive()) c.close();
+        List<ConfigurableApplicationContext> workers = new ArrayList<>(quantizers);
+        workers.add(evalWorker);
+        closeAll(workers);
+        closeAll(java.util.Arrays.asList(gateway, jobService, registry));
         infra.close();
+    }
+
+    private static void closeAll(List<ConfigurableApplicationContext> contexts) {
+        List<Thread> closing = new ArrayList<>();
+        for (ConfigurableApplicationContext c : contexts)
+            if (c != null && c.isActive()) closing.add(Thread.ofPlatform().name("close-" + c.getId()).start(c::close));
+        for (Thread t : closing) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 }

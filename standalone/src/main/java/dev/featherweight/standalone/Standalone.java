@@ -43,6 +43,21 @@ public final class Standalone {
         Path repo = Path.of(System.getProperty("fw.repo.root", ".")).toAbsolutePath().normalize();
         dataDir = dataDir.toAbsolutePath();
         Files.createDirectories(dataDir);
+        DataDirGuard guard;
+        try {
+            guard = DataDirGuard.lock(dataDir); // held until this JVM exits (the kernel releases it even after kill -9)
+            DataDirGuard.requireFreePort(port);
+        } catch (DataDirGuard.Refused refused) {
+            System.err.println("featherweight: " + refused.getMessage());
+            System.exit(refused.exitCode);
+            return;
+        }
+        Path stalePostgres = dataDir.resolve("postgres");
+        DataDirGuard.stopStalePostgres(stalePostgres).ifPresent(pid -> System.err.println(
+                "featherweight: stopped PostgreSQL (pid " + pid + ") left running on " + stalePostgres + " by an instance that did not stop cleanly"));
+        // temp files of this instance (Tomcat, uploads, Kafka's log) live under the data dir, so a crashed instance's are found and removed
+        System.setProperty("ot.epg.working-dir", Path.of(System.getProperty("java.io.tmpdir"), "embedded-pg").toString()); // PostgreSQL binaries stay shared
+        System.setProperty("java.io.tmpdir", DataDirGuard.freshTempDir(dataDir).toString());
         // the console is for the URLs, the key and the demo table; the services log to a file
         System.setProperty("logging.file.name", dataDir.resolve("featherweight.log").toString());
         System.setProperty("logging.threshold.console", "OFF");
@@ -51,19 +66,34 @@ public final class Standalone {
         Map<String, String> settings = new java.util.HashMap<>(Map.of("featherweight.eval.texts-dir", repo.resolve("models").toString()));
         Path calibration = repo.resolve("models/demo-stories.txt"); // GPTQ/AWQ calibration text of the demo
         if (Files.exists(calibration)) settings.put("featherweight.worker.calibration", calibration.toString());
+        // -Dfeatherweight.x=y sets any service setting (e.g. -Dfeatherweight.jobs.lease=60s)
+        for (String name : System.getProperties().stringPropertyNames())
+            if (name.startsWith("featherweight.")) settings.put(name, System.getProperty(name));
         // Kafka's test kit prints its storage formatting to System.out: keep the console for the summary
         java.io.PrintStream console = System.out;
         Platform platform;
         try (java.io.PrintStream quiet = new java.io.PrintStream(java.io.OutputStream.nullOutputStream())) {
             System.setOut(quiet);
             platform = Platform.start(new Platform.Options(dataDir, port, 0, adminKey, settings, Map.of()));
+        } catch (Exception | Error failure) { // exit with the reason rather than hang on a thread a half-started server left
+            System.setOut(console);
+            System.err.println("featherweight: could not start: " + failure + " (details in " + dataDir.resolve("featherweight.log") + ")");
+            System.exit(1);
+            return;
         } finally {
             System.setOut(console);
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.err.println("featherweight: stopping");
+            long t0 = System.nanoTime();
             platform.close();
+            System.err.printf("featherweight: stopped in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+            try {
+                guard.close();
+            } catch (java.io.IOException ignored) {
+                // the JVM exits now: the kernel releases the lock anyway
+            }
             stopped.countDown();
         }));
         String url = platform.gatewayUrl();

@@ -34,6 +34,15 @@ class PlatformMechanicsTest extends PlatformTestBase {
 
 
     @Override
+    Map<String, String> overrides() {
+        Map<String, String> o = new java.util.HashMap<>(super.overrides());
+        o.put("featherweight.registry.upload-timeout", "20s"); // an upload here takes about a second
+        o.put("featherweight.registry.upload-sweep", "1s");
+        o.put("featherweight.worker.store-retry", "45s"); // a worker waits out a store outage this long before the attempt fails
+        return o;
+    }
+
+    @Override
     Map<String, Object> sharedBeans() {
         return Map.of("quantizationEngine", new StubEngine());
     }
@@ -219,7 +228,7 @@ class PlatformMechanicsTest extends PlatformTestBase {
         try {
             job = submit(api, """
                     {"modelId":"feather-3m","recipes":[{"method":"rtn","bits":8,"groupSize":32,"symmetric":true}]}""");
-            done = api.awaitJob(job, Duration.ofSeconds(120));
+            done = api.awaitJob(job, Duration.ofSeconds(400)); // 3 attempts, each waiting out the outage for 45 s
         } finally {
             startS3();
         }
@@ -351,5 +360,120 @@ class PlatformMechanicsTest extends PlatformTestBase {
         assertThat(done.path("state").asString()).isEqualTo("FAILED");
         assertThat(done.path("tasks").get(0).path("attempt").asInt()).isEqualTo(1);
         assertThat(done.path("error").asString()).contains("failed after 1 attempt(s)").contains("model broken cannot be read");
+    }
+
+    @Test
+    @Order(12)
+    void capacityAtAContextLongerThanTheModelsPositionsFailsTheEvalWithTheReason() throws Exception {
+        ApiClient api = tenantWithFeather("long-context");
+        String job = submit(api, """
+                {"modelId":"feather-3m","recipes":[{"method":"gguf","fileType":"Q8_0"}],
+                 "eval":{"capacity":{"gpus":["L4"],"ctx":2048,"kvDtype":"fp16"}}}""");
+        JsonNode done = api.awaitJob(job, Duration.ofSeconds(60));
+        assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("FAILED");
+        JsonNode eval = done.path("tasks").get(1);
+        assertThat(eval.path("kind").asString()).isEqualTo("EVAL");
+        assertThat(eval.path("attempt").asInt()).isEqualTo(1);
+        assertThat(done.path("error").asString()).contains("capacity at ctx 2048: the model has only 512 positions");
+    }
+
+    static long blobsUnder(Path s3, String prefix) throws Exception {
+        try (var files = Files.walk(s3)) {
+            return files.filter(Files::isRegularFile).filter(f -> f.toString().contains(prefix)).count();
+        }
+    }
+
+    @Test
+    @Order(13)
+    void aFailedUploadLeavesNothingAModelInUseCannotBeDeletedAnUnusedOneCanAndItsNameIsFreeAgain() throws Exception {
+        ApiClient api = tenant("model-lifecycle");
+        Path s3 = platform.dataDir().resolve("s3");
+        // an upload that fails half-way (one stored file, then a refused path): nothing stays, the name is free
+        Path bad = Files.createTempDirectory("fw-bad-upload");
+        Files.copy(FEATHER.resolve("config.json"), bad.resolve("config.json"));
+        Files.writeString(bad.resolve("not allowed!.txt"), "x");
+        ApiClient.Response failed = api.uploadModel("lifecycle", bad);
+        assertThat(failed.status()).as(failed.toString()).isEqualTo(400);
+        assertThat(api.get("/api/v1/models/lifecycle").status()).isEqualTo(404);
+        ApiClient.Response up = api.uploadModel("lifecycle", FEATHER);
+        assertThat(up.status()).as(up.toString()).isEqualTo(201);
+        String tenantId = up.json().path("tenantId").asString();
+        assertThat(blobsUnder(s3, "models/" + tenantId + "/lifecycle/")).isGreaterThan(0);
+
+        onlyQuantizer("quantizer-slow-models", "700ms");
+        String job = submit(api, """
+                {"modelId":"lifecycle","recipes":[{"method":"rtn","bits":4,"groupSize":32}]}""");
+        awaitRunning(api, job, 0); // the job-service has planned it
+        ApiClient.Response inUse = api.delete("/api/v1/models/lifecycle");
+        assertThat(inUse.status()).as(inUse.toString()).isEqualTo(409);
+        assertThat(inUse.json().path("detail").asString()).contains("is used by 1");
+        assertThat(api.post("/api/v1/jobs/" + job + "/cancel", "").status()).isEqualTo(202);
+        ApiClient.Response deleted = api.delete("/api/v1/models/lifecycle");
+        assertThat(deleted.status()).as(deleted.toString()).isEqualTo(204);
+        assertThat(api.get("/api/v1/models/lifecycle").status()).isEqualTo(404);
+        assertThat(blobsUnder(s3, "models/" + tenantId + "/lifecycle/")).isZero();
+        assertThat(api.delete("/api/v1/models/lifecycle").status()).isEqualTo(404);
+        assertThat(api.uploadModel("lifecycle", FEATHER).status()).isEqualTo(201);
+        onlyQuantizer("quantizer-5", "0ms");
+
+        // an upload abandoned after the model was created (its gateway died): removed after the upload timeout
+        ApiClient registry = new ApiClient("http://127.0.0.1:" + platform.port(platform.registry), null);
+        assertThat(registry.post("/internal/tenants/" + tenantId + "/models", Map.of("name", "abandoned", "source", "upload")).status()).isEqualTo(201);
+        assertThat(api.get("/api/v1/models/abandoned").json().path("state").asString()).isEqualTo("UPLOADING");
+        for (int i = 0; i < 600 && api.get("/api/v1/models/abandoned").status() == 200; i++) Thread.sleep(100);
+        assertThat(api.get("/api/v1/models/abandoned").status()).isEqualTo(404);
+        assertThat(api.uploadModel("abandoned", FEATHER).status()).isEqualTo(201);
+    }
+
+    @Test
+    @Order(14)
+    void s3UnavailableFor30SecondsDuringTheUploadIsWaitedOutAndTheJobSucceeds() throws Exception {
+        ApiClient api = tenantWithFeather("s3-blip");
+        // warm the worker's model cache so that the only S3 traffic of the next job is the artifact upload
+        assertThat(api.awaitJob(submit(api, RTN_JOB), Duration.ofSeconds(60)).path("state").asString()).isEqualTo("SUCCEEDED");
+        stopS3();
+        Thread restart = Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(30_000);
+                startS3();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        String job = submit(api, """
+                {"modelId":"feather-3m","recipes":[{"method":"rtn","bits":8,"groupSize":32,"symmetric":true}]}""");
+        JsonNode done = api.awaitJob(job, Duration.ofSeconds(300));
+        restart.join();
+        assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("SUCCEEDED");
+        JsonNode artifacts = artifactsOf(api, job);
+        assertThat(artifacts).hasSize(1);
+        String id = artifacts.get(0).path("id").asString();
+        assertThat(blobsUnder(platform.dataDir().resolve("s3"), id)).isEqualTo(artifacts.get(0).path("files").size());
+        assertThat(api.get("/api/v1/artifacts/" + id + "/download?path=model.bin").status()).isEqualTo(200);
+    }
+
+    @Test
+    @Order(15)
+    void postgresStoppedAndStartedAgainMidJobTheJobStillFinishesWithOneArtifactPerRecipe() throws Exception {
+        ApiClient api = tenantWithFeather("pg-restart");
+        onlyQuantizer("quantizer-slow-pg", "700ms");
+        String job = submit(api, """
+                {"modelId":"feather-3m","recipes":[{"method":"rtn","bits":4,"groupSize":32},{"method":"rtn","bits":8,"groupSize":32}]}""");
+        awaitRunning(api, job, 1);
+        io.zonky.test.db.postgres.embedded.EmbeddedPostgres pg = platform.infra.getBean(io.zonky.test.db.postgres.embedded.EmbeddedPostgres.class);
+        int port = pg.getPort();
+        pg.close(); // both databases gone for 10 s, mid-task, with the second task queued
+        Thread.sleep(10_000);
+        try (var again = io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder().setDataDirectory(platform.dataDir().resolve("postgres"))
+                .setCleanDataDirectory(false).setPort(port).setServerConfig("max_connections", "100").start()) {
+            JsonNode done = api.awaitJob(job, Duration.ofSeconds(300));
+            assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("SUCCEEDED");
+            for (JsonNode t : done.path("tasks")) assertThat(t.path("state").asString()).isEqualTo("SUCCEEDED");
+            JsonNode artifacts = artifactsOf(api, job);
+            assertThat(artifacts).hasSize(2);
+            for (JsonNode a : artifacts)
+                assertThat(blobsUnder(platform.dataDir().resolve("s3"), a.path("id").asString())).isEqualTo(a.path("files").size());
+            onlyQuantizer("quantizer-6", "0ms");
+        }
     }
 }

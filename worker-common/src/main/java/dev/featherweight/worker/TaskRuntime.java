@@ -46,6 +46,7 @@ public class TaskRuntime implements Consumer<byte[]>, AutoCloseable {
         return t;
     });
     private final MeterRegistry meters;
+    private final java.time.Duration claimRetry = java.time.Duration.ofMinutes(2);
     private volatile boolean paused;
     private volatile boolean closing;
 
@@ -85,7 +86,7 @@ public class TaskRuntime implements Consumer<byte[]>, AutoCloseable {
         ScheduledFuture<?> beat = null;
         TaskContext context = new TaskContext(task, events, () -> fence(task));
         try {
-            if (!jobs.claim(task.taskId(), task.attempt(), worker, gpu)) { // cancelled, superseded, or a second copy of the message
+            if (!claim(task)) { // cancelled, superseded, or a second copy of the message
                 log.info("skipping task {} attempt {}: the job-service did not hand it to this worker", task.taskId(), task.attempt());
                 meters.counter("featherweight.worker.task.skipped").increment();
                 return;
@@ -121,6 +122,23 @@ public class TaskRuntime implements Consumer<byte[]>, AutoCloseable {
         } finally {
             if (beat != null) beat.cancel(false);
             MDC.clear();
+        }
+    }
+
+    /**
+     * Claims the attempt, riding out a job-service or database that is briefly away (a restart): this worker
+     * already took the message off Kafka, so giving up at once would leave the task waiting for a re-offer.
+     */
+    private boolean claim(Message.TaskAssigned task) throws InterruptedException {
+        long deadline = System.nanoTime() + claimRetry.toNanos();
+        for (long pauseMillis = 500; ; pauseMillis = Math.min(8_000, pauseMillis * 2)) {
+            try {
+                return jobs.claim(task.taskId(), task.attempt(), worker, gpu);
+            } catch (RuntimeException e) {
+                if (closing || System.nanoTime() + pauseMillis * 1_000_000 > deadline) throw e;
+                log.warn("claim of {} attempt {} failed, again in {} ms: {}", task.taskId(), task.attempt(), pauseMillis, e.toString());
+                Thread.sleep(pauseMillis);
+            }
         }
     }
 

@@ -49,8 +49,9 @@ public class WorkerConfiguration {
     @Bean
     public RegistryClient registryClient(@Value("${featherweight.registry-url}") String url,
                                          @Value("${featherweight.worker.cache-dir:${java.io.tmpdir}/featherweight-cache}") Path cache,
-                                         @Value("${featherweight.worker.cache-max:50GB}") org.springframework.util.unit.DataSize cacheMax) {
-        return new RegistryClient(client(url), cache, cacheMax.toBytes());
+                                         @Value("${featherweight.worker.cache-max:50GB}") org.springframework.util.unit.DataSize cacheMax,
+                                         @Value("${featherweight.worker.store-retry:2m}") Duration storeRetry) {
+        return new RegistryClient(client(url), cache, cacheMax.toBytes(), storeRetry);
     }
 
     @Bean
