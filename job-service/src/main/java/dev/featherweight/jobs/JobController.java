@@ -75,7 +75,7 @@ public class JobController {
                     case ALREADY_FINISHED -> ResponseEntity.status(HttpStatus.CONFLICT).body(ProblemDetail.forStatusAndDetail(HttpStatus.CONFLICT,
                             "job " + id + " is already " + jobs.findById(id).map(j -> j.state).orElse("finished") + "; only a running job can be cancelled"));
                 };
-            } catch (org.springframework.dao.OptimisticLockingFailureException e) {
+            } catch (org.springframework.dao.ConcurrencyFailureException e) {
                 if (tries == 5) throw e; // an event of the job committed meanwhile: look again
             }
         }
@@ -86,11 +86,15 @@ public class JobController {
     /** A worker asks to run an attempt: 204 if it is now its own, 409 if not (cancelled, superseded, taken by another worker). */
     @PostMapping("/tasks/{id}/claim")
     ResponseEntity<?> claim(@PathVariable String id, @RequestBody Claim claim) {
-        boolean claimed;
-        try {
-            claimed = machine.claim(id, claim.attempt(), claim.worker(), claim.gpu());
-        } catch (org.springframework.dao.OptimisticLockingFailureException e) {
-            claimed = false; // another worker or a cancel changed the task at the same moment
+        boolean claimed = false;
+        for (int tries = 1; tries <= 5; tries++) {
+            try {
+                claimed = machine.claim(id, claim.attempt(), claim.worker(), claim.gpu());
+                break;
+            } catch (org.springframework.dao.ConcurrencyFailureException e) {
+                // the task or its job changed meanwhile (a claim of another task of the job, a cancel, another worker):
+                // look again — only a task still ASSIGNED at this attempt is claimed
+            }
         }
         if (claimed) return ResponseEntity.noContent().build();
         TaskStatus now = tasks.findById(id).map(t -> new TaskStatus(t.id, t.state, t.attempt, t.open())).orElse(null);

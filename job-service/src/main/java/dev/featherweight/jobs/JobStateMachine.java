@@ -62,6 +62,22 @@ public class JobStateMachine {
         this.meters = meters;
     }
 
+    /**
+     * Every transaction that changes a job's rows locks the job row first, so two of them (a claim and a cancel,
+     * a lease expiry and a task event) wait for each other instead of deadlocking on task and job rows taken
+     * in opposite orders.
+     */
+    private void lockJob(String jobId) {
+        db.sql("select id from jobs where id = ? for update").param(jobId).query(String.class).optional();
+    }
+
+    /** Locks the job of a task before the task is loaded (so it is read after the lock); false for an unknown task. */
+    private boolean lockJobOfTask(String taskId) {
+        String jobId = db.sql("select job_id from tasks where id = ?").param(taskId).query(String.class).optional().orElse(null);
+        if (jobId != null) lockJob(jobId);
+        return jobId != null;
+    }
+
     /** Records the message id; false if it was seen before (the caller then does nothing). */
     boolean firstDelivery(String messageId) {
         return db.sql("insert into processed_messages(message_id) values (?) on conflict do nothing").param(messageId).update() == 1;
@@ -136,6 +152,7 @@ public class JobStateMachine {
      */
     @Transactional
     public CancelOutcome cancel(String jobId, String tenantId) {
+        lockJob(jobId);
         JobEntity job = jobs.findById(jobId).filter(j -> j.tenantId.equals(tenantId)).orElse(null);
         if (job == null) return CancelOutcome.NOT_FOUND;
         if (job.terminal()) return CancelOutcome.ALREADY_FINISHED;
@@ -159,8 +176,9 @@ public class JobStateMachine {
      */
     @Transactional
     public boolean claim(String taskId, int attempt, String worker, String gpu) {
-        TaskEntity t = tasks.findById(taskId).orElse(null);
-        if (t == null || t.attempt != attempt || !t.state.equals("ASSIGNED")) return false;
+        if (!lockJobOfTask(taskId)) return false;
+        TaskEntity t = tasks.findById(taskId).orElseThrow();
+        if (t.attempt != attempt || !t.state.equals("ASSIGNED")) return false;
         JobEntity job = jobs.findById(t.jobId).orElseThrow();
         if (job.terminal()) return false;
         start(job, t, worker, gpu, Instant.now());
@@ -184,6 +202,7 @@ public class JobStateMachine {
     @Transactional
     public void onTaskEvent(Message.TaskEvent event) {
         if (!firstDelivery(event.messageId())) return;
+        lockJobOfTask(event.taskId());
         TaskEntity t = tasks.findById(event.taskId()).orElse(null);
         if (t == null) {
             log.warn("event for unknown task {}", event.taskId());
@@ -287,6 +306,7 @@ public class JobStateMachine {
     /** Called by the lease sweeper for a task whose lease ran out: the worker stopped heartbeating. */
     @Transactional
     public void leaseExpired(String taskId, int attempt) {
+        lockJobOfTask(taskId);
         TaskEntity t = tasks.findById(taskId).orElse(null);
         if (t == null || t.attempt != attempt || !t.open() || t.leaseUntil == null || t.leaseUntil.isAfter(Instant.now())) return;
         JobEntity job = jobs.findById(t.jobId).orElseThrow();
@@ -337,6 +357,7 @@ public class JobStateMachine {
      */
     @Transactional
     public boolean reoffer(String taskId, Instant offeredBefore) {
+        lockJobOfTask(taskId);
         TaskEntity t = tasks.findById(taskId).orElse(null);
         Instant now = Instant.now();
         if (t == null || !t.state.equals("ASSIGNED")) return false;

@@ -90,7 +90,7 @@ class StandaloneProcessTest {
         work = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "fw-process-");
         data = work.resolve("data");
         port = freePort();
-        // 1 s per block: a recipe of feather-3m (4 blocks + output) runs for 5 s or more
+        // 1 s per block: GPTQ of feather-3m (4 blocks, each reported) runs for 4 s or more
         Child a = launch("first", data, port, "-Dfeatherweight.worker.block-delay=1s").awaitRunning();
         first = a.process();
 
@@ -112,12 +112,12 @@ class StandaloneProcessTest {
     void killedWithSigkillMidJobItRestartsOnItsDataDirAndFinishesEveryTask() throws Exception {
         ApiClient api = api();
         job = PlatformTestBase.submit(api, """
-                {"modelId":"feather-3m","recipes":[{"method":"gguf","fileType":"Q8_0"},{"method":"gguf","fileType":"Q4_0"},{"method":"gguf","fileType":"F16"}]}""");
-        JsonNode running;
-        do {
-            Thread.sleep(100);
-            running = api.get("/api/v1/jobs/" + job).json();
-        } while (running.path("tasks").isEmpty() || running.path("tasks").get(0).path("block").asInt() < 1);
+                {"modelId":"feather-3m","recipes":[
+                  {"method":"gptq","bits":4,"groupSize":128,"descAct":false,"damp":0.01,"calibrationSamples":8,"calibrationSeqLen":64,"symmetric":true},
+                  {"method":"gguf","fileType":"Q8_0"},{"method":"gguf","fileType":"Q4_0"}]}""");
+        // the GPTQ task is the one that reports blocks (GGUF reports once, at its end)
+        for (int i = 0; i < 6000 && api.get("/api/v1/jobs/" + job).json().path("tasks").get(0).path("block").asInt() < 1; i++) Thread.sleep(100);
+        assertThat(api.get("/api/v1/jobs/" + job).json().path("tasks").get(0).path("state").asString()).isEqualTo("RUNNING");
         long postgres = postmasterPid();
         first.destroyForcibly(); // SIGKILL: no shutdown hook runs
         assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
