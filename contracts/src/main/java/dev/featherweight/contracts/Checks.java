@@ -1,26 +1,11 @@
 package dev.featherweight.contracts;
 
-import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Pattern;
 
 /** Small validation helpers that produce messages naming the field, the value and what is allowed. */
 final class Checks {
     static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
-
-    static void oneOf(List<String> errors, String field, int value, int... allowed) {
-        for (int a : allowed) if (a == value) return;
-        errors.add(field + ": " + value + " is not allowed; one of " + Arrays.toString(allowed));
-    }
-
-    static void group(List<String> errors, String field, int value) {
-        if (value != -1 && (value < 16 || value > 4096 || Integer.bitCount(value) != 1))
-            errors.add(field + ": " + value + " is not allowed; -1 (per channel) or a power of two in [16, 4096]");
-    }
-
-    static void range(List<String> errors, String field, double value, double min, double max) {
-        if (!(value >= min && value <= max)) errors.add(field + ": " + value + " is outside [" + min + ", " + max + "]");
-    }
 
     static void range(List<String> errors, String field, long value, long min, long max) {
         if (value < min || value > max) errors.add(field + ": " + value + " is outside [" + min + ", " + max + "]");

@@ -13,8 +13,8 @@ public record EvalSpec(Perplexity perplexity, Capacity capacity) {
 
     public record Capacity(List<String> gpus, int ctx, String kvDtype) {}
 
-    /** KV-cache element types, as the kernels' capacity package names them. */
-    public static final List<String> KV_DTYPES = List.of("fp32", "fp16", "bf16", "fp8", "int8", "int4");
+    /** KV-cache element types, as the catalogue's capacity math names them. */
+    public static final List<String> KV_DTYPES = dev.featherweight.catalog.Catalog.kvDtypes();
 
     public void validate(String path, List<String> errors) {
         if (perplexity != null) {

@@ -64,20 +64,38 @@ class ContractsJsonTest {
 
     @Test
     void everyProblemIsNamedWithItsPath() {
-        JobSpec bad = new JobSpec("../etc", List.of(new Recipe.Gguf("Q4_K_X"), new Recipe.Gptq(5, 100, false, 2, 0, 4, true)),
+        JobSpec bad = new JobSpec("../etc", List.of(new Recipe.Gguf("Q4_K_X"), new Recipe.Gptq(5, 100, false, 2.0, 0, 4, true)),
                 new EvalSpec(new EvalSpec.Perplexity("demo-stories", 4, 1), new EvalSpec.Capacity(List.of(), 0, "f8")));
         assertThat(bad.problems()).containsExactly(
                 "modelId: required, 1-128 characters of letters, digits, '.', '_' or '-'",
-                "recipes[0].fileType: 'Q4_K_X' is not a llama.cpp file type; one of " + new java.util.TreeSet<>(Recipe.GGUF_FILE_TYPES),
+                "recipes[0].fileType: Q4_K_X is not allowed; one of " + dev.featherweight.catalog.GgufFileType.names(),
                 "recipes[1].bits: 5 is not allowed; one of [2, 3, 4, 8]",
-                "recipes[1].groupSize: 100 is not allowed; -1 (per channel) or a power of two in [16, 4096]",
-                "recipes[1].damp: 2.0 is outside [0.0, 1.0]",
-                "recipes[1].calibrationSamples: 0 is outside [1, 1048576]",
-                "recipes[1].calibrationSeqLen: 4 is outside [8, 131072]",
+                "recipes[1].groupSize: 100 is not allowed; one of [-1, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096]",
+                "recipes[1].damp: must be > 0 and <= 1, got 2.0",
+                "recipes[1].calibrationSamples: must be >= 1 and <= 1048576, got 0",
+                "recipes[1].calibrationSeqLen: must be >= 8 and <= 131072, got 4",
                 "eval.perplexity.ctx: 4 is outside [8, 131072]",
                 "eval.capacity.gpus: 1 to 64 GPU names from the catalog",
                 "eval.capacity.ctx: 0 is outside [1, 2097152]",
-                "eval.capacity.kvDtype: 'f8' is not allowed; one of [fp32, fp16, bf16, fp8, int8, int4]");
+                "eval.capacity.kvDtype: 'f8' is not allowed; one of [fp32, fp16, bf16, fp8, int8, int4, q8_0, q4_0]");
         assertThat(new JobSpec("m", List.of(), null).problems()).containsExactly("recipes: 1 to 32 recipes");
+    }
+
+    @Test
+    void recipeParametersAreOptionalAndTheCatalogueFillsTheDefaults() {
+        Recipe gptq = Json.MAPPER.readValue("{\"method\":\"gptq\",\"bits\":4}", Recipe.class);
+        assertThat(gptq).isEqualTo(new Recipe.Gptq(4, null, null, null, null, null, null));
+        assertThat(gptq.problems("r", null)).isEmpty();
+        assertThat(gptq.resolve(null)).isEqualTo(new dev.featherweight.catalog.methods.GptqMethod.Resolved(4, 128, 0.01, false, true, 128, 2048));
+        assertThat(Json.MAPPER.writeValueAsString(gptq)).isEqualTo("{\"method\":\"gptq\",\"bits\":4}"); // left out stays left out
+        assertThat(gptq.label()).isEqualTo("gptq 4-bit g128");
+        assertThat(new Recipe.Gguf("Q4_K_M").nominalBits()).isEqualTo(4);
+    }
+
+    @Test
+    void recipesTheEngineCannotRunAreRefused() {
+        assertThat(new JobSpec("m", List.of(new Recipe.Gguf("IQ4_XS"), new Recipe.Gptq(4, null, null, 0.0, null, null, null)), null).problems())
+                .containsExactly("recipes[0].fileType: IQ4_XS is not allowed; one of " + dev.featherweight.catalog.GgufFileType.names(),
+                        "recipes[1].damp: must be > 0 and <= 1, got 0.0");
     }
 }

@@ -1,20 +1,19 @@
 package dev.featherweight.eval;
 
-import dev.featherweight.kernels.capacity.Capacity;
-import dev.featherweight.kernels.capacity.CapacityException;
-import dev.featherweight.kernels.capacity.CapacityReport;
-import dev.featherweight.kernels.capacity.Gpu;
-import dev.featherweight.kernels.capacity.GpuCatalog;
-import dev.featherweight.kernels.capacity.KvDType;
-import dev.featherweight.kernels.capacity.ModelShape;
-import dev.featherweight.kernels.capacity.Precision;
-import dev.featherweight.kernels.cli.Fw;
+import dev.featherweight.catalog.capacity.Capacity;
+import dev.featherweight.catalog.capacity.CapacityException;
+import dev.featherweight.catalog.capacity.CapacityReport;
+import dev.featherweight.catalog.capacity.Gpu;
+import dev.featherweight.catalog.capacity.GpuCatalog;
+import dev.featherweight.catalog.capacity.KvDType;
+import dev.featherweight.catalog.capacity.ModelShape;
+import dev.featherweight.kernels.capacity.SizedModel;
+import dev.featherweight.catalog.capacity.Precision;
 import dev.featherweight.kernels.formats.hf.LlamaConfig;
 import dev.featherweight.kernels.infer.LoadedModel;
 import dev.featherweight.kernels.infer.ModelLoader;
 import dev.featherweight.kernels.core.Parallel;
 import dev.featherweight.kernels.infer.Perplexity;
-import picocli.CommandLine;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,7 +60,7 @@ public class KernelsEvaluationEngine implements EvaluationEngine {
 
     @Override
     public List<CapacityRow> capacity(Path sourceModel, long weightBytes, List<String> gpus, int ctx, String kvDtype) {
-        ModelShape shape = ModelShape.of(sourceModel.getFileName().toString(), LlamaConfig.read(sourceModel));
+        ModelShape shape = SizedModel.shapeOf(sourceModel.getFileName().toString(), LlamaConfig.read(sourceModel));
         if (ctx > shape.maxPositions()) // the same for every GPU and every attempt: the job's mistake, not a capacity of 0
             throw new IllegalArgumentException("capacity at ctx " + ctx + ": the model has only " + shape.maxPositions()
                     + " positions (max_position_embeddings); ask for ctx <= " + shape.maxPositions());
@@ -84,6 +83,6 @@ public class KernelsEvaluationEngine implements EvaluationEngine {
 
     @Override
     public String version() {
-        return "featherweight-kernels (" + Fw.class.getAnnotation(CommandLine.Command.class).version()[0] + ")";
+        return "featherweight-kernels " + dev.featherweight.catalog.Catalog.ENGINE_VERSION; // the catalogue's engine version
     }
 }

@@ -1,15 +1,14 @@
 package dev.featherweight.gateway;
 
+import dev.featherweight.catalog.capacity.Capacity;
+import dev.featherweight.catalog.capacity.CapacityException;
+import dev.featherweight.catalog.capacity.CapacityReport;
+import dev.featherweight.catalog.capacity.Gpu;
+import dev.featherweight.catalog.capacity.GpuCatalog;
+import dev.featherweight.catalog.capacity.KvDType;
+import dev.featherweight.catalog.capacity.ModelShape;
+import dev.featherweight.catalog.capacity.Precision;
 import dev.featherweight.contracts.EvalSpec;
-import dev.featherweight.kernels.capacity.Capacity;
-import dev.featherweight.kernels.capacity.CapacityException;
-import dev.featherweight.kernels.capacity.CapacityReport;
-import dev.featherweight.kernels.capacity.Gpu;
-import dev.featherweight.kernels.capacity.GpuCatalog;
-import dev.featherweight.kernels.capacity.KvDType;
-import dev.featherweight.kernels.capacity.ModelShape;
-import dev.featherweight.kernels.capacity.Precision;
-import dev.featherweight.kernels.formats.hf.LlamaConfig;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.servlet.http.HttpServletRequest;
@@ -17,25 +16,29 @@ import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.*;
 import org.springframework.web.client.RestClient;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-/** The GPU catalog and a synchronous capacity calculation for a model or an artifact (the kernels' capacity package). */
+/**
+ * The GPU catalog and a synchronous capacity calculation for a model or an artifact. The math is the catalogue's
+ * capacity package (plain Java, the same the eval-worker runs): the gateway needs the model's config.json, not
+ * the engine — so it does not ship the kernels.
+ */
 @RestController
 @RequestMapping("/api/v1")
 @Tag(name = "capacity")
 public class CapacityController {
     static final GpuCatalog CATALOG = GpuCatalog.builtIn();
     private final RestClient registry;
+    private final RecipeValidation recipes;
 
-    public CapacityController(RestClient registryClient) {
+    public CapacityController(RestClient registryClient, RecipeValidation recipes) {
         this.registry = registryClient;
+        this.recipes = recipes;
     }
 
-    /** Problems with GPU names of a job's eval spec (the catalog is the kernels'). */
+    /** Problems with GPU names of a job's eval spec (the catalogue's GPUs). */
     static List<String> unknownGpus(EvalSpec eval) {
         List<String> errors = new ArrayList<>();
         if (eval == null || eval.capacity() == null || eval.capacity().gpus() == null) return errors;
@@ -80,18 +83,7 @@ public class CapacityController {
             weightBytes = ((List<?>) m.get("files")).stream().map(f -> (Map<?, ?>) f)
                     .filter(f -> String.valueOf(f.get("path")).endsWith(".safetensors")).mapToLong(f -> ((Number) f.get("size")).longValue()).sum();
         }
-        String name = model;
-        byte[] config = registry.get().uri(b -> b.path("/internal/tenants/{t}/models/{n}/file").queryParam("path", "config.json").build(tenant, name))
-                .retrieve().body(byte[].class);
-        Path dir = Files.createTempDirectory("fw-config");
-        ModelShape shape;
-        try {
-            Files.write(dir.resolve("config.json"), config);
-            shape = ModelShape.of(name, LlamaConfig.read(dir));
-        } finally {
-            Files.deleteIfExists(dir.resolve("config.json"));
-            Files.deleteIfExists(dir);
-        }
+        ModelShape shape = recipes.shape(tenant, model);
         KvDType kv = KvDType.parse(body.kvDtype());
         List<Row> rows = new ArrayList<>();
         for (String g : body.gpus()) {

@@ -39,9 +39,12 @@ public class JobController {
     private final RestClient jobs;
     private final JobEvents events;
     private final Timer submitTimer;
+    private final RecipeValidation recipes;
     private final Map<String, Long> readyModels = new java.util.concurrent.ConcurrentHashMap<>();
 
-    public JobController(KafkaTemplate<String, String> kafka, RestClient registryClient, RestClient jobsClient, JobEvents events, MeterRegistry meters) {
+    public JobController(KafkaTemplate<String, String> kafka, RestClient registryClient, RestClient jobsClient, JobEvents events, MeterRegistry meters,
+                         RecipeValidation recipes) {
+        this.recipes = recipes;
         this.kafka = kafka;
         this.registry = registryClient;
         this.jobs = jobsClient;
@@ -70,6 +73,9 @@ public class JobController {
                 throw new ApiException(HttpStatus.CONFLICT, "model " + spec.modelId() + " is " + model.get("state") + ", not READY");
             readyModels.put(modelKey, System.currentTimeMillis() + 60_000);
         }
+        List<String> modelProblems = recipes.problems(tenant, spec); // what the model's shape rules out (group sizes, context)
+        if (!modelProblems.isEmpty())
+            throw new ApiException(HttpStatus.BAD_REQUEST, "invalid job: " + modelProblems.size() + " problem(s)", modelProblems);
         String jobId = "j-" + (idempotencyKey == null ? UUID.randomUUID()
                 : UUID.nameUUIDFromBytes((tenant + "\n" + idempotencyKey).getBytes(StandardCharsets.UTF_8)));
         Message.JobSubmitted m = new Message.JobSubmitted("submit-" + jobId + "-" + UUID.randomUUID(), jobId, tenant, spec, Instant.now());

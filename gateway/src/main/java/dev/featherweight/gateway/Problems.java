@@ -13,6 +13,8 @@ import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 
 import java.net.URI;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /** Every error as problem+json (RFC 9457): type, title, status, detail, and {@code errors} for validation. */
 @RestControllerAdvice
@@ -21,9 +23,22 @@ public class Problems extends ResponseEntityExceptionHandler {
     @ExceptionHandler
     ResponseEntity<ProblemDetail> api(ApiException e) {
         ProblemDetail p = ProblemDetail.forStatusAndDetail(e.status, e.getMessage());
-        p.setType(URI.create("https://featherweight.dev/problems/" + e.status.name().toLowerCase().replace('_', '-')));
-        if (!e.errors.isEmpty()) p.setProperty("errors", e.errors);
+        boolean validation = e.status == HttpStatus.BAD_REQUEST && !e.errors.isEmpty();
+        p.setType(URI.create("https://featherweight.dev/problems/" + (validation ? "validation" : e.status.name().toLowerCase().replace('_', '-'))));
+        if (!e.errors.isEmpty()) p.setProperty("errors", e.errors.stream().map(Problems::fieldError).toList());
         return ResponseEntity.status(e.status).body(p);
+    }
+
+    /**
+     * "recipes[0].damp: must be > 0 …" as {@code {"field": "recipes[0].damp", "message": "must be > 0 …"}}: the UI
+     * shows the message beside the field the JSON path names. Paths never contain ": ", so the first one splits.
+     */
+    static Map<String, String> fieldError(String error) {
+        int colon = error.indexOf(": ");
+        Map<String, String> e = new LinkedHashMap<>();
+        e.put("field", colon < 0 ? "" : error.substring(0, colon));
+        e.put("message", colon < 0 ? error : error.substring(colon + 2));
+        return e;
     }
 
     /** A downstream service's 4xx keeps its status and detail; its 5xx is our 502. */

@@ -1,6 +1,14 @@
 package dev.featherweight.quantizer;
 
-import dev.featherweight.contracts.Recipe;
+import dev.featherweight.catalog.Catalog;
+import dev.featherweight.catalog.ResolvedRecipe;
+import dev.featherweight.catalog.methods.AwqMethod;
+import dev.featherweight.catalog.methods.Fp4Method;
+import dev.featherweight.catalog.methods.GgufMethod;
+import dev.featherweight.catalog.methods.GptqMethod;
+import dev.featherweight.catalog.methods.LlmInt8Method;
+import dev.featherweight.catalog.methods.Nf4Method;
+import dev.featherweight.catalog.methods.RtnMethod;
 import dev.featherweight.kernels.cli.Fw;
 import dev.featherweight.kernels.formats.gguf.GgufModelPlan;
 import dev.featherweight.kernels.formats.gguf.HfToGguf;
@@ -48,8 +56,8 @@ public class KernelsQuantizationEngine implements QuantizationEngine {
     }
 
     @Override
-    public boolean supports(Recipe recipe) {
-        if (recipe instanceof Recipe.Gguf g) {
+    public boolean supports(ResolvedRecipe recipe) {
+        if (recipe instanceof GgufMethod.Resolved g) {
             try {
                 FileType.parse(g.fileType());
                 return true;
@@ -66,45 +74,46 @@ public class KernelsQuantizationEngine implements QuantizationEngine {
     }
 
     /** The fw quantize arguments for a recipe (the e2e test runs exactly these to get the expected bytes). */
-    public static List<String> arguments(Path modelDir, Recipe recipe, Path out) {
+    public static List<String> arguments(Path modelDir, ResolvedRecipe recipe, Path out) {
         return arguments(modelDir, recipe, out, null);
     }
 
-    public static List<String> arguments(Path modelDir, Recipe recipe, Path out, Path calibration) {
+    public static List<String> arguments(Path modelDir, ResolvedRecipe recipe, Path out, Path calibration) {
         List<String> a = new ArrayList<>(List.of("quantize", "--model", modelDir.toString()));
         switch (recipe) {
-            case Recipe.Gguf g -> a.addAll(List.of("--format", "gguf", "--type", g.fileType()));
-            case Recipe.Rtn r -> {
+            case GgufMethod.Resolved g -> a.addAll(List.of("--format", "gguf", "--type", g.fileType()));
+            case RtnMethod.Resolved r -> {
                 a.addAll(List.of("--method", "rtn", "--bits", "" + r.bits(), "--group-size", "" + r.groupSize()));
                 a.add(r.symmetric() ? "--sym" : "--asym");
             }
-            case Recipe.Gptq g -> {
+            case GptqMethod.Resolved g -> {
                 a.addAll(List.of("--method", "gptq", "--bits", "" + g.bits(), "--group-size", "" + g.groupSize(),
                         "--samples", "" + g.calibrationSamples(), "--seq-len", "" + g.calibrationSeqLen()));
                 a.add(g.symmetric() ? "--sym" : "--asym");
                 if (g.descAct()) a.add("--act-order");
             }
-            case Recipe.Awq w -> a.addAll(List.of("--method", "awq", "--bits", "" + w.bits(), "--group-size", "" + w.groupSize(),
+            case AwqMethod.Resolved w -> a.addAll(List.of("--method", "awq", "--bits", "" + w.bits(), "--group-size", "" + w.groupSize(),
                     "--samples", "" + w.calibrationSamples(), "--seq-len", "" + w.calibrationSeqLen()));
-            case Recipe.Nf4 n -> {
+            case Nf4Method.Resolved n -> {
                 a.addAll(List.of("--method", "nf4", "--group-size", "" + n.blockSize()));
                 if (n.doubleQuant()) a.add("--double-quant");
             }
-            case Recipe.Fp4 f -> {
+            case Fp4Method.Resolved f -> {
                 a.addAll(List.of("--method", "fp4", "--group-size", "" + f.blockSize()));
                 if (f.doubleQuant()) a.add("--double-quant");
             }
-            case Recipe.LlmInt8 l -> a.addAll(List.of("--method", "llm-int8"));
+            case LlmInt8Method.Resolved l -> a.addAll(List.of("--method", "llm-int8"));
+            default -> throw new IllegalArgumentException(recipe.method() + ": no fw quantize arguments");
         }
-        if (calibration != null && (recipe instanceof Recipe.Gptq || recipe instanceof Recipe.Awq))
+        if (calibration != null && (recipe instanceof GptqMethod.Resolved || recipe instanceof AwqMethod.Resolved))
             a.addAll(List.of("--calibration", calibration.toString()));
         a.addAll(List.of("--out", out.toString()));
         return a;
     }
 
     /** GGUF: one file named after the model and type; other methods: a folder. */
-    public static Path output(Path modelDir, Recipe recipe, Path outDir) {
-        return recipe instanceof Recipe.Gguf g
+    public static Path output(Path modelDir, ResolvedRecipe recipe, Path outDir) {
+        return recipe instanceof GgufMethod.Resolved g
                 ? outDir.resolve(modelDir.getFileName() + "-" + g.fileType().toLowerCase(Locale.ROOT) + ".gguf")
                 : outDir.resolve("model");
     }
@@ -121,33 +130,32 @@ public class KernelsQuantizationEngine implements QuantizationEngine {
         return r;
     }
 
-    /** The kernels' recipe for a platform recipe (GPTQ, AWQ, NF4, FP4, LLM.int8, RTN). */
-    static dev.featherweight.kernels.quant.Recipe kernelsRecipe(Recipe recipe) {
-        return switch (recipe) {
-            case Recipe.Rtn r -> new dev.featherweight.kernels.quant.Recipe(dev.featherweight.kernels.quant.Recipe.Method.RTN, r.bits(), r.groupSize(),
-                    r.symmetric(), false, false, 0.01, true, false, false, true, List.of());
-            case Recipe.Gptq g -> new dev.featherweight.kernels.quant.Recipe(dev.featherweight.kernels.quant.Recipe.Method.GPTQ, g.bits(), g.groupSize(),
-                    g.symmetric(), g.descAct(), false, g.damp(), true, false, false, true, List.of());
-            case Recipe.Awq a -> dev.featherweight.kernels.quant.Recipe.of(dev.featherweight.kernels.quant.Recipe.Method.AWQ, a.bits(), a.groupSize());
-            case Recipe.Nf4 n -> new dev.featherweight.kernels.quant.Recipe(dev.featherweight.kernels.quant.Recipe.Method.NF4, 4, n.blockSize(),
-                    true, false, false, 0.01, true, n.doubleQuant(), false, true, List.of());
-            case Recipe.Fp4 f -> new dev.featherweight.kernels.quant.Recipe(dev.featherweight.kernels.quant.Recipe.Method.FP4, 4, f.blockSize(),
-                    true, false, false, 0.01, true, f.doubleQuant(), false, true, List.of());
-            case Recipe.LlmInt8 l -> dev.featherweight.kernels.quant.Recipe.of(dev.featherweight.kernels.quant.Recipe.Method.LLM_INT8, 8, -1);
-            case Recipe.Gguf g -> throw new IllegalArgumentException("gguf is not a kernels quant.Recipe");
+    /** The kernels' recipe for a platform recipe (GPTQ, AWQ, NF4, FP4, LLM.int8, RTN), by parameter name. */
+    static dev.featherweight.kernels.quant.Recipe kernelsRecipe(ResolvedRecipe recipe) {
+        java.util.Map<String, Object> v = switch (recipe) {
+            case RtnMethod.Resolved r -> java.util.Map.of("bits", r.bits(), "groupSize", r.groupSize(), "symmetric", r.symmetric());
+            case GptqMethod.Resolved g -> java.util.Map.of("bits", g.bits(), "groupSize", g.groupSize(), "symmetric", g.symmetric(),
+                    "descAct", g.descAct(), "damp", g.damp());
+            case AwqMethod.Resolved a -> java.util.Map.of("bits", a.bits(), "groupSize", a.groupSize());
+            case Nf4Method.Resolved n -> java.util.Map.of("blockSize", n.blockSize(), "doubleQuant", n.doubleQuant());
+            case Fp4Method.Resolved f -> java.util.Map.of("blockSize", f.blockSize(), "doubleQuant", f.doubleQuant());
+            case LlmInt8Method.Resolved l -> java.util.Map.of("threshold", l.threshold());
+            default -> throw new IllegalArgumentException(recipe.method() + " is not a kernels quant.Recipe");
         };
+        return dev.featherweight.kernels.quant.Recipe.of(recipe.method(), v);
     }
+
 
     /**
      * RTN, GPTQ, AWQ, NF4, FP4, LLM.int8 through {@link QuantizeJob} — what {@code fw quantize --method} runs —
      * with its per-block work directory under outDir (kept across attempts of the task): a retried task
      * resumes after the last finished block.
      */
-    public static QuantizeJob.Result folder(Path modelDir, Recipe recipe, Path calibration, Path out, Path workDir, int threads,
+    public static QuantizeJob.Result folder(Path modelDir, ResolvedRecipe recipe, Path calibration, Path out, Path workDir, int threads,
                                             CalibrationPipeline.Listener listener) {
         QuantizeJob.Calibration cal = switch (recipe) {
-            case Recipe.Gptq g -> new QuantizeJob.Calibration(calibration, g.calibrationSamples(), g.calibrationSeqLen(), 0);
-            case Recipe.Awq a -> new QuantizeJob.Calibration(calibration, a.calibrationSamples(), a.calibrationSeqLen(), 0);
+            case GptqMethod.Resolved g -> new QuantizeJob.Calibration(calibration, g.calibrationSamples(), g.calibrationSeqLen(), 0);
+            case AwqMethod.Resolved a -> new QuantizeJob.Calibration(calibration, a.calibrationSamples(), a.calibrationSeqLen(), 0);
             default -> null;
         };
         try (Parallel pool = new Parallel(threads)) {
@@ -156,10 +164,10 @@ public class KernelsQuantizationEngine implements QuantizationEngine {
     }
 
     @Override
-    public Result quantize(Path modelDir, Recipe recipe, Path outDir, Progress progress) throws Exception {
+    public Result quantize(Path modelDir, ResolvedRecipe recipe, Path outDir, Progress progress) throws Exception {
         Path out = output(modelDir, recipe, outDir);
         QuantizationEngine.deleteRecursively(out);
-        if (recipe instanceof Recipe.Gguf g) {
+        if (recipe instanceof GgufMethod.Resolved g) {
             gguf(modelDir, g.fileType(), out, Math.max(1, Runtime.getRuntime().availableProcessors()));
             progress.block(1, 1, "output");
             return new Result(List.of(outDir.relativize(out).toString()), 0);
@@ -190,6 +198,6 @@ public class KernelsQuantizationEngine implements QuantizationEngine {
 
     @Override
     public String version() {
-        return "featherweight-kernels (" + Fw.class.getAnnotation(CommandLine.Command.class).version()[0] + ")";
+        return "featherweight-kernels " + Catalog.ENGINE_VERSION; // the catalogue's engine version, as GET /api/v1/catalog states it
     }
 }

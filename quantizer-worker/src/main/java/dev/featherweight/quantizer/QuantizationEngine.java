@@ -1,6 +1,6 @@
 package dev.featherweight.quantizer;
 
-import dev.featherweight.contracts.Recipe;
+import dev.featherweight.catalog.ResolvedRecipe;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -21,9 +21,10 @@ public interface QuantizationEngine {
     /** The artifact's files, relative to outDir, and how many blocks were resumed rather than recomputed. */
     record Result(List<String> files, int resumedBlocks) {}
 
-    boolean supports(Recipe recipe);
+    /** @param recipe resolved by the catalogue against the model (every parameter present) */
+    boolean supports(ResolvedRecipe recipe);
 
-    Result quantize(Path modelDir, Recipe recipe, Path outDir, Progress progress) throws Exception;
+    Result quantize(Path modelDir, ResolvedRecipe recipe, Path outDir, Progress progress) throws Exception;
 
     /** Name and version of the kernels that made an artifact (lineage). */
     String version();

@@ -1,8 +1,13 @@
 package dev.featherweight.quantizer;
 
-import dev.featherweight.kernels.capacity.Gpu;
-import dev.featherweight.kernels.capacity.Precision;
-import dev.featherweight.kernels.capacity.SimulatedGpu;
+import dev.featherweight.catalog.Catalog;
+import dev.featherweight.catalog.Estimate;
+import dev.featherweight.catalog.ResolvedRecipe;
+import dev.featherweight.catalog.capacity.CapacityException;
+import dev.featherweight.catalog.capacity.Gpu;
+import dev.featherweight.catalog.capacity.ModelShape;
+import dev.featherweight.catalog.capacity.Precision;
+import dev.featherweight.catalog.capacity.SimulatedGpu;
 import dev.featherweight.contracts.Json;
 import dev.featherweight.contracts.Message;
 import dev.featherweight.contracts.Recipe;
@@ -20,8 +25,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * One quantization task: source model from the registry (local cache), memory budget check on the simulated
- * GPU, the kernels block by block with progress, upload with sha256, artifact completed in the registry.
+ * One quantization task: source model from the registry (local cache), the recipe resolved against the model's
+ * shape and its memory budget checked on the simulated GPU — both by the engine's catalogue, never re-derived
+ * here — the kernels block by block with progress, upload with sha256, artifact completed in the registry.
  */
 public class QuantizeHandler implements TaskHandler {
     private static final Logger log = LoggerFactory.getLogger(QuantizeHandler.class);
@@ -51,21 +57,26 @@ public class QuantizeHandler implements TaskHandler {
             return new Outcome(done.id(), done.metrics(), 0);
         }
         Path model = registry.fetchModel(task.tenantId(), task.modelId());
-        WorkModel work;
+        ModelShape shape;
+        ResolvedRecipe resolved;
         try {
-            work = WorkModel.of(model, recipe);
+            shape = ModelShape.fromConfigJson(task.modelId(), Files.readAllBytes(model.resolve("config.json")));
+            resolved = recipe.resolve(shape);
+        } catch (CapacityException | Catalog.InvalidRecipeException e) {
+            throw new TaskFailure(recipe.method() + ": " + e.getMessage(), false); // the same model and recipe fail the same way again
         } catch (java.io.IOException | RuntimeException e) { // its files were verified by sha256: the model itself is broken, every attempt would fail
             throw new TaskFailure("model " + task.modelId() + " cannot be read: " + e.getMessage(), false, e);
         }
-        SimulatedGpu device = new SimulatedGpu(gpu); // the kernels' simulated device: memory budget and roofline accounting
-        if (!device.fits(work.peakBytes()))
+        Estimate work = Catalog.builtIn().estimate(resolved, shape);
+        SimulatedGpu device = new SimulatedGpu(gpu); // the catalogue's simulated device: memory budget and roofline accounting
+        if (!device.fits(work.peakDeviceBytes()))
             throw new TaskFailure(String.format(java.util.Locale.ROOT, "%s does not fit the simulated %s: peak %s (%s) > %s device memory",
-                    recipe.label(), gpu.name(), WorkModel.gb(work.peakBytes()), work.describe(), WorkModel.gb(gpu.memoryBytes())), false);
-        if (!engine.supports(recipe))
-            throw new TaskFailure(recipe.label() + ": not available in these kernels (" + engine.version() + ")", false);
+                    resolved.label(), gpu.name(), Estimate.gb(work.peakDeviceBytes()), work.describe(), Estimate.gb(gpu.memoryBytes())), false);
+        if (!engine.supports(resolved))
+            throw new TaskFailure(resolved.label() + ": not available in these kernels (" + engine.version() + ")", false);
         Path out = workDir.resolve(task.taskId());
         Files.createDirectories(out);
-        QuantizationEngine.Result result = engine.quantize(model, recipe, out, (i, n, module) -> {
+        QuantizationEngine.Result result = engine.quantize(model, resolved, out, (i, n, module) -> {
             // the work done since the last report: n reports cover all layers plus the non-block tensors
             boolean block = module.startsWith("blk.");
             int blocksDone = block ? 1 : Math.max(0, work.layers() - (n - 1));
@@ -77,11 +88,11 @@ public class QuantizeHandler implements TaskHandler {
         double[] gpuSeconds = {device.simulatedSeconds()};
         context.checkStop();
         RegistryClient.Artifact artifact = registry.createArtifact(new RegistryClient.NewArtifact(task.tenantId(), task.taskId(), task.jobId(),
-                task.modelId(), recipe.method(), recipe.nominalBits(), recipe.label(), Json.MAPPER.writeValueAsString(recipe), engine.version()));
+                task.modelId(), resolved.method(), resolved.nominalBits(), resolved.label(), Json.MAPPER.writeValueAsString(resolved.parameters()), engine.version()));
         RegistryClient.Artifact stored = artifact.state().equals("COMPLETE") ? artifact : registry.upload(artifact, out, result.files());
         Map<String, Double> metrics = new LinkedHashMap<>();
         metrics.put("artifact_bytes", (double) stored.totalBytes());
-        metrics.put("peak_device_bytes", (double) work.peakBytes());
+        metrics.put("peak_device_bytes", (double) work.peakDeviceBytes());
         metrics.put("gpu_seconds", gpuSeconds[0]);
         metrics.put("wall_seconds", context.wallSeconds());
         metrics.put("resumed_blocks", (double) result.resumedBlocks());

@@ -1,7 +1,7 @@
 package dev.featherweight.quantizer;
 
-import dev.featherweight.kernels.capacity.Gpu;
-import dev.featherweight.kernels.capacity.GpuCatalog;
+import dev.featherweight.catalog.capacity.Gpu;
+import dev.featherweight.catalog.capacity.GpuCatalog;
 import dev.featherweight.worker.Events;
 import dev.featherweight.worker.JobsClient;
 import dev.featherweight.worker.RegistryClient;
@@ -37,7 +37,7 @@ public class QuantizerWorkerApplication {
 
     @Bean
     public Gpu simulatedGpu(@Value("${featherweight.worker.gpu:A100-40GB-PCIe}") String name) {
-        return GpuCatalog.builtIn().get(name); // the kernels' catalog (gpus.json)
+        return GpuCatalog.builtIn().get(name); // the catalogue's GPUs (gpus.json)
     }
 
     @Bean

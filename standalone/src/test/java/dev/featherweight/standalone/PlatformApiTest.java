@@ -241,11 +241,65 @@ class PlatformApiTest extends PlatformTestBase {
         assertThat(l4.path("maxSequences").asLong()).isPositive();
         ApiClient.Response bad = api.post("/api/v1/capacity", Map.of("modelId", "feather-3m", "gpus", List.of("Voodoo2"), "ctx", 0, "kvDtype", "fp16"));
         assertThat(bad.status()).isEqualTo(400);
-        assertThat(bad.json().path("errors").toString()).contains("ctx: 0 is outside");
+        assertThat(bad.json().path("errors").toString()).contains("\"field\":\"ctx\",\"message\":\"0 is outside");
         ApiClient.Response unknownGpu = api.post("/api/v1/jobs", """
                 {"modelId":"feather-3m","recipes":[{"method":"rtn","bits":4,"groupSize":32}],"eval":{"capacity":{"gpus":["Voodoo2"],"ctx":512,"kvDtype":"fp16"}}}""");
         assertThat(unknownGpu.status()).isEqualTo(400);
-        assertThat(unknownGpu.json().path("errors").get(0).asString()).startsWith("eval.capacity.gpus[0]: 'Voodoo2' is not in the GPU catalog");
+        assertThat(unknownGpu.json().path("errors").get(0).path("field").asString()).isEqualTo("eval.capacity.gpus[0]");
+        assertThat(unknownGpu.json().path("errors").get(0).path("message").asString()).startsWith("'Voodoo2' is not in the GPU catalog");
+        // a config.json the catalogue cannot read is the request's problem (400 problem+json), not the server's
+        Path broken = Files.createTempDirectory("fw-broken");
+        Files.writeString(broken.resolve("config.json"), "{\"hidden_size\": 256,");
+        assertThat(api.uploadModel("broken-config", broken).status()).isEqualTo(201);
+        ApiClient.Response malformed = api.post("/api/v1/capacity", Map.of("modelId", "broken-config", "gpus", List.of("L4"), "ctx", 512, "kvDtype", "fp16"));
+        assertThat(malformed.status()).as(malformed.toString()).isEqualTo(400);
+        assertThat(malformed.header("Content-Type")).startsWith("application/problem+json");
+        assertThat(malformed.json().path("errors").get(0).path("field").asString()).isEqualTo("modelId");
+        assertThat(malformed.json().path("errors").get(0).path("message").asString()).contains("config.json of broken-config is not valid JSON");
+    }
+
+    @Test
+    @Order(8)
+    void catalogueIsWhatFwCatalogPrintsAndThePreFlightEstimatesOnTheWorkersGpu() throws Exception {
+        ApiClient api = tenantWithFeather("catalogue");
+        ApiClient.Response catalogue = api.get("/api/v1/catalog");
+        assertThat(catalogue.status()).as(catalogue.toString()).isEqualTo(200);
+        java.io.StringWriter printed = new java.io.StringWriter();
+        picocli.CommandLine fw = new picocli.CommandLine(new dev.featherweight.kernels.cli.Fw()).setOut(new java.io.PrintWriter(printed));
+        assertThat(fw.execute("catalog", "--json")).isZero();
+        assertThat(catalogue.json()).isEqualTo(tools.jackson.databind.json.JsonMapper.shared().readTree(printed.toString()));
+        assertThat(catalogue.json().path("ggufFileTypes").findValuesAsString("name")).contains("Q4_K_M").doesNotContain("IQ4_XS", "TQ1_0");
+
+        // {"method":"gptq","bits":4} on feather-3m: GPTQModel's defaults, calibration capped to the model's 512 positions
+        ApiClient.Response pre = api.post("/api/v1/catalog/estimate", """
+                {"modelId":"feather-3m","recipe":{"method":"gptq","bits":4}}""");
+        assertThat(pre.status()).as(pre.toString()).isEqualTo(200);
+        JsonNode e = pre.json();
+        assertThat(e.path("gpu").asString()).isEqualTo("A100-40GB-PCIe"); // the quantizer-worker's simulated GPU
+        assertThat(e.path("deviceBytes").asLong()).isEqualTo(40_000_000_000L);
+        assertThat(e.path("fits").asBoolean()).isTrue();
+        assertThat(e.path("problems")).isEmpty();
+        assertThat(e.path("resolved").path("groupSize").asInt()).isEqualTo(128);
+        assertThat(e.path("resolved").path("calibrationSeqLen").asInt()).isEqualTo(512);
+        // 128 × 512 calibration tokens × 256 hidden × fp32, in and out of the block
+        assertThat(e.path("peakParts").path("calibration hidden states fp32").asLong()).isEqualTo(2L * 128 * 512 * 256 * 4);
+        assertThat(e.path("peakDeviceBytes").asLong()).isGreaterThan(2L * 128 * 512 * 256 * 4);
+        assertThat(e.path("outputBytes").asLong()).isPositive().isLessThan(Files.size(FEATHER.resolve("model.safetensors")));
+        assertThat(e.path("estimatedSeconds").asDouble()).isPositive();
+
+        ApiClient.Response tooBig = api.post("/api/v1/catalog/estimate", """
+                {"modelId":"feather-3m","recipe":{"method":"gptq","calibrationSamples":1048576},"gpu":"T4"}""");
+        assertThat(tooBig.json().path("gpu").asString()).isEqualTo("T4");
+        assertThat(tooBig.json().path("fits").asBoolean()).isFalse();
+        ApiClient.Response cannotRun = api.post("/api/v1/catalog/estimate", """
+                {"modelId":"feather-3m","recipe":{"method":"gptq","damp":0.0,"groupSize":512}}""");
+        assertThat(cannotRun.status()).isEqualTo(200);
+        assertThat(cannotRun.json().path("problems").findValuesAsString("field")).containsExactly("recipe.damp");
+        assertThat(cannotRun.json().path("fits").isNull()).isTrue();
+        assertThat(api.post("/api/v1/catalog/estimate", """
+                {"modelId":"no-such-model","recipe":{"method":"rtn"}}""").status()).isEqualTo(404);
+        assertThat(api.post("/api/v1/catalog/estimate", """
+                {"modelId":"feather-3m","recipe":{"method":"rtn"},"gpu":"Voodoo2"}""").status()).isEqualTo(400);
     }
 
     /**

@@ -32,7 +32,7 @@ class PlatformEndToEndTest extends PlatformTestBase {
             He picked it up and ran to his friend, a cat named Tim. Tim did not want to play. Max was sad, but then Tim smiled.
             They played together until it was time to eat. Max and Tim were best friends.
             """;
-    static final boolean RTN = new KernelsQuantizationEngine().supports(new Recipe.Rtn(4, 32, true));
+    static final boolean RTN = new KernelsQuantizationEngine().supports(new Recipe.Rtn(4, 32, true).resolve(null));
     Path texts;
 
     @Override

@@ -69,7 +69,7 @@ class PlatformMechanicsTest extends PlatformTestBase {
         ApiClient.Response file = api.get("/api/v1/artifacts/" + gguf.path("id").asString() + "/download?path=model.bin");
         assertThat(file.status()).isEqualTo(200);
         Path expectedDir = Files.createTempDirectory("fw-expected");
-        new StubEngine().quantize(FEATHER, new Recipe.Gguf("Q8_0"), expectedDir, (i, n, m) -> {});
+        new StubEngine().quantize(FEATHER, new Recipe.Gguf("Q8_0").resolve(null), expectedDir, (i, n, m) -> {});
         assertThat(file.body()).isEqualTo(Files.readAllBytes(expectedDir.resolve("model.bin")));
         JsonNode a = api.get("/api/v1/artifacts/" + gguf.path("id").asString()).json();
         assertThat(a.path("lineage").path("modelName").asString()).isEqualTo("feather-3m");
@@ -88,7 +88,21 @@ class PlatformMechanicsTest extends PlatformTestBase {
                     {"modelId":"feather-3m","recipes":[{"method":"gptq","bits":5,"groupSize":128,"damp":0.01,"calibrationSamples":128,"calibrationSeqLen":512}]}""");
             assertThat(r.status()).as(r.toString()).isEqualTo(400);
             assertThat(r.header("Content-Type")).startsWith("application/problem+json");
-            assertThat(r.json().path("errors").get(0).asString()).isEqualTo("recipes[0].bits: 5 is not allowed; one of [2, 3, 4, 8]");
+            assertThat(r.json().path("type").asString()).isEqualTo("https://featherweight.dev/problems/validation");
+            assertThat(r.json().path("errors").get(0).path("field").asString()).isEqualTo("recipes[0].bits");
+            assertThat(r.json().path("errors").get(0).path("message").asString()).isEqualTo("5 is not allowed; one of [2, 3, 4, 8]");
+            // what the engine cannot run is refused at submit, every problem at once: a GGUF type the kernels cannot write,
+            // damp 0 (GPTQ's Hessian would not be invertible), bits 5, and — from the model's config.json — a group wider than its rows
+            ApiClient.Response cannotRun = api.post("/api/v1/jobs", """
+                    {"modelId":"feather-3m","recipes":[{"method":"gguf","fileType":"IQ4_XS"},{"method":"gptq","bits":5,"damp":0.0},{"method":"rtn","bits":4}]}""");
+            assertThat(cannotRun.status()).as(cannotRun.toString()).isEqualTo(400);
+            assertThat(cannotRun.json().path("errors").findValuesAsString("field")).containsExactly("recipes[0].fileType", "recipes[1].bits", "recipes[1].damp");
+            assertThat(cannotRun.json().path("errors").get(2).path("message").asString()).isEqualTo("must be > 0 and <= 1, got 0.0");
+            ApiClient.Response tooWideGroup = api.post("/api/v1/jobs", """
+                    {"modelId":"feather-3m","recipes":[{"method":"rtn","groupSize":512},{"method":"gptq","calibrationSeqLen":1024}]}""");
+            assertThat(tooWideGroup.status()).as(tooWideGroup.toString()).isEqualTo(400);
+            assertThat(tooWideGroup.json().path("errors").findValuesAsString("field")).containsExactly("recipes[0].groupSize", "recipes[1].calibrationSeqLen");
+            assertThat(tooWideGroup.json().path("errors").get(1).path("message").asString()).isEqualTo("1024 exceeds the model's max_position_embeddings 512");
             ApiClient.Response unknownMethod = api.post("/api/v1/jobs", """
                     {"modelId":"feather-3m","recipes":[{"method":"magic"}]}""");
             assertThat(unknownMethod.status()).isEqualTo(400);
@@ -138,13 +152,13 @@ class PlatformMechanicsTest extends PlatformTestBase {
     void jobThatDoesNotFitTheGpuFailsWithTheMemoryNumbers() throws Exception {
         ApiClient api = tenantWithFeather("too-big");
         String job = submit(api, """
-                {"modelId":"feather-3m","recipes":[{"method":"gptq","bits":4,"groupSize":128,"damp":0.01,"calibrationSamples":65536,"calibrationSeqLen":4096}]}""");
+                {"modelId":"feather-3m","recipes":[{"method":"gptq","bits":4,"groupSize":128,"damp":0.01,"calibrationSamples":524288,"calibrationSeqLen":512}]}""");
         JsonNode done = api.awaitJob(job, Duration.ofSeconds(60));
         assertThat(done.path("state").asString()).isEqualTo("FAILED");
-        // 65536 × 4096 tokens × 768 (intermediate) × 2 bytes × 2 (in and out) = 824.63 GB of activations alone
+        // 524288 × 512 tokens × 256 (hidden) × 4 bytes × 2 (in and out) = 549.76 GB of hidden states alone
         assertThat(done.path("error").asString())
                 .contains("does not fit the simulated A100-40GB-PCIe: peak ")
-                .contains("calibration activations fp16 824.63 GB")
+                .contains("calibration hidden states fp32 549.76 GB")
                 .contains("> 40.00 GB device memory");
         assertThat(done.path("tasks").get(0).path("attempt").asInt()).isEqualTo(1); // not retried: it can never fit
     }
@@ -178,7 +192,7 @@ class PlatformMechanicsTest extends PlatformTestBase {
         // the second attempt resumed from the blocks the first one had finished
         assertThat(artifacts.get(0).path("metrics").path("resumed_blocks").asDouble()).isGreaterThanOrEqualTo(2.0);
         Path expected = Files.createTempDirectory("fw-expected");
-        new StubEngine().quantize(FEATHER, new Recipe.Rtn(4, 32, true), expected, (i, n, m) -> {});
+        new StubEngine().quantize(FEATHER, new Recipe.Rtn(4, 32, true).resolve(null), expected, (i, n, m) -> {});
         assertThat(api.get("/api/v1/artifacts/" + artifacts.get(0).path("id").asString() + "/download?path=model.bin").body())
                 .isEqualTo(Files.readAllBytes(expected.resolve("model.bin")));
     }

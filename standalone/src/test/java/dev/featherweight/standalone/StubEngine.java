@@ -1,6 +1,6 @@
 package dev.featherweight.standalone;
 
-import dev.featherweight.contracts.Recipe;
+import dev.featherweight.catalog.ResolvedRecipe;
 import dev.featherweight.quantizer.QuantizationEngine;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -17,12 +17,12 @@ import java.util.List;
  */
 public class StubEngine implements QuantizationEngine {
     @Override
-    public boolean supports(Recipe recipe) {
+    public boolean supports(ResolvedRecipe recipe) {
         return true;
     }
 
     @Override
-    public Result quantize(Path modelDir, Recipe recipe, Path outDir, Progress progress) throws Exception {
+    public Result quantize(Path modelDir, ResolvedRecipe recipe, Path outDir, Progress progress) throws Exception {
         int layers = JsonMapper.shared().readTree(Files.readString(modelDir.resolve("config.json"))).path("num_hidden_layers").asInt();
         byte[] weights = Files.readAllBytes(modelDir.resolve("model.safetensors"));
         int resumed = 0;

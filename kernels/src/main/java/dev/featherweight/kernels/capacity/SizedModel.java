@@ -1,5 +1,9 @@
 package dev.featherweight.kernels.capacity;
 
+import dev.featherweight.catalog.capacity.CapacityException;
+import dev.featherweight.catalog.capacity.ModelShape;
+import dev.featherweight.catalog.capacity.ModelShapes;
+import dev.featherweight.catalog.capacity.WeightsDType;
 import dev.featherweight.kernels.formats.FormatException;
 import dev.featherweight.kernels.formats.ModelFiles;
 import dev.featherweight.kernels.formats.TensorSource;
@@ -12,7 +16,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * A model to size: its shape and its weight bytes. From a real artifact (a Hugging Face folder, a GPTQ /
+ * The kernels' adapter to the catalog's capacity math: reads a real artifact's files. A model to size: its shape and its weight bytes. From a real artifact (a Hugging Face folder, a GPTQ /
  * AWQ / bitsandbytes folder, a .gguf file) the bytes are the sum of the stored tensors — scales and zero
  * points included — so a Q4_K_M file counts ~4.9 bits per weight, not 4. From a config.json or a named
  * shape (e.g. "Llama-2-13B") they come from a nominal precision.
@@ -38,17 +42,17 @@ public record SizedModel(ModelShape shape, long weightsBytes, String source) {
         if (name.equals("config.json") && p.toAbsolutePath().getParent() != null) name = p.toAbsolutePath().getParent().getFileName().toString();
         if (Files.isRegularFile(p) && p.getFileName().toString().endsWith(".json")) {
             LlamaConfig c = LlamaConfig.read(p);
-            return nominal(ModelShape.of(name, c), weightsDType != null ? weightsDType : dtypeOf(c.torchDtype()));
+            return nominal(shapeOf(name, c), weightsDType != null ? weightsDType : dtypeOf(c.torchDtype()));
         }
         if (Files.isRegularFile(p) && name.toLowerCase(Locale.ROOT).endsWith(".gguf")) {
             name = name.substring(0, name.length() - 5);
             try (GgufFile g = GgufFile.open(p)) {
-                ModelShape shape = ModelShape.of(name, LlamaConfig.fromGguf(g));
+                ModelShape shape = shapeOf(name, LlamaConfig.fromGguf(g));
                 return weightsDType != null ? nominal(shape, weightsDType) : new SizedModel(shape, tensorBytes(g), "artifact");
             }
         }
         if (Files.isDirectory(p)) {
-            ModelShape shape = ModelShape.of(name, LlamaConfig.read(p));
+            ModelShape shape = shapeOf(name, LlamaConfig.read(p));
             if (weightsDType != null || !SafetensorsModel.isModelFolder(p)) {
                 return nominal(shape, weightsDType != null ? weightsDType : dtypeOf(LlamaConfig.read(p).torchDtype()));
             }
@@ -57,6 +61,12 @@ public record SizedModel(ModelShape shape, long weightsBytes, String source) {
             }
         }
         throw new FormatException(p, "expected a model folder, a .gguf file, a config.json or a shape name");
+    }
+
+    /** The catalog's shape of a config the kernels read (config.json or GGUF metadata). */
+    public static ModelShape shapeOf(String name, LlamaConfig c) {
+        return new ModelShape(name, c.layers(), c.hiddenSize(), c.heads(), c.kvHeads(), c.headDim(), c.intermediateSize(),
+                c.vocabSize(), c.tieWordEmbeddings(), c.maxPositions(), c.attentionBias());
     }
 
     private static SizedModel nominal(ModelShape shape, String dtype) {

@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 GenerateCommand.class,
                 SynthCommand.class,
                 CapacityCommand.class,
+                CatalogCommand.class,
                 SimulateCommand.class,
                 InspectCommand.class,
                 QuantizeCommand.class,

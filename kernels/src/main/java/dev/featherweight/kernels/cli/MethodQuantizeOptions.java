@@ -3,6 +3,7 @@ package dev.featherweight.kernels.cli;
 import dev.featherweight.kernels.pipeline.QuantizeJob;
 import dev.featherweight.kernels.core.Parallel;
 import dev.featherweight.kernels.pipeline.CalibrationPipeline;
+import dev.featherweight.kernels.quant.QuantizationParams;
 import dev.featherweight.kernels.quant.Recipe;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -12,8 +13,10 @@ import tools.jackson.databind.node.ObjectNode;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The options of {@code fw quantize --method …} (GPTQ, AWQ, bitsandbytes, RTN → a Hugging Face folder), mixed into
@@ -23,11 +26,11 @@ public final class MethodQuantizeOptions {
     @Option(names = "--method", description = "rtn, gptq, awq, nf4, fp4 or llm-int8: write a Hugging Face folder (GPTQ / AWQ gemm / bitsandbytes layout)")
     String method;
 
-    @Option(names = "--bits", defaultValue = "4", description = "2, 3, 4 or 8 (rtn, gptq, awq; AWQ gemm packs 4 bits only, so awq at 2, 3 or 8 bits is written in the GPTQ layout as gptq_v2)")
-    int bits;
+    @Option(names = "--bits", description = "2, 3, 4 (default) or 8 (rtn, gptq, awq; AWQ gemm packs 4 bits only, so awq at 2, 3 or 8 bits is written in the GPTQ layout as gptq_v2)")
+    Integer bits;
 
-    @Option(names = "--group-size", defaultValue = "128", description = "-1 (per channel), 32, 64, 128 …")
-    int groupSize;
+    @Option(names = "--group-size", description = "-1 (per channel), 32, 64, 128 (default) … (rtn, gptq, awq)")
+    Integer groupSize;
 
     @Option(names = "--sym", description = "symmetric grid (default for rtn and gptq)")
     boolean sym;
@@ -41,8 +44,8 @@ public final class MethodQuantizeOptions {
     @Option(names = "--static-groups", description = "GPTQ static_groups: fix every group's grid before the column loop")
     boolean staticGroups;
 
-    @Option(names = "--damp", defaultValue = "0.01", description = "GPTQ damp_percent (default ${DEFAULT-VALUE})")
-    double damp;
+    @Option(names = "--damp", description = "GPTQ damp_percent (default 0.01)")
+    Double damp;
 
     @Option(names = "--no-true-sequential", description = "GPTQ: one forward per block instead of q/k/v → o → gate/up → down in sequence")
     boolean noTrueSequential;
@@ -74,20 +77,26 @@ public final class MethodQuantizeOptions {
     @Option(names = "--work-dir", description = "resume state (default: a hidden folder beside --out, deleted when done)")
     Path workDir;
 
+    /**
+     * The recipe from the options given, by the same parameter names as a recipe's JSON ({@link QuantizationParams#of}):
+     * what is not given takes the method's default.
+     */
     Recipe recipe() {
-        Recipe.Method m = Recipe.Method.parse(method);
         if (sym && asym) throw new IllegalArgumentException("--sym and --asym exclude each other");
-        boolean s = m == Recipe.Method.AWQ ? false : !asym;
-        if (m == Recipe.Method.AWQ && sym) throw new IllegalArgumentException("AWQ gemm checkpoints are asymmetric (zero_point true); drop --sym");
-        int b = switch (m) {
-            case NF4, FP4 -> 4;
-            case LLM_INT8 -> 8;
-            default -> bits;
-        };
+        Map<String, Object> values = new LinkedHashMap<>();
+        if (bits != null) values.put("bits", bits);
+        if (groupSize != null) values.put("groupSize", groupSize);
+        if (sym || asym) values.put("symmetric", sym);
+        if (actOrder) values.put("descAct", true);
+        if (staticGroups) values.put("staticGroups", true);
+        if (damp != null) values.put("damp", damp);
+        if (noTrueSequential) values.put("trueSequential", false);
+        if (gptqV2) values.put("gptqV2", true);
+        if (doubleQuant) values.put("doubleQuant", true);
         List<Recipe.Rule> rules = new ArrayList<>();
         for (String k : skips) rules.add(new Recipe.Rule(k, true, null, null));
         for (String o : overrides) rules.add(Recipe.Rule.parseOverride(o));
-        return new Recipe(m, b, groupSize, s, actOrder, staticGroups, damp, !noTrueSequential, doubleQuant, gptqV2, true, rules);
+        return Recipe.of(method, values).withRules(rules);
     }
 
     Integer run(Path model, Path out, Integer threads, boolean json, CommandSpec spec) {
@@ -107,9 +116,9 @@ public final class MethodQuantizeOptions {
                 JsonMapper jm = JsonMapper.builder().build();
                 ObjectNode n = jm.createObjectNode();
                 n.put("out", out.toString());
-                n.put("method", r.method().cli);
-                n.put("bits", r.bits());
-                n.put("groupSize", r.groupSize());
+                n.put("method", r.method());
+                n.put("bits", r.params().bits());
+                n.put("groupSize", r.params().groupSize());
                 n.put("bytes", res.fileBytes());
                 n.put("linearBytes", res.linearBytes());
                 n.put("bitsPerWeight", res.bitsPerWeight());
@@ -125,7 +134,7 @@ public final class MethodQuantizeOptions {
                 }
                 o.println(n);
             } else {
-                o.printf(Locale.ROOT, "%s  %s %d-bit g%d  %d bytes  %.3f bits/weight (linear layers)  %.2f s%n", out, r.method().cli, r.bits(), r.groupSize(),
+                o.printf(Locale.ROOT, "%s  %s %d-bit g%d  %d bytes  %.3f bits/weight (linear layers)  %.2f s%n", out, r.method(), r.params().bits(), r.params().groupSize(),
                         res.fileBytes(), res.bitsPerWeight(), res.seconds());
             }
         }

@@ -1,14 +1,14 @@
 package dev.featherweight.kernels.cli;
 
-import dev.featherweight.kernels.capacity.Capacity;
-import dev.featherweight.kernels.capacity.CapacityException;
-import dev.featherweight.kernels.capacity.Gpu;
-import dev.featherweight.kernels.capacity.GpuCatalog;
-import dev.featherweight.kernels.capacity.KvDType;
-import dev.featherweight.kernels.capacity.LengthDistribution;
-import dev.featherweight.kernels.capacity.Precision;
-import dev.featherweight.kernels.capacity.ServingPlan;
-import dev.featherweight.kernels.capacity.ServingSimulator;
+import dev.featherweight.catalog.capacity.Capacity;
+import dev.featherweight.catalog.capacity.CapacityException;
+import dev.featherweight.catalog.capacity.Gpu;
+import dev.featherweight.catalog.capacity.GpuCatalog;
+import dev.featherweight.catalog.capacity.KvDType;
+import dev.featherweight.catalog.capacity.LengthDistribution;
+import dev.featherweight.catalog.capacity.Precision;
+import dev.featherweight.catalog.capacity.ServingPlan;
+import dev.featherweight.catalog.capacity.ServingSimulator;
 import dev.featherweight.kernels.capacity.SizedModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

@@ -1,5 +1,6 @@
 package dev.featherweight.kernels.pipeline;
 
+import dev.featherweight.kernels.formats.hf.HfModules;
 import dev.featherweight.kernels.formats.quantized.QuantizedModelWriter;
 import dev.featherweight.kernels.formats.FormatException;
 import dev.featherweight.kernels.core.Tensor;
@@ -9,6 +10,8 @@ import dev.featherweight.kernels.infer.LlamaModel;
 import dev.featherweight.kernels.infer.LoadedModel;
 import dev.featherweight.kernels.infer.ModelLoader;
 import dev.featherweight.kernels.core.Parallel;
+import dev.featherweight.kernels.pipeline.modifier.Modifiers;
+import dev.featherweight.kernels.pipeline.modifier.QuantizationModifier;
 import dev.featherweight.kernels.quant.Recipe;
 
 import java.io.IOException;
@@ -42,8 +45,8 @@ public final class QuantizeJob {
     }
 
     /** Refuses a calibrated run whose one-block working set cannot fit in this JVM's heap (with 10 % left for the rest). */
-    static void checkHeap(Path model, LlamaModel.Config c, Recipe recipe, int samples, int seqLen) {
-        long need = CalibrationPipeline.heapNeeded(c, recipe.method(), samples, seqLen);
+    static void checkHeap(Path model, LlamaModel.Config c, Recipe recipe, QuantizationModifier modifier, int samples, int seqLen) {
+        long need = CalibrationPipeline.heapNeeded(modifier, c, samples, seqLen);
         long max = Runtime.getRuntime().maxMemory();
         if (max != Long.MAX_VALUE && need > max * 0.9) {
             long widest = Math.max(c.dim(), c.ffnDim());
@@ -51,7 +54,7 @@ public final class QuantizeJob {
                     "%s: %s with %d samples × %d tokens needs about %d MB of heap for one block (hidden %d, MLP %d; the largest"
                             + " Hessian alone is %d MB), this JVM has %d MB: raise -Xmx (FW_JAVA_OPTS for fw) to at least %d MB or use"
                             + " fewer samples or a shorter --seq-len",
-                    model, recipe.method().cli, samples, seqLen, need >> 20, c.dim(), c.ffnDim(),
+                    model, recipe.method(), samples, seqLen, need >> 20, c.dim(), c.ffnDim(),
                     widest * widest * 4 >> 20, max >> 20, (long) (need / 0.9) >> 20));
         }
     }
@@ -63,18 +66,19 @@ public final class QuantizeJob {
             TensorSource src = lm.model().source();
             int layers = lm.model().config().layers();
             QuantizedModelWriter.checkPackable(src, layers, recipe);
+            QuantizationModifier modifier = Modifiers.of(recipe);
             int[][] samples = null;
-            if (recipe.method().calibrated()) {
-                if (cal == null || cal.file() == null) throw new IllegalArgumentException(recipe.method().cli + " needs --calibration FILE");
+            if (modifier.calibrated()) {
+                if (cal == null || cal.file() == null) throw new IllegalArgumentException(recipe.method() + " needs --calibration FILE");
                 int[] tokens = CalibrationData.tokens(cal.file(), lm::encode);
                 samples = CalibrationData.sample(tokens, cal.samples(), cal.seqLen(), cal.seed(), lm.model().config().bosId());
-                checkHeap(model, lm.model().config(), recipe, samples.length, cal.seqLen());
+                checkHeap(model, lm.model().config(), recipe, modifier, samples.length, cal.seqLen());
             }
             String fp = QuantizedModelWriter.fingerprint(model, src, recipe, samples);
             Path wd = workDir != null ? workDir : out.resolveSibling("." + out.getFileName() + ".work");
             QuantizedModelWriter writer = new QuantizedModelWriter(model, src, layers, recipe, wd, fp);
             int resumed = writer.lastFinishedBlock() + 1;
-            CalibrationPipeline p = new CalibrationPipeline(lm.model(), recipe, pool, listener);
+            CalibrationPipeline p = new CalibrationPipeline(lm.model(), recipe, modifier, pool, listener);
             p.run(samples, writer);
             writer.finish(out);
             if (workDir == null) QuantizedModelWriter.deleteTree(wd);
@@ -90,7 +94,7 @@ public final class QuantizeJob {
                     linBytes += t.data().byteSize();
                 }
                 for (int l = 0; l < layers; l++) {
-                    for (String m : CalibrationPipeline.HF.values()) {
+                    for (String m : HfModules.BY_BLOCK_MODULE.values()) {
                         Tensor t = src.tensor("model.layers." + l + "." + m + ".weight");
                         linWeights += t.elements();
                     }

@@ -3,42 +3,17 @@ package dev.featherweight.kernels.quant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * What to do to a model: the method and its parameters, plus per-module rules with GPTQModel's {@code dynamic}
- * semantics (gptqmodel/quantization/config.py {@code dynamic_get}): rules are tried in order against the full
- * module name ("model.layers.3.mlp.down_proj") with {@code re.match} (anchored at the start); the first match
- * wins; a skip rule ("-:regex") leaves the module unquantized, an override ("+:regex") changes bits/group size.
+ * What to do to a model: the method's typed parameters ({@link QuantizationParams}) plus per-module rules with
+ * GPTQModel's {@code dynamic} semantics (gptqmodel/quantization/config.py {@code dynamic_get}): rules are tried in
+ * order against the full module name ("model.layers.3.mlp.down_proj") with {@code re.match} (anchored at the start);
+ * the first match wins; a skip rule ("-:regex") leaves the module unquantized, an override ("+:regex") changes
+ * bits/group size.
  */
-public record Recipe(Method method, int bits, int groupSize, boolean sym, boolean actOrder, boolean staticGroups,
-                     double dampPercent, boolean trueSequential, boolean doubleQuant, boolean gptqV2, boolean duoScaling,
-                     List<Rule> rules) {
-
-    public enum Method {
-        RTN("rtn"), GPTQ("gptq"), AWQ("awq"), NF4("nf4"), FP4("fp4"), LLM_INT8("llm-int8");
-
-        public final String cli;
-
-        Method(String cli) {
-            this.cli = cli;
-        }
-
-        public static Method parse(String s) {
-            for (Method m : values()) if (m.cli.equalsIgnoreCase(s) || m.name().equalsIgnoreCase(s)) return m;
-            throw new IllegalArgumentException("unknown method '" + s + "' (rtn, gptq, awq, nf4, fp4, llm-int8)");
-        }
-
-        /** Whether the method runs calibration data through the model. */
-        public boolean calibrated() {
-            return this == GPTQ || this == AWQ;
-        }
-
-        /** Whether the method uses a uniform integer grid (GPTQ/AWQ checkpoints). */
-        public boolean uniform() {
-            return this == RTN || this == GPTQ || this == AWQ;
-        }
-    }
+public record Recipe(QuantizationParams params, List<Rule> rules) {
 
     /** One per-module rule: skip, or override bits and/or group size (null = keep the recipe's). */
     public record Rule(String regex, boolean skip, Integer bits, Integer groupSize) {
@@ -79,46 +54,47 @@ public record Recipe(Method method, int bits, int groupSize, boolean sym, boolea
 
     public Recipe {
         rules = List.copyOf(rules);
-        if (method.uniform() || method == Method.NF4 || method == Method.FP4 || method == Method.LLM_INT8) {
-            if (method.uniform()) Rtn.checkBits(bits);
-        }
-        // AutoAWQ's gemm layout packs 4-bit codes only; AWQ at other widths is written in the GPTQ layout, whose
-        // classic zero − 1 storage cannot hold AWQ's zero points of 0, so as gptq_v2.
-        if (method == Method.AWQ && bits != 4) gptqV2 = true;
         for (Rule r : rules) {
-            if (!r.skip() && !(method == Method.GPTQ || method == Method.RTN)) {
-                throw new IllegalArgumentException("per-module bits/group overrides exist only in GPTQ checkpoints (dynamic); method " + method.cli + " takes --skip only");
+            if (!r.skip() && !params.takesOverrides()) {
+                throw new IllegalArgumentException("per-module bits/group overrides exist only in GPTQ checkpoints (dynamic); method "
+                        + params.method() + " takes --skip only");
             }
             if (r.bits() != null) Rtn.checkBits(r.bits());
         }
     }
 
-    public static Recipe of(Method m, int bits, int groupSize) {
-        return new Recipe(m, bits, groupSize, m != Method.AWQ, false, false, 0.01, true, false, false, true, List.of());
+    public Recipe(QuantizationParams params) {
+        this(params, List.of());
+    }
+
+    /** A recipe without rules from parameters by name ({@link QuantizationParams#of}). */
+    public static Recipe of(String method, Map<String, ?> values) {
+        return new Recipe(QuantizationParams.of(method, values));
+    }
+
+    public String method() {
+        return params.method();
     }
 
     public Recipe withRules(List<Rule> r) {
         List<Rule> all = new ArrayList<>(rules);
         all.addAll(r);
-        return new Recipe(method, bits, groupSize, sym, actOrder, staticGroups, dampPercent, trueSequential, doubleQuant, gptqV2, duoScaling, all);
+        return new Recipe(params, all);
     }
 
     public ModuleParams paramsFor(String module) {
         for (Rule r : rules) {
             if (r.matches(module)) {
                 if (r.skip()) return null;
-                return new ModuleParams(r.bits() != null ? r.bits() : bits, r.groupSize() != null ? r.groupSize() : groupSize);
+                return new ModuleParams(r.bits() != null ? r.bits() : params.bits(), r.groupSize() != null ? r.groupSize() : params.groupSize());
             }
         }
-        return new ModuleParams(bits, groupSize);
+        return new ModuleParams(params.bits(), params.groupSize());
     }
 
     /** A stable text of every parameter, for the resume fingerprint. */
     public String canonical() {
-        StringBuilder sb = new StringBuilder();
-        sb.append(method).append('|').append(bits).append('|').append(groupSize).append('|').append(sym).append('|').append(actOrder)
-                .append('|').append(staticGroups).append('|').append(dampPercent).append('|').append(trueSequential).append('|')
-                .append(doubleQuant).append('|').append(gptqV2).append('|').append(duoScaling);
+        StringBuilder sb = new StringBuilder(params.toString());
         for (Rule r : rules) sb.append("|rule:").append(r.dynamicKey()).append(':').append(r.bits()).append(':').append(r.groupSize());
         return sb.toString();
     }

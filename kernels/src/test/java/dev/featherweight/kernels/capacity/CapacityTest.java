@@ -1,5 +1,6 @@
 package dev.featherweight.kernels.capacity;
 
+import dev.featherweight.catalog.capacity.*;
 import dev.featherweight.kernels.SharedData;
 import dev.featherweight.kernels.cli.Fw;
 import dev.featherweight.kernels.formats.safetensors.SafetensorsWriter;

@@ -1,5 +1,7 @@
 package dev.featherweight.kernels.capacity;
 
+import dev.featherweight.catalog.capacity.*;
+import java.util.Map;
 import dev.featherweight.kernels.SharedData;
 import dev.featherweight.kernels.pipeline.QuantizeJob;
 import dev.featherweight.kernels.formats.safetensors.SafetensorsModel;
@@ -19,7 +21,7 @@ class GptqArtifactCapacityTest {
     void gptqFolderWeightsAreItsTensorBytes(@TempDir Path tmp) {
         Path out = tmp.resolve("gptq4");
         try (Parallel pool = new Parallel(2)) {
-            QuantizeJob.run(SharedData.demoModel("feather-3m"), Recipe.of(Recipe.Method.GPTQ, 4, 128),
+            QuantizeJob.run(SharedData.demoModel("feather-3m"), Recipe.of("gptq", Map.of("bits", 4, "groupSize", 128)),
                     new QuantizeJob.Calibration(SharedData.shared("eval/train.tinystories.tokens.u32"), 4, 64, 1), out, null,
                     new CalibrationPipeline.Listener() { }, pool);
         }

@@ -1,5 +1,6 @@
 package dev.featherweight.kernels.capacity;
 
+import dev.featherweight.catalog.capacity.*;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -121,8 +122,7 @@ class ServingSimulatorTest {
     @Test
     void smallestTensorParallelMeetingALatencyTarget() {
         ModelShape llama70 = ModelShapes.builtIn().find("Llama-3-70B").shape();
-        SizedModel m = new SizedModel(llama70, 2 * llama70.params(), "nominal fp16");
-        ServingPlan plan = ServingPlan.of(m, H100);
+        ServingPlan plan = ServingPlan.of(llama70, 2 * llama70.params(), H100);
         var reqs = ServingSimulator.poisson(2, 60, LengthDistribution.fixed(512), LengthDistribution.fixed(128), 3);
         ServingPlan.LatencyTarget target = new ServingPlan.LatencyTarget(0.020, 1.0);
         ServingPlan.Search search = plan.smallestTensorParallel(reqs, target, 8);

@@ -5,7 +5,15 @@ import dev.featherweight.kernels.quant.Nf4;
 import dev.featherweight.kernels.quant.Packing;
 import dev.featherweight.kernels.quant.QuantizedLinear;
 import dev.featherweight.kernels.quant.QuantizedModule;
+import dev.featherweight.kernels.quant.AwqParams;
+import dev.featherweight.kernels.quant.Bnb4Params;
+import dev.featherweight.kernels.quant.GptqParams;
+import dev.featherweight.kernels.quant.LlmInt8;
+import dev.featherweight.kernels.quant.LlmInt8Params;
+import dev.featherweight.kernels.quant.QuantizationParams;
 import dev.featherweight.kernels.quant.Recipe;
+import dev.featherweight.kernels.quant.RtnParams;
+import dev.featherweight.kernels.quant.UniformGridParams;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -35,15 +43,16 @@ public enum CheckpointLayout {
 
     /** The layout a recipe writes: AWQ gemm is 4-bit only, so AWQ at 2, 3 or 8 bits goes to the GPTQ layout (gptq_v2). */
     public static CheckpointLayout of(Recipe r) {
-        return r.method() == Recipe.Method.AWQ && r.bits() != 4 ? GPTQ : of(r.method());
+        return of(r.params());
     }
 
-    public static CheckpointLayout of(Recipe.Method m) {
-        return switch (m) {
-            case RTN, GPTQ -> GPTQ;
-            case AWQ -> AWQ;
-            case NF4, FP4 -> BNB4;
-            case LLM_INT8 -> BNB8;
+    public static CheckpointLayout of(QuantizationParams p) {
+        return switch (p) {
+            case RtnParams r -> GPTQ;
+            case GptqParams g -> GPTQ;
+            case AwqParams a -> a.bits() == 4 ? AWQ : GPTQ;
+            case Bnb4Params b -> BNB4;
+            case LlmInt8Params i -> BNB8;
         };
     }
 
@@ -72,7 +81,7 @@ public enum CheckpointLayout {
                 QuantizedLinear q = u.q();
                 int b = q.bits();
                 out.add(TensorData.ints(prefix + ".qweight", new long[]{(long) q.cols() * b / 32, q.rows()}, Packing.gptqQweight(q)));
-                out.add(TensorData.ints(prefix + ".qzeros", new long[]{q.groups(), (long) q.rows() * b / 32}, Packing.gptqQzeros(q, recipe.gptqV2())));
+                out.add(TensorData.ints(prefix + ".qzeros", new long[]{q.groups(), (long) q.rows() * b / 32}, Packing.gptqQzeros(q, ((UniformGridParams) recipe.params()).gptqV2())));
                 out.add(TensorData.halves(prefix + ".scales", new long[]{q.groups(), q.rows()}, q.scales()));
                 out.add(TensorData.ints(prefix + ".g_idx", new long[]{q.cols()}, q.gIdx()));
             }
@@ -153,17 +162,20 @@ public enum CheckpointLayout {
         ObjectNode q = JSON.createObjectNode();
         switch (this) {
             case GPTQ -> {
-                q.put("bits", r.bits());
-                q.put("group_size", r.groupSize());
-                q.put("desc_act", r.actOrder());
-                q.put("sym", r.sym());
+                // RTN and AWQ have no act-order, static groups, damping or step order: their GPTQ configs carry GPTQModel's defaults
+                UniformGridParams u = (UniformGridParams) r.params();
+                GptqParams g = u instanceof GptqParams gp ? gp : GptqParams.DEFAULTS;
+                q.put("bits", u.bits());
+                q.put("group_size", u.groupSize());
+                q.put("desc_act", g.actOrder());
+                q.put("sym", u.sym());
                 q.put("lm_head", false);
                 q.put("quant_method", "gptq");
-                q.put("checkpoint_format", r.gptqV2() ? "gptq_v2" : "gptq");
+                q.put("checkpoint_format", u.gptqV2() ? "gptq_v2" : "gptq");
                 q.put("pack_dtype", "int32");
-                q.put("static_groups", r.staticGroups());
-                q.put("true_sequential", r.trueSequential());
-                q.put("damp_percent", r.dampPercent());
+                q.put("static_groups", g.staticGroups());
+                q.put("true_sequential", g.trueSequential());
+                q.put("damp_percent", g.dampPercent());
                 ObjectNode dyn = q.putObject("dynamic");
                 for (Recipe.Rule rule : r.rules()) {
                     ObjectNode o = dyn.putObject(rule.dynamicKey());
@@ -171,16 +183,16 @@ public enum CheckpointLayout {
                     if (rule.groupSize() != null) o.put("group_size", rule.groupSize());
                 }
                 ObjectNode meta = q.putObject("meta");
-                meta.putArray("quantizer").add("featherweight:" + r.method().cli);
-                meta.put("damp_percent", r.dampPercent());
-                meta.put("static_groups", r.staticGroups());
-                meta.put("true_sequential", r.trueSequential());
-                meta.put("zero_points", r.gptqV2() ? "stored as is (gptq_v2)" : "stored as zero - 1 (gptq); every zero point >= 1");
+                meta.putArray("quantizer").add("featherweight:" + r.method());
+                meta.put("damp_percent", g.dampPercent());
+                meta.put("static_groups", g.staticGroups());
+                meta.put("true_sequential", g.trueSequential());
+                meta.put("zero_points", u.gptqV2() ? "stored as is (gptq_v2)" : "stored as zero - 1 (gptq); every zero point >= 1");
             }
             case AWQ -> {
                 q.put("quant_method", "awq");
-                q.put("bits", r.bits());
-                q.put("group_size", r.groupSize());
+                q.put("bits", r.params().bits());
+                q.put("group_size", r.params().groupSize());
                 q.put("zero_point", true);
                 q.put("version", "gemm");
                 if (skippedModules.isEmpty()) q.putNull("modules_to_not_convert");
@@ -198,8 +210,8 @@ public enum CheckpointLayout {
                 q.put("load_in_8bit", !four);
                 q.put("bnb_4bit_compute_dtype", torchDtype(sourceType));
                 q.put("bnb_4bit_quant_storage", "uint8");
-                q.put("bnb_4bit_quant_type", r.method() == Recipe.Method.FP4 ? "fp4" : "nf4");
-                q.put("bnb_4bit_use_double_quant", four && r.doubleQuant());
+                q.put("bnb_4bit_quant_type", r.params() instanceof Bnb4Params b && b.type() == Nf4.Type.FP4 ? "fp4" : "nf4");
+                q.put("bnb_4bit_use_double_quant", r.params() instanceof Bnb4Params b && b.doubleQuant());
                 q.put("llm_int8_enable_fp32_cpu_offload", false);
                 q.put("llm_int8_has_fp16_weight", false);
                 if (skippedModules.isEmpty()) q.putNull("llm_int8_skip_modules");
@@ -207,7 +219,7 @@ public enum CheckpointLayout {
                     ArrayNode a = q.putArray("llm_int8_skip_modules");
                     skippedModules.forEach(a::add);
                 }
-                q.put("llm_int8_threshold", 6.0);
+                q.put("llm_int8_threshold", r.params() instanceof LlmInt8Params i ? i.threshold() : LlmInt8.DEFAULT_THRESHOLD);
             }
         }
         return q;

@@ -5,9 +5,10 @@ import dev.featherweight.kernels.core.Tensor;
 import dev.featherweight.kernels.formats.TensorSource;
 import dev.featherweight.kernels.formats.safetensors.SafetensorsFile;
 import dev.featherweight.kernels.formats.safetensors.SafetensorsWriter;
-import dev.featherweight.kernels.pipeline.CalibrationPipeline;
+import dev.featherweight.kernels.formats.hf.HfModules;
 import dev.featherweight.kernels.quant.QuantizedModule;
 import dev.featherweight.kernels.quant.Recipe;
+import dev.featherweight.kernels.quant.UniformGridParams;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
@@ -41,7 +42,7 @@ import java.util.stream.Stream;
  * (with {@code quantization_config}), quantize_config.json for GPTQ, and the tokenizer files. The output folder is
  * assembled under a temporary name and renamed when complete.
  */
-public final class QuantizedModelWriter implements CalibrationPipeline.BlockStore {
+public final class QuantizedModelWriter implements BlockStore {
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final String[] COPIED = {"tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json"};
 
@@ -131,7 +132,7 @@ public final class QuantizedModelWriter implements CalibrationPipeline.BlockStor
         CheckpointLayout layout = CheckpointLayout.of(recipe);
         List<String> bad = new ArrayList<>();
         for (int l = 0; l < layers; l++) {
-            for (String suffix : CalibrationPipeline.HF.values()) {
+            for (String suffix : HfModules.BY_BLOCK_MODULE.values()) {
                 String module = "model.layers." + l + "." + suffix;
                 Recipe.ModuleParams p = recipe.paramsFor(module);
                 if (p == null) continue;
@@ -142,9 +143,9 @@ public final class QuantizedModelWriter implements CalibrationPipeline.BlockStor
         }
         if (!bad.isEmpty()) {
             throw new FormatException(source.path(), bad.getFirst().substring(0, bad.getFirst().indexOf(' ')),
-                    "cannot write a " + layout + " checkpoint with " + recipe.bits() + " bits, group " + recipe.groupSize() + ": "
+                    "cannot write a " + layout + " checkpoint with " + recipe.params().bits() + " bits, group " + recipe.params().groupSize() + ": "
                             + String.join("; ", bad) + ". Refusing rather than writing a broken checkpoint; keep these modules with --skip REGEX"
-                            + (recipe.method().uniform() ? " or change --bits/--group-size (--override REGEX=bits:8 for GPTQ)" : ""));
+                            + (recipe.params() instanceof UniformGridParams ? " or change --bits/--group-size (--override REGEX=bits:8 for GPTQ)" : ""));
         }
     }
 
@@ -176,7 +177,7 @@ public final class QuantizedModelWriter implements CalibrationPipeline.BlockStor
     }
 
     @Override
-    public void saveBlock(CalibrationPipeline.BlockResult r, float[][] nextHidden) {
+    public void saveBlock(BlockResult r, float[][] nextHidden) {
         int l = r.layer();
         String prefix = "model.layers." + l + ".";
         List<TensorData> tensors = new ArrayList<>();
@@ -292,7 +293,7 @@ public final class QuantizedModelWriter implements CalibrationPipeline.BlockStor
                 for (SafetensorsFile f : blocks) f.close();
             }
             ObjectNode config = (ObjectNode) JSON.readTree(modelDir.resolve("config.json").toFile());
-            var srcType = source.tensor("model.layers.0." + CalibrationPipeline.HF.get("attn_q") + ".weight").type();
+            var srcType = source.tensor("model.layers.0." + HfModules.BY_BLOCK_MODULE.get("attn_q") + ".weight").type();
             config.set("quantization_config", layout.quantizationConfig(recipe, srcType, skipped));
             Files.writeString(tmp.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(config));
             if (layout == CheckpointLayout.GPTQ) {

@@ -1,5 +1,7 @@
 package dev.featherweight.kernels.formats.quantized;
 
+import java.util.Map;
+import dev.featherweight.kernels.pipeline.modifier.Modifiers;
 import dev.featherweight.kernels.pipeline.QuantizeJob;
 import dev.featherweight.kernels.SharedData;
 import dev.featherweight.kernels.core.Tensor;
@@ -105,7 +107,7 @@ class BiasedModelTest {
     }
 
     static Path quantize(Recipe r, String name) {
-        QuantizeJob.Calibration cal = r.method().calibrated()
+        QuantizeJob.Calibration cal = Modifiers.of(r).calibrated()
                 ? new QuantizeJob.Calibration(SharedData.shared("eval/train.tinystories.tokens.u32"), 8, 128, 24) : null;
         Path out = tmp.resolve(name);
         QuantizeJob.run(model, r, cal, out, null, null, POOL);
@@ -114,12 +116,12 @@ class BiasedModelTest {
 
     @Test
     void everyFolderKeepsTheBiasesAndComputesTheFloatModelUpToQuantizationNoise() throws Exception {
-        double rtn = relativeError(quantize(Recipe.of(Recipe.Method.RTN, 8, 128), "rtn8"));
-        double gptq = relativeError(quantize(Recipe.of(Recipe.Method.GPTQ, 8, 128), "gptq8"));
-        Path awqFolder = quantize(Recipe.of(Recipe.Method.AWQ, 4, 128), "awq4");
+        double rtn = relativeError(quantize(Recipe.of("rtn", Map.of("bits", 8, "groupSize", 128)), "rtn8"));
+        double gptq = relativeError(quantize(Recipe.of("gptq", Map.of("bits", 8, "groupSize", 128)), "gptq8"));
+        Path awqFolder = quantize(Recipe.of("awq", Map.of("bits", 4, "groupSize", 128)), "awq4");
         double awq = relativeError(awqFolder);
-        double rtn4 = relativeError(quantize(Recipe.of(Recipe.Method.RTN, 4, 128), "rtn4"));
-        double int8 = relativeError(quantize(Recipe.of(Recipe.Method.LLM_INT8, 8, -1), "int8"));
+        double rtn4 = relativeError(quantize(Recipe.of("rtn", Map.of("bits", 4, "groupSize", 128)), "rtn4"));
+        double int8 = relativeError(quantize(Recipe.of("llm-int8", Map.of()), "int8"));
         System.out.printf("relative logits error vs F32: RTN8 %.2e, GPTQ8 %.2e, LLM.int8 %.2e, RTN4 %.2e, AWQ4 %.2e%n", rtn, gptq, int8, rtn4, awq);
         assertThat(rtn).isLessThan(0.01);
         assertThat(gptq).isLessThan(0.01);

@@ -1,5 +1,6 @@
 package dev.featherweight.kernels.formats.quantized;
 
+import java.util.Map;
 import dev.featherweight.kernels.pipeline.QuantizeJob;
 import dev.featherweight.kernels.SharedData;
 import dev.featherweight.kernels.formats.FormatException;
@@ -42,13 +43,13 @@ class CheckpointLayoutTest {
     static void quantizeOnce() {
         Path model = SharedData.demoModel("feather-3m");
         QuantizeJob.Calibration cal = new QuantizeJob.Calibration(SharedData.shared("eval/train.tinystories.tokens.u32"), 4, 64, 7);
-        gptq = run(model, new Recipe(Recipe.Method.RTN, 4, 128, true, false, false, 0.01, true, false, false, true,
+        gptq = run(model, Recipe.of("rtn", Map.of("bits", 4, "groupSize", 128)).withRules(
                 List.of(new Recipe.Rule(".*\\.3\\.mlp\\.down_proj", true, null, null), Recipe.Rule.parseOverride(".*\\.0\\.self_attn\\..*=bits:8,group:64"))), null, "gptq");
-        gptqAct = run(model, new Recipe(Recipe.Method.GPTQ, 3, 64, false, true, false, 0.01, false, false, false, true, List.of()), cal, "gptq-act");
-        awq = run(model, Recipe.of(Recipe.Method.AWQ, 4, 128), cal, "awq");
-        nf4dq = run(model, new Recipe(Recipe.Method.NF4, 4, 64, true, false, false, 0.01, true, true, false, true, List.of()), null, "nf4dq");
-        fp4 = run(model, Recipe.of(Recipe.Method.FP4, 4, 64), null, "fp4");
-        int8 = run(model, Recipe.of(Recipe.Method.LLM_INT8, 8, -1), null, "int8");
+        gptqAct = run(model, Recipe.of("gptq", Map.of("bits", 3, "groupSize", 64, "symmetric", false, "descAct", true, "trueSequential", false)), cal, "gptq-act");
+        awq = run(model, Recipe.of("awq", Map.of("bits", 4, "groupSize", 128)), cal, "awq");
+        nf4dq = run(model, Recipe.of("nf4", Map.of("doubleQuant", true)), null, "nf4dq");
+        fp4 = run(model, Recipe.of("fp4", Map.of()), null, "fp4");
+        int8 = run(model, Recipe.of("llm-int8", Map.of()), null, "int8");
     }
 
     static Path run(Path model, Recipe r, QuantizeJob.Calibration cal, String name) {
@@ -234,7 +235,7 @@ class CheckpointLayoutTest {
     @Test
     void unpackableWidthIsRefusedOrSkipped() throws Exception {
         Path model = SharedData.demoModel("stories260K");
-        Recipe r = Recipe.of(Recipe.Method.RTN, 4, 32);
+        Recipe r = Recipe.of("rtn", Map.of("bits", 4, "groupSize", 32));
         assertThatThrownBy(() -> QuantizeJob.run(model, r, null, tmp.resolve("refused"), null, null, POOL))
                 .isInstanceOf(FormatException.class).hasMessageContaining("mlp.gate_proj").hasMessageContaining("--skip");
         assertThat(tmp.resolve("refused")).doesNotExist();

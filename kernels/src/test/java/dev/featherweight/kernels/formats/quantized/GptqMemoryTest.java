@@ -1,5 +1,6 @@
 package dev.featherweight.kernels.formats.quantized;
 
+import java.util.Map;
 import dev.featherweight.kernels.pipeline.QuantizeJob;
 import dev.featherweight.kernels.SharedData;
 import dev.featherweight.kernels.core.Parallel;
@@ -94,7 +95,7 @@ class GptqMemoryTest {
         };
         QuantizeJob.Calibration cal = new QuantizeJob.Calibration(SharedData.shared("eval/train.tinystories.tokens.u32"), 8, 128, 42);
         try (Parallel pool = new Parallel(2)) {
-            QuantizeJob.run(model, Recipe.of(Recipe.Method.GPTQ, 4, 128), cal, tmp.resolve("gptq"), null, measure, pool);
+            QuantizeJob.run(model, Recipe.of("gptq", Map.of("bits", 4, "groupSize", 128)), cal, tmp.resolve("gptq"), null, measure, pool);
         }
         System.out.println("GPTQ live heap after each block (MB): " + liveAfterBlock.stream().map(b -> b >> 20).toList());
         assertThat(liveAfterBlock).hasSize(LAYERS);

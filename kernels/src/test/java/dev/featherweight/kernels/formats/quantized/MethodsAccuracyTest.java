@@ -1,5 +1,6 @@
 package dev.featherweight.kernels.formats.quantized;
 
+import dev.featherweight.kernels.pipeline.modifier.Modifiers;
 import dev.featherweight.kernels.pipeline.QuantizeJob;
 import dev.featherweight.kernels.SharedData;
 import dev.featherweight.kernels.infer.LoadedModel;
@@ -44,21 +45,21 @@ class MethodsAccuracyTest {
         QuantizeJob.Calibration cal = new QuantizeJob.Calibration(SharedData.shared("eval/train.tinystories.tokens.u32"), 64, 256, 42);
         fp32 = perplexity(model);
         Map<String, Recipe> recipes = new LinkedHashMap<>();
-        recipes.put("rtn4", Recipe.of(Recipe.Method.RTN, 4, 128));
-        recipes.put("gptq4", Recipe.of(Recipe.Method.GPTQ, 4, 128));
-        recipes.put("gptq4act", actOrder(Recipe.of(Recipe.Method.GPTQ, 4, 128)));
-        recipes.put("awq4", Recipe.of(Recipe.Method.AWQ, 4, 128));
-        recipes.put("rtn3", Recipe.of(Recipe.Method.RTN, 3, 128));
-        recipes.put("gptq3", Recipe.of(Recipe.Method.GPTQ, 3, 128));
-        recipes.put("gptq3act", actOrder(Recipe.of(Recipe.Method.GPTQ, 3, 128)));
-        recipes.put("awq3", Recipe.of(Recipe.Method.AWQ, 3, 128));
-        recipes.put("nf4", Recipe.of(Recipe.Method.NF4, 4, 64));
-        recipes.put("nf4dq", doubleQuant(Recipe.of(Recipe.Method.NF4, 4, 64)));
-        recipes.put("fp4", Recipe.of(Recipe.Method.FP4, 4, 64));
-        recipes.put("int8", Recipe.of(Recipe.Method.LLM_INT8, 8, -1));
+        recipes.put("rtn4", Recipe.of("rtn", Map.of("bits", 4, "groupSize", 128)));
+        recipes.put("gptq4", Recipe.of("gptq", Map.of("bits", 4, "groupSize", 128)));
+        recipes.put("gptq4act", Recipe.of("gptq", Map.of("bits", 4, "groupSize", 128, "descAct", true)));
+        recipes.put("awq4", Recipe.of("awq", Map.of("bits", 4, "groupSize", 128)));
+        recipes.put("rtn3", Recipe.of("rtn", Map.of("bits", 3, "groupSize", 128)));
+        recipes.put("gptq3", Recipe.of("gptq", Map.of("bits", 3, "groupSize", 128)));
+        recipes.put("gptq3act", Recipe.of("gptq", Map.of("bits", 3, "groupSize", 128, "descAct", true)));
+        recipes.put("awq3", Recipe.of("awq", Map.of("bits", 3, "groupSize", 128)));
+        recipes.put("nf4", Recipe.of("nf4", Map.of()));
+        recipes.put("nf4dq", Recipe.of("nf4", Map.of("doubleQuant", true)));
+        recipes.put("fp4", Recipe.of("fp4", Map.of()));
+        recipes.put("int8", Recipe.of("llm-int8", Map.of()));
         for (Map.Entry<String, Recipe> e : recipes.entrySet()) {
             Path out = tmp.resolve(e.getKey());
-            QuantizeJob.Result r = QuantizeJob.run(model, e.getValue(), e.getValue().method().calibrated() ? cal : null, out, null, null, pool);
+            QuantizeJob.Result r = QuantizeJob.run(model, e.getValue(), Modifiers.of(e.getValue()).calibrated() ? cal : null, out, null, null, pool);
             rows.put(e.getKey(), new Row(e.getKey(), perplexity(out), r.bitsPerWeight(), r.fileBytes(), r.seconds()));
         }
         System.out.printf(Locale.ROOT, "%-10s %10s %8s %12s %8s%n", "method", "perplexity", "bpw", "bytes", "seconds");
@@ -71,16 +72,6 @@ class MethodsAccuracyTest {
     @AfterAll
     void close() {
         pool.close();
-    }
-
-    private static Recipe actOrder(Recipe r) {
-        return new Recipe(r.method(), r.bits(), r.groupSize(), r.sym(), true, r.staticGroups(), r.dampPercent(), r.trueSequential(),
-                r.doubleQuant(), r.gptqV2(), r.duoScaling(), r.rules());
-    }
-
-    private static Recipe doubleQuant(Recipe r) {
-        return new Recipe(r.method(), r.bits(), r.groupSize(), r.sym(), r.actOrder(), r.staticGroups(), r.dampPercent(), r.trueSequential(),
-                true, r.gptqV2(), r.duoScaling(), r.rules());
     }
 
     private double perplexity(Path folder) throws Exception {

@@ -1,5 +1,7 @@
 package dev.featherweight.kernels.formats.quantized;
 
+import dev.featherweight.kernels.pipeline.modifier.QuantizationModifier;
+import dev.featherweight.kernels.pipeline.modifier.Modifiers;
 import dev.featherweight.kernels.SharedData;
 import dev.featherweight.kernels.formats.TensorSource;
 import dev.featherweight.kernels.infer.BlockWeights;
@@ -8,6 +10,7 @@ import dev.featherweight.kernels.infer.ModelLoader;
 import dev.featherweight.kernels.core.Parallel;
 import dev.featherweight.kernels.core.WeightMatrix;
 import dev.featherweight.kernels.pipeline.CalibrationData;
+import dev.featherweight.kernels.formats.hf.HfModules;
 import dev.featherweight.kernels.pipeline.CalibrationPipeline;
 import dev.featherweight.kernels.quant.QuantizedModule;
 import dev.featherweight.kernels.quant.Recipe;
@@ -40,8 +43,9 @@ class QuantizedFolderRoundTripTest {
     }
 
     static Recipe recipe(String method, int bits, int group, boolean sym, boolean actOrder, boolean staticGroups, boolean dq, boolean v2, String skip) {
-        Recipe.Method m = Recipe.Method.parse(method);
-        Recipe r = new Recipe(m, bits, group, sym, actOrder, staticGroups, 0.01, true, dq, v2, true, List.of());
+        // AWQ's scale search on 4 samples (the statistics use all)
+        Recipe r = Recipe.of(method, Map.of("bits", bits, "groupSize", group, "symmetric", sym, "descAct", actOrder, "staticGroups", staticGroups,
+                "doubleQuant", dq, "gptqV2", v2, "searchSamples", 4));
         return skip.isEmpty() ? r : r.withRules(List.of(new Recipe.Rule(skip, true, null, null)));
     }
 
@@ -53,13 +57,14 @@ class QuantizedFolderRoundTripTest {
             TensorSource src = lm.model().source();
             int layers = lm.model().config().layers();
             int[][] s = null;
-            if (r.method().calibrated()) {
+            QuantizationModifier modifier = Modifiers.of(r);
+            if (modifier.calibrated()) {
                 int[] tokens = CalibrationData.tokens(SharedData.shared("eval/train.tinystories.tokens.u32"), null);
                 s = CalibrationData.sample(tokens, samples, seqLen, 1234, 1);
             }
             QuantizedModelWriter w = new QuantizedModelWriter(model, src, layers, r, out.resolveSibling(out.getFileName() + ".work"),
                     QuantizedModelWriter.fingerprint(model, src, r, s));
-            new CalibrationPipeline(lm.model(), r, POOL, null).awqSearchSamples(4).run(s, new CalibrationPipeline.BlockStore() {
+            new CalibrationPipeline(lm.model(), r, modifier, POOL, null).run(s, new BlockStore() {
                 public int lastFinishedBlock() {
                     return w.lastFinishedBlock();
                 }
@@ -68,7 +73,7 @@ class QuantizedFolderRoundTripTest {
                     return w.loadHidden(layer);
                 }
 
-                public void saveBlock(CalibrationPipeline.BlockResult b, float[][] next) {
+                public void saveBlock(BlockResult b, float[][] next) {
                     b.modules().forEach((k, v) -> kept.put("model.layers." + b.layer() + "." + k, v));
                     w.saveBlock(b, next);
                 }
@@ -107,7 +112,7 @@ class QuantizedFolderRoundTripTest {
             int checked = 0, skipped = 0;
             for (int l = 0; l < layers; l++) {
                 BlockWeights b = lm.model().block(l);
-                for (Map.Entry<String, String> e : CalibrationPipeline.HF.entrySet()) {
+                for (Map.Entry<String, String> e : HfModules.BY_BLOCK_MODULE.entrySet()) {
                     String name = "model.layers." + l + "." + e.getValue();
                     QuantizedModule q = kept.get(name);
                     WeightMatrix m = b.matrix(e.getKey());

@@ -1,5 +1,6 @@
 package dev.featherweight.kernels.formats.quantized;
 
+import java.util.Map;
 import dev.featherweight.kernels.pipeline.QuantizeJob;
 import dev.featherweight.kernels.SharedData;
 import dev.featherweight.kernels.core.Parallel;
@@ -43,8 +44,7 @@ class ResumeTest {
     @CsvSource({"gptq,1", "awq,2", "nf4,0"})
     void resumedRunWritesIdenticalBytes(String method, int killAfter) throws Exception {
         Path model = SharedData.demoModel("feather-3m");
-        Recipe.Method m = Recipe.Method.parse(method);
-        Recipe r = m == Recipe.Method.NF4 ? new Recipe(m, 4, 64, true, false, false, 0.01, true, true, false, true, List.of()) : Recipe.of(m, 4, 128);
+        Recipe r = method.equals("nf4") ? Recipe.of(method, Map.of("doubleQuant", true)) : Recipe.of(method, Map.of("bits", 4, "groupSize", 128));
         QuantizeJob.Calibration cal = new QuantizeJob.Calibration(SharedData.shared("eval/train.tinystories.tokens.u32"), 4, 64, 99);
 
         Path straight = tmp.resolve(method + "-straight");
@@ -77,9 +77,9 @@ class ResumeTest {
         assertThat(Files.readString(out.resolve("config.json"))).isEqualTo(Files.readString(straight.resolve("config.json")));
 
         // another recipe over the same work folder starts from block 0
-        if (m == Recipe.Method.GPTQ) {
+        if (method.equals("gptq")) {
             done.clear();
-            QuantizeJob.Result other = QuantizeJob.run(model, Recipe.of(m, 3, 128), cal, tmp.resolve("gptq3"), work, counter, POOL);
+            QuantizeJob.Result other = QuantizeJob.run(model, Recipe.of(method, Map.of("bits", 3, "groupSize", 128)), cal, tmp.resolve("gptq3"), work, counter, POOL);
             assertThat(other.resumedFromBlock()).isZero();
             assertThat(done.getFirst()).isZero();
         }
