@@ -52,7 +52,7 @@ class PlatformRestartTest {
             JsonNode running = api.get("/api/v1/jobs/" + job).json();
             assertThat(running.path("tasks")).hasSize(3);
             List<String> states = new java.util.ArrayList<>();
-            for (JsonNode t : running.path("tasks")) states.add(t.path("state").asString());
+            for (JsonNode task : running.path("tasks")) states.add(task.path("state").asString());
             assertThat(states).containsExactlyInAnyOrder("RUNNING", "ASSIGNED", "ASSIGNED");
         }
         try (Platform second = start(data, s3Port, Map.of())) {

@@ -116,7 +116,7 @@ class StandaloneProcessTest {
                   {"method":"gptq","bits":4,"groupSize":128,"descAct":false,"damp":0.01,"calibrationSamples":8,"calibrationSeqLen":64,"symmetric":true},
                   {"method":"gguf","fileType":"Q8_0"},{"method":"gguf","fileType":"Q4_0"}]}""");
         // the GPTQ task is the one that reports blocks (GGUF reports once, at its end)
-        for (int i = 0; i < 6000 && api.get("/api/v1/jobs/" + job).json().path("tasks").get(0).path("block").asInt() < 1; i++) Thread.sleep(100);
+        for (int i = 0; i < 6000 && api.get("/api/v1/jobs/" + job).json().path("tasks").path(0).path("block").asInt() < 1; i++) Thread.sleep(100);
         assertThat(api.get("/api/v1/jobs/" + job).json().path("tasks").get(0).path("state").asString()).isEqualTo("RUNNING");
         long postgres = postmasterPid();
         first.destroyForcibly(); // SIGKILL: no shutdown hook runs
