@@ -366,16 +366,16 @@ class PlatformMechanicsTest extends PlatformTestBase {
     void aModelThatCannotBeReadFailsAtOnceWithTheReasonNotRetried() throws Exception {
         ApiClient api = tenant("corrupt-model");
         Path broken = Files.createTempDirectory("fw-broken-model");
-        Files.writeString(broken.resolve("config.json"), "{\"model_type\": \"llama\", \"num_hidden_layers\": ");
-        Files.copy(FEATHER.resolve("model.safetensors"), broken.resolve("model.safetensors"));
+        Files.copy(FEATHER.resolve("config.json"), broken.resolve("config.json")); // a valid config: the gateway accepts the job
+        Files.write(broken.resolve("model.safetensors"), "this is not a safetensors file".getBytes());
         ApiClient.Response up = api.uploadModel("broken", broken);
         assertThat(up.status()).as(up.toString()).isEqualTo(201);
         String job = submit(api, """
                 {"modelId":"broken","recipes":[{"method":"rtn","bits":4,"groupSize":32,"symmetric":true}]}""");
         JsonNode done = api.awaitJob(job, Duration.ofSeconds(60));
         assertThat(done.path("state").asString()).isEqualTo("FAILED");
-        assertThat(done.path("tasks").get(0).path("attempt").asInt()).isEqualTo(1);
-        assertThat(done.path("error").asString()).contains("failed after 1 attempt(s)").contains("model broken cannot be read");
+        assertThat(done.path("tasks").get(0).path("attempt").asInt()).isEqualTo(1); // another attempt would read the same bytes
+        assertThat(done.path("error").asString()).contains("failed after 1 attempt(s)").contains("model.safetensors is corrupt");
     }
 
     @Test
