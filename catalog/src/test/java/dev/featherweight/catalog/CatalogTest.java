@@ -84,7 +84,8 @@ class CatalogTest {
             awq bits as text                           | method=awq,bits='4'                | r.bits              | must be an integer, got 4
             rtn symmetric as number                    | method=rtn,symmetric=1             | r.symmetric         | must be true or false, got 1
             rtn group 512 wider than feather's rows    | method=rtn,groupSize=512           | r.groupSize         | 512 does not divide the input features of every linear layer of feather-3m (256, 256, 768); -1 or a divisor of each
-            nf4 block 48                               | method=nf4,blockSize=48            | r.blockSize         | 48 is not allowed; one of [32, 64, 128, 256, 512, 1024, 2048, 4096]
+            nf4 block 48                               | method=nf4,blockSize=48            | r.blockSize         | 48 is not allowed; one of [64]
+            fp4 block 128 the kernels do not write     | method=fp4,blockSize=128           | r.blockSize         | 128 is not allowed; one of [64]
             llm-int8 threshold the engine cannot write | method=llm-int8,threshold=5.0      | r.threshold         | 5.0 is not allowed; one of [6.0]
             unknown parameter                          | method=gptq,bitz=4                 | r.bitz              | not a parameter of gptq; one of [bits, groupSize, damp, descAct, symmetric, calibrationSamples, calibrationSeqLen]
             unknown method                             | method=magic                       | r.method            | 'magic' is not a method of this engine; one of [gguf, gptq, awq, rtn, nf4, fp4, llm-int8]

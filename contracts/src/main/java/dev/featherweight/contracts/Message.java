@@ -1,5 +1,6 @@
 package dev.featherweight.contracts;
 
+import dev.featherweight.contracts.jobs.JobState;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
@@ -75,7 +76,7 @@ public sealed interface Message {
             implements TaskEvent {}
 
     /** job-service → gateway: a job (or one of its tasks) changed; {@code detail} is a human sentence. */
-    record JobStateChanged(String messageId, String jobId, String tenantId, String state, String taskId, String detail,
+    record JobStateChanged(String messageId, String jobId, String tenantId, JobState state, String taskId, String detail,
                            Instant at) implements Message {
         public String key() { return jobId; }
     }

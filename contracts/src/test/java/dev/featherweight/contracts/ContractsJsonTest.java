@@ -35,7 +35,7 @@ class ContractsJsonTest {
                 new Message.TaskHeartbeat("m7", "k1", "j1", 2, "w1", t),
                 new Message.TaskSucceeded("m8", "k1", "j1", 2, "a1", 3.0, 0.5, Map.of("bytes", 1234.0)),
                 new Message.TaskFailed("m9", "k1", "j1", 2, "needs 41.2 GiB, GPU has 40.0 GiB", false),
-                new Message.JobStateChanged("m10", "j1", "t1", "RUNNING", "k1", "block 3/8", t));
+                new Message.JobStateChanged("m10", "j1", "t1", dev.featherweight.contracts.jobs.JobState.RUNNING, "k1", "block 3/8", t));
         for (Message m : all) {
             String json = Json.write(m);
             assertThat(json).contains("\"type\":\"" + m.getClass().getSimpleName() + "\"").contains("\"schema\":1");

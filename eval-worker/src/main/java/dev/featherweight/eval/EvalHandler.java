@@ -2,8 +2,10 @@ package dev.featherweight.eval;
 
 import dev.featherweight.contracts.EvalSpec;
 import dev.featherweight.contracts.Message;
+import dev.featherweight.contracts.registry.Artifact;
 import dev.featherweight.worker.RegistryClient;
 import dev.featherweight.worker.TaskContext;
+import dev.featherweight.kernels.formats.FormatException;
 import dev.featherweight.worker.TaskFailure;
 import dev.featherweight.worker.TaskHandler;
 
@@ -30,8 +32,19 @@ public class EvalHandler implements TaskHandler {
 
     @Override
     public Outcome run(Message.TaskAssigned task, TaskContext context) throws Exception {
+        try {
+            return evaluate(task, context);
+        } catch (FormatException refused) {
+            // a model (or artifact) that fails the kernels' model check fails the same way every time: its message is the
+            // reason, no retry; only a failed write (disk, a busy output) may go better on another attempt
+            boolean retryable = refused.kind() == FormatException.Kind.IO || refused.kind() == FormatException.Kind.OUTPUT_BUSY;
+            throw new TaskFailure(refused.getMessage(), retryable, refused);
+        }
+    }
+
+    private Outcome evaluate(Message.TaskAssigned task, TaskContext context) throws Exception {
         EvalSpec spec = task.eval();
-        RegistryClient.Artifact artifact = registry.artifact(task.tenantId(), task.artifactId());
+        Artifact artifact = registry.artifact(task.tenantId(), task.artifactId());
         Path source = registry.fetchModel(task.tenantId(), task.modelId());
         Map<String, Double> metrics = new LinkedHashMap<>();
         int steps = (spec.perplexity() == null ? 0 : 2) + (spec.capacity() == null ? 0 : 1), step = 0;

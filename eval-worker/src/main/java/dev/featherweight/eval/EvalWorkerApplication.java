@@ -1,25 +1,25 @@
 package dev.featherweight.eval;
 
 import dev.featherweight.worker.Events;
-import dev.featherweight.worker.JobsClient;
+import dev.featherweight.service.JobsApi;
 import dev.featherweight.worker.RegistryClient;
 import dev.featherweight.worker.TaskRuntime;
 import dev.featherweight.worker.WorkerConfiguration;
+import dev.featherweight.worker.WorkerProperties;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.cloud.stream.binding.BindingsLifecycleController;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
 
-import java.nio.file.Path;
-
 /** eval-worker: one functional consumer (fw.tasks.eval) handing tasks to the {@link TaskRuntime}. */
 @SpringBootApplication
 @Import(WorkerConfiguration.class)
+@EnableConfigurationProperties(EvalProperties.class)
 public class EvalWorkerApplication {
 
     public static void main(String[] args) {
@@ -33,14 +33,13 @@ public class EvalWorkerApplication {
     }
 
     @Bean
-    public EvalHandler evalHandler(EvaluationEngine engine, RegistryClient registry, @Value("${featherweight.eval.texts-dir:models}") Path texts) {
-        return new EvalHandler(engine, registry, texts);
+    public EvalHandler evalHandler(EvaluationEngine engine, RegistryClient registry, EvalProperties eval) {
+        return new EvalHandler(engine, registry, eval.textsDir());
     }
 
     @Bean
-    public TaskRuntime evaluate(EvalHandler handler, Events events, JobsClient jobs, ObjectProvider<BindingsLifecycleController> bindings,
-                                @Value("${featherweight.worker.name:eval-${random.uuid}}") String worker,
-                                @Value("${featherweight.worker.concurrency:1}") int concurrency, MeterRegistry meters) {
-        return new TaskRuntime(handler, events, jobs, bindings, "evaluate-in-0", worker, "cpu", concurrency, meters);
+    public TaskRuntime evaluate(EvalHandler handler, Events events, JobsApi jobs, ObjectProvider<BindingsLifecycleController> bindings,
+                                WorkerProperties worker, MeterRegistry meters) {
+        return new TaskRuntime(handler, events, jobs, bindings, "evaluate-in-0", worker.nameOr("eval"), "cpu", worker.concurrency(), meters);
     }
 }

@@ -1,6 +1,12 @@
 package dev.featherweight.gateway;
 
+import dev.featherweight.contracts.registry.Artifact;
+import dev.featherweight.contracts.registry.DownloadUrl;
+import dev.featherweight.service.RegistryApi;
+import dev.featherweight.service.RegistryFiles;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -8,66 +14,70 @@ import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.*;
-import org.springframework.web.client.RestClient;
+import org.springframework.web.client.HttpClientErrorException;
 
-import java.io.IOException;
 import java.net.URI;
-import java.util.Map;
-import java.util.Optional;
+import java.util.List;
 
 /** Artifacts: only complete ones are visible. Download streamed through the gateway, or a presigned S3 URL. */
 @RestController
 @RequestMapping("/api/v1/artifacts")
 @Tag(name = "artifacts")
 public class ArtifactController {
-    private final RestClient registry;
+    private final RegistryApi registry;
+    private final RegistryFiles files;
 
-    public ArtifactController(RestClient registryClient) {
-        this.registry = registryClient;
+    public ArtifactController(RegistryApi registry, RegistryFiles files) {
+        this.registry = registry;
+        this.files = files;
     }
 
     @GetMapping
     @Operation(summary = "List artifacts, filtered by model, method, bits, job")
-    public Object list(HttpServletRequest request, @RequestParam(required = false) String model, @RequestParam(required = false) String method,
-                       @RequestParam(required = false) Integer bits, @RequestParam(required = false) String job) {
-        String tenant = Auth.tenant(request);
-        return registry.get().uri(b -> b.path("/internal/tenants/{t}/artifacts")
-                .queryParamIfPresent("model", Optional.ofNullable(model)).queryParamIfPresent("method", Optional.ofNullable(method))
-                .queryParamIfPresent("bits", Optional.ofNullable(bits)).queryParamIfPresent("job", Optional.ofNullable(job)).build(tenant))
-                .retrieve().body(Object.class);
+    public List<Artifact> list(HttpServletRequest request, @RequestParam(required = false) String model, @RequestParam(required = false) String method,
+                               @RequestParam(required = false) Integer bits, @RequestParam(required = false) String job) {
+        return registry.artifacts(Auth.tenant(request), model, method, bits, job);
     }
 
     @GetMapping("/{id}")
     @Operation(summary = "An artifact: files with sha256, metrics, lineage (source model, job, recipe, kernels version)")
-    public Object get(HttpServletRequest request, @PathVariable String id) {
-        return registry.get().uri("/internal/tenants/{t}/artifacts/{id}", Auth.tenant(request), id).retrieve().body(Object.class);
+    public Artifact get(HttpServletRequest request, @PathVariable String id) {
+        Ids.check("id", id);
+        return registry.artifact(Auth.tenant(request), id);
     }
 
     @GetMapping("/{id}/download")
     @Operation(summary = "Download one file of an artifact; presigned=true answers 303 to a presigned S3 URL instead of streaming")
+    @ApiResponse(responseCode = "200", description = "the file", content = @Content(mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE))
+    @ApiResponse(responseCode = "303", description = "presigned=true: Location is a presigned S3 URL", content = @Content)
     public ResponseEntity<Void> download(HttpServletRequest request, HttpServletResponse response, @PathVariable String id,
-                                         @RequestParam String path, @RequestParam(defaultValue = "false") boolean presigned) throws IOException {
+                                         @RequestParam String path, @RequestParam(defaultValue = "false") boolean presigned) {
         String tenant = Auth.tenant(request);
+        Ids.check("id", id);
+        if (!ModelController.PATH.matcher(path).matches() || path.contains(".."))
+            throw new ApiException(HttpStatus.BAD_REQUEST, "invalid path", List.of("path: a file of the artifact (letters, digits, '._-', up to 5 levels)"));
         if (presigned) {
-            Map<?, ?> url = registry.get().uri(b -> b.path("/internal/tenants/{t}/artifacts/{id}/url").queryParam("path", path).build(tenant, id))
-                    .retrieve().body(Map.class);
-            return ResponseEntity.status(HttpStatus.SEE_OTHER).location(URI.create((String) url.get("url"))).build();
+            DownloadUrl url = registry.artifactUrl(tenant, id, path);
+            return ResponseEntity.status(HttpStatus.SEE_OTHER).location(URI.create(url.url())).build();
         }
         get(request, id);
-        registry.get().uri(b -> b.path("/internal/tenants/{t}/artifacts/{id}/file").queryParam("path", path).build(tenant, id))
-                .exchange((req, resp) -> {
-                    if (resp.getStatusCode().isError()) throw ApiException.notFound("file " + path + " of artifact " + id);
-                    response.setContentType(MediaType.APPLICATION_OCTET_STREAM_VALUE);
-                    response.setHeader("Content-Disposition", "attachment; filename=\"" + path.replaceAll(".*/", "") + "\"");
-                    resp.getBody().transferTo(response.getOutputStream());
-                    return null;
-                });
+        try {
+            files.artifactFile(tenant, id, path, in -> {
+                response.setContentType(MediaType.APPLICATION_OCTET_STREAM_VALUE);
+                response.setHeader("Content-Disposition", "attachment; filename=\"" + path.replaceAll(".*/", "") + "\"");
+                return in.transferTo(response.getOutputStream());
+            });
+        } catch (HttpClientErrorException.NotFound e) {
+            throw ApiException.notFound("file " + path + " of artifact " + id);
+        }
         return null;
     }
 
     @DeleteMapping("/{id}")
     @ResponseStatus(HttpStatus.NO_CONTENT)
+    @Operation(summary = "Delete an artifact and its files")
     public void delete(HttpServletRequest request, @PathVariable String id) {
-        registry.delete().uri("/internal/tenants/{t}/artifacts/{id}", Auth.tenant(request), id).retrieve().toBodilessEntity();
+        Ids.check("id", id);
+        registry.deleteArtifact(Auth.tenant(request), id);
     }
 }

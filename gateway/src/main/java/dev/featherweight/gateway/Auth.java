@@ -1,50 +1,26 @@
 package dev.featherweight.gateway;
 
-import jakarta.servlet.FilterChain;
-import jakarta.servlet.ServletException;
+import dev.featherweight.contracts.Sha256;
 import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletResponse;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.MediaType;
-import org.springframework.http.ProblemDetail;
-import org.springframework.stereotype.Component;
-import org.springframework.web.client.HttpClientErrorException;
-import org.springframework.web.client.RestClient;
-import org.springframework.web.filter.OncePerRequestFilter;
+import org.springframework.security.core.Authentication;
+import org.springframework.security.core.context.SecurityContextHolder;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.HexFormat;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * API keys: {@code Authorization: Bearer fw_…}. Only the sha256 of a key is stored (in the registry) and
- * looked up; results are cached for a minute. The bootstrap admin key comes from configuration and may
- * only use /api/v1/admin. Every other request runs as the key's tenant.
+ * API keys: {@code Authorization: Bearer fw_…}. Only the sha256 of a key is stored (in the registry).
+ * Spring Security checks them ({@link GatewaySecurity}); a controller asks here for the caller's tenant.
  */
-@Component
-public class Auth extends OncePerRequestFilter {
-    public static final String TENANT = "fw.tenant";
-    public static final String ADMIN = "fw.admin";
+public final class Auth {
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private final RestClient registry;
-    private final String adminKeyHash;
-    private final Map<String, Cached> cache = new ConcurrentHashMap<>();
-
-    record Owner(String tenantId, boolean admin) {}
-
-    record Cached(Owner owner, long until) {}
-
-    public Auth(RestClient registryClient, @Value("${featherweight.admin-key}") String adminKey) {
-        this.registry = registryClient;
-        this.adminKeyHash = hash(adminKey);
-    }
+    /** Who called: a tenant's key (tenantId set, admin if it is an admin key) or the bootstrap admin key (no tenant). */
+    public record Caller(String tenantId, boolean admin) {}
 
     public static String newKey() {
         byte[] b = new byte[24];
@@ -53,72 +29,21 @@ public class Auth extends OncePerRequestFilter {
     }
 
     public static String hash(String key) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+        return Sha256.of(key);
     }
 
-    @Override
-    protected boolean shouldNotFilter(HttpServletRequest request) {
-        return !request.getRequestURI().startsWith("/api/");
+    /** The authenticated caller of this request, or null. */
+    static Caller caller() {
+        Authentication a = SecurityContextHolder.getContext().getAuthentication();
+        return a != null && a.getPrincipal() instanceof Caller c ? c : null;
     }
 
-    @Override
-    protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain) throws ServletException, IOException {
-        String header = request.getHeader("Authorization");
-        if (header == null || !header.startsWith("Bearer ") || header.length() > 200) {
-            deny(response, "missing or malformed Authorization: Bearer <api key>");
-            return;
-        }
-        String h = hash(header.substring(7).trim());
-        boolean adminPath = request.getRequestURI().startsWith("/api/v1/admin/");
-        if (h.equals(adminKeyHash)) {
-            if (!adminPath) {
-                deny(response, "the bootstrap admin key may only call /api/v1/admin; create a tenant key");
-                return;
-            }
-            request.setAttribute(ADMIN, true);
-        } else {
-            Owner owner = lookup(h);
-            if (owner == null) {
-                deny(response, "unknown API key");
-                return;
-            }
-            if (adminPath && !owner.admin()) {
-                deny(response, "this key is not an admin key");
-                return;
-            }
-            request.setAttribute(TENANT, owner.tenantId());
-            request.setAttribute(ADMIN, owner.admin());
-        }
-        chain.doFilter(request, response);
-    }
-
-    private Owner lookup(String keyHash) {
-        Cached c = cache.get(keyHash);
-        if (c != null && c.until() > System.currentTimeMillis()) return c.owner();
-        try {
-            Owner owner = registry.get().uri("/internal/keys/{h}", keyHash).retrieve().body(Owner.class);
-            cache.put(keyHash, new Cached(owner, System.currentTimeMillis() + 60_000));
-            return owner;
-        } catch (HttpClientErrorException.NotFound e) {
-            return null;
-        }
-    }
-
-    private static void deny(HttpServletResponse response, String detail) throws IOException {
-        response.setStatus(401);
-        response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
-        response.setHeader("WWW-Authenticate", "Bearer");
-        ProblemDetail p = ProblemDetail.forStatusAndDetail(HttpStatus.UNAUTHORIZED, detail);
-        response.getWriter().write("{\"type\":\"about:blank\",\"title\":\"Unauthorized\",\"status\":401,\"detail\":\"" + p.getDetail() + "\"}");
-    }
-
+    /** The caller's tenant (every /api/v1 endpoint but /admin runs as one). */
     static String tenant(HttpServletRequest request) {
-        Object t = request.getAttribute(TENANT);
-        if (t == null) throw new ApiException(HttpStatus.FORBIDDEN, "this endpoint needs a tenant key");
-        return (String) t;
+        Caller c = caller();
+        if (c == null || c.tenantId() == null) throw new ApiException(HttpStatus.FORBIDDEN, "this endpoint needs a tenant key");
+        return c.tenantId();
     }
+
+    private Auth() {}
 }

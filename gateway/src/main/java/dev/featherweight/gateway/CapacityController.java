@@ -9,16 +9,17 @@ import dev.featherweight.catalog.capacity.KvDType;
 import dev.featherweight.catalog.capacity.ModelShape;
 import dev.featherweight.catalog.capacity.Precision;
 import dev.featherweight.contracts.EvalSpec;
+import dev.featherweight.contracts.registry.Artifact;
+import dev.featherweight.contracts.registry.FileInfo;
+import dev.featherweight.service.RegistryApi;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.*;
-import org.springframework.web.client.RestClient;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The GPU catalog and a synchronous capacity calculation for a model or an artifact. The math is the catalogue's
@@ -30,11 +31,11 @@ import java.util.Map;
 @Tag(name = "capacity")
 public class CapacityController {
     static final GpuCatalog CATALOG = GpuCatalog.builtIn();
-    private final RestClient registry;
+    private final RegistryApi registry;
     private final RecipeValidation recipes;
 
-    public CapacityController(RestClient registryClient, RecipeValidation recipes) {
-        this.registry = registryClient;
+    public CapacityController(RegistryApi registry, RecipeValidation recipes) {
+        this.registry = registry;
         this.recipes = recipes;
     }
 
@@ -75,13 +76,12 @@ public class CapacityController {
         String model = body.modelId();
         long weightBytes;
         if (body.artifactId() != null) {
-            Map<?, ?> a = registry.get().uri("/internal/tenants/{t}/artifacts/{id}", tenant, body.artifactId()).retrieve().body(Map.class);
-            model = (String) ((Map<?, ?>) a.get("lineage")).get("modelName");
-            weightBytes = ((Number) a.get("totalBytes")).longValue();
+            Artifact a = registry.artifact(tenant, body.artifactId());
+            model = a.lineage().modelName();
+            weightBytes = a.totalBytes();
         } else {
-            Map<?, ?> m = registry.get().uri("/internal/tenants/{t}/models/{n}", tenant, model).retrieve().body(Map.class);
-            weightBytes = ((List<?>) m.get("files")).stream().map(f -> (Map<?, ?>) f)
-                    .filter(f -> String.valueOf(f.get("path")).endsWith(".safetensors")).mapToLong(f -> ((Number) f.get("size")).longValue()).sum();
+            weightBytes = registry.model(tenant, model).files().stream().filter(f -> f.path().endsWith(".safetensors"))
+                    .mapToLong(FileInfo::size).sum();
         }
         ModelShape shape = recipes.shape(tenant, model);
         KvDType kv = KvDType.parse(body.kvDtype());

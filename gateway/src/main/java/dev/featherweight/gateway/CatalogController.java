@@ -10,7 +10,6 @@ import dev.featherweight.contracts.Recipe;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.servlet.http.HttpServletRequest;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -34,9 +33,9 @@ public class CatalogController {
     private final RecipeValidation recipes;
     private final Gpu workerGpu;
 
-    public CatalogController(RecipeValidation recipes, @Value("${featherweight.quantizer-gpu:A100-40GB-PCIe}") String workerGpu) {
+    public CatalogController(RecipeValidation recipes, GatewayProperties settings) {
         this.recipes = recipes;
-        this.workerGpu = CapacityController.CATALOG.get(workerGpu);
+        this.workerGpu = CapacityController.CATALOG.get(settings.quantizerGpu());
     }
 
     @GetMapping

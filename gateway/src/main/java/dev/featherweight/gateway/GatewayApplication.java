@@ -1,59 +1,31 @@
 package dev.featherweight.gateway;
 
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.serialization.StringSerializer;
-import org.springframework.beans.factory.annotation.Value;
+import dev.featherweight.service.InternalClientsConfiguration;
+import dev.featherweight.service.KafkaProducerConfiguration;
+import io.swagger.v3.oas.annotations.OpenAPIDefinition;
+import io.swagger.v3.oas.annotations.enums.SecuritySchemeType;
+import io.swagger.v3.oas.annotations.info.Info;
+import io.swagger.v3.oas.annotations.security.SecurityRequirement;
+import io.swagger.v3.oas.annotations.security.SecurityScheme;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.builder.SpringApplicationBuilder;
-import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
-import org.springframework.context.annotation.Bean;
-import org.springframework.http.client.JdkClientHttpRequestFactory;
-import org.springframework.kafka.core.DefaultKafkaProducerFactory;
-import org.springframework.kafka.core.KafkaTemplate;
-import org.springframework.web.client.RestClient;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Import;
 
-import java.net.http.HttpClient;
-import java.time.Duration;
-import java.util.HashMap;
-import java.util.Map;
-
-/** gateway: the public REST API. It owns no database: jobs go to Kafka, reads go to job-service and registry-service. */
+/**
+ * gateway: the public REST API. It owns no database: jobs go to Kafka (the shared producer: acks=all and
+ * idempotence, so a 202 means the job is on every in-sync replica), reads go to the job-service and the
+ * registry-service through their typed clients.
+ */
 @SpringBootApplication
+@Import({KafkaProducerConfiguration.class, InternalClientsConfiguration.class})
+@EnableConfigurationProperties(GatewayProperties.class)
+@OpenAPIDefinition(info = @Info(title = "Featherweight API", version = "v1"), security = @SecurityRequirement(name = "apiKey"))
+@SecurityScheme(name = "apiKey", type = SecuritySchemeType.HTTP, scheme = "bearer", bearerFormat = "fw_… API key",
+        description = "A tenant's API key (or the admin key for /api/v1/admin): Authorization: Bearer <key>")
 public class GatewayApplication {
 
     public static void main(String[] args) {
         new SpringApplicationBuilder(GatewayApplication.class).properties("spring.config.name=gateway").run(args);
-    }
-
-    /** Submissions: acks=all and idempotence, so a 202 means the job is on every in-sync replica. */
-    @Bean
-    public DefaultKafkaProducerFactory<String, String> stringProducerFactory(KafkaProperties properties) {
-        Map<String, Object> config = new HashMap<>(properties.buildProducerProperties());
-        config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
-        config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
-        config.put(ProducerConfig.ACKS_CONFIG, "all");
-        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        config.put(ProducerConfig.LINGER_MS_CONFIG, 1);
-        return new DefaultKafkaProducerFactory<>(config); // a bean, so the context closes its producers
-    }
-
-    @Bean
-    public KafkaTemplate<String, String> kafkaTemplate(DefaultKafkaProducerFactory<String, String> stringProducerFactory) {
-        return new KafkaTemplate<>(stringProducerFactory);
-    }
-
-    static RestClient client(String baseUrl) {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-        return RestClient.builder().baseUrl(baseUrl).requestFactory(new JdkClientHttpRequestFactory(http)).build();
-    }
-
-    @Bean
-    public RestClient registryClient(@Value("${featherweight.registry-url}") String url) {
-        return client(url);
-    }
-
-    @Bean
-    public RestClient jobsClient(@Value("${featherweight.jobs-url}") String url) {
-        return client(url);
     }
 }

@@ -1,6 +1,5 @@
 package dev.featherweight.gateway;
 
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Component;
 import tools.jackson.databind.JsonNode;
@@ -21,7 +20,7 @@ import java.util.List;
 /**
  * Imports a model folder by reference. {@code hf://org/name@revision}: the Hugging Face Hub HTTP API —
  * {@code GET /api/models/{repo}/revision/{rev}} lists the files ("siblings"), {@code GET /{repo}/resolve/{rev}/{file}}
- * streams each (redirects followed). {@code s3://bucket/prefix}: an S3 endpoint configured for imports.
+ * streams each (redirects followed). {@code s3://bucket/prefix}: one of the tenant's import sources ({@link S3Import}).
  */
 @Component
 public class Importer {
@@ -33,14 +32,19 @@ public class Importer {
         void file(String path, InputStream body) throws IOException;
     }
 
-    public Importer(@Value("${featherweight.hf.url:https://huggingface.co}") String hubUrl, S3Import s3) {
-        this.hubUrl = hubUrl.replaceAll("/+$", "");
+    public Importer(GatewayProperties settings, S3Import s3) {
+        this.hubUrl = settings.hf().url().toString().replaceAll("/+$", "");
         this.s3 = s3;
     }
 
-    public void copy(String source, String token, Sink sink) throws IOException {
+    /** Before anything is created: an s3:// source must be one of the tenant's import sources. */
+    public void checkAllowed(String tenant, String source) {
+        if (source.startsWith("s3://")) s3.source(tenant, source.substring(5));
+    }
+
+    public void copy(String tenant, String source, String token, Sink sink) throws IOException {
         if (source.startsWith("hf://")) hf(source.substring(5), token, sink);
-        else s3.copy(source.substring(5), sink);
+        else s3.copy(tenant, source.substring(5), sink);
     }
 
     private void hf(String ref, String token, Sink sink) throws IOException {

@@ -2,6 +2,7 @@ package dev.featherweight.gateway;
 
 import dev.featherweight.contracts.Json;
 import dev.featherweight.contracts.Message;
+import dev.featherweight.contracts.jobs.JobView;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.MediaType;
@@ -27,7 +28,6 @@ import java.util.function.Supplier;
 @Component
 public class JobEvents {
     private static final Logger log = LoggerFactory.getLogger(JobEvents.class);
-    private static final List<String> TERMINAL = List.of("SUCCEEDED", "FAILED", "CANCELLED");
     private final Map<String, Set<Subscription>> byJob = new ConcurrentHashMap<>();
 
     private static final class Subscription {
@@ -43,15 +43,15 @@ public class JobEvents {
                 return;
             }
             emitter.send(SseEmitter.event().id(e.messageId()).name(e.taskId() == null ? "job" : "task").data(payload));
-            if (e.taskId() == null && TERMINAL.contains(e.state())) {
+            if (e.taskId() == null && e.state().terminal()) {
                 done = true;
                 emitter.complete();
             }
         }
 
-        synchronized void start(Object snapshot) throws IOException {
+        synchronized void start(JobView snapshot) throws IOException {
             emitter.send(SseEmitter.event().name("snapshot").data(snapshot, MediaType.APPLICATION_JSON));
-            if (snapshot instanceof Map<?, ?> m && TERMINAL.contains(String.valueOf(m.get("state")))) {
+            if (snapshot.state().terminal()) {
                 done = true;
                 emitter.complete();
                 return;
@@ -62,7 +62,7 @@ public class JobEvents {
         }
     }
 
-    SseEmitter subscribe(String tenant, String jobId, Supplier<Object> snapshotAfterSubscribing) {
+    SseEmitter subscribe(String tenant, String jobId, Supplier<JobView> snapshotAfterSubscribing) {
         Subscription s = new Subscription();
         Set<Subscription> set = byJob.computeIfAbsent(jobId, k -> new CopyOnWriteArraySet<>());
         set.add(s);
@@ -93,6 +93,6 @@ public class JobEvents {
                 log.debug("SSE subscriber gone: {}", ex.toString());
             }
         }
-        if (e.taskId() == null && TERMINAL.contains(e.state())) byJob.remove(e.jobId());
+        if (e.taskId() == null && e.state().terminal()) byJob.remove(e.jobId());
     }
 }

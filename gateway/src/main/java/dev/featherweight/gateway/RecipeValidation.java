@@ -1,38 +1,42 @@
 package dev.featherweight.gateway;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.featherweight.catalog.Problem;
 import dev.featherweight.catalog.capacity.CapacityException;
 import dev.featherweight.catalog.capacity.ModelShape;
 import dev.featherweight.contracts.JobSpec;
 import dev.featherweight.contracts.Recipe;
+import dev.featherweight.service.RegistryApi;
+import dev.featherweight.service.RegistryFiles;
 import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Component;
 import org.springframework.web.client.HttpClientErrorException;
-import org.springframework.web.client.RestClient;
 
+import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Submit-time checks of recipes against the engine's catalogue that need the model: group sizes that divide its
  * rows, calibration no longer than its context. (The checks that need no model — types, allowed values, ranges,
  * rules between parameters — run in {@link JobSpec#problems()}, which asks the same catalogue.) The model's shape
  * comes from its config.json in the registry, parsed by the catalogue; it is remembered for a minute, as the
- * model's READY state is, so a burst of submissions does not queue on the registry.
+ * model's READY state is (a Caffeine cache, {@code featherweight.gateway.ready-model-ttl}), so a burst of submissions
+ * does not queue on the registry.
  */
 @Component
 public class RecipeValidation {
-    private static final long REMEMBER_MS = 60_000;
+    private record ModelKey(String tenant, String model) {}
 
-    private record Remembered(ModelShape shape, long until) {}
+    private final RegistryApi registry;
+    private final RegistryFiles files;
+    private final Cache<ModelKey, ModelShape> shapes;
 
-    private final RestClient registry;
-    private final Map<String, Remembered> shapes = new ConcurrentHashMap<>();
-
-    public RecipeValidation(RestClient registryClient) {
-        this.registry = registryClient;
+    public RecipeValidation(RegistryApi registry, RegistryFiles files, GatewayProperties settings) {
+        this.registry = registry;
+        this.files = files;
+        this.shapes = Caffeine.newBuilder().expireAfterWrite(settings.gateway().readyModelTtl()).maximumSize(10_000).build();
     }
 
     /** Problems the model imposes on the spec's recipes, each "recipes[i].field: message"; none when the model has no config.json. */
@@ -54,19 +58,18 @@ public class RecipeValidation {
     /** The model's shape; 404 for an unknown model, 400 when its config.json is missing or not a Llama-family config. */
     public ModelShape shape(String tenant, String model) {
         ModelShape s = shapeOrNull(tenant, model);
-        if (s == null) registry.get().uri("/internal/tenants/{t}/models/{n}", tenant, model).retrieve().toBodilessEntity(); // 404 for an unknown model
+        if (s == null) registry.model(tenant, model); // 404 for an unknown model
         if (s == null) throw new ApiException(HttpStatus.BAD_REQUEST, "model " + model + " has no config.json", List.of("modelId: " + model + " has no config.json"));
         return s;
     }
 
     private ModelShape shapeOrNull(String tenant, String model) {
-        String key = tenant + "\n" + model;
-        Remembered r = shapes.get(key);
-        if (r != null && r.until() > System.currentTimeMillis()) return r.shape();
+        ModelKey key = new ModelKey(tenant, model);
+        ModelShape remembered = shapes.getIfPresent(key);
+        if (remembered != null) return remembered;
         byte[] config;
         try {
-            config = registry.get().uri(b -> b.path("/internal/tenants/{t}/models/{n}/file").queryParam("path", "config.json").build(tenant, model))
-                    .retrieve().body(byte[].class);
+            config = files.modelFile(tenant, model, "config.json", InputStream::readAllBytes);
         } catch (HttpClientErrorException.NotFound e) {
             return null;
         }
@@ -76,7 +79,7 @@ public class RecipeValidation {
         } catch (CapacityException e) {
             throw new ApiException(HttpStatus.BAD_REQUEST, "the model's config.json cannot be read", List.of("modelId: " + e.getMessage()));
         }
-        shapes.put(key, new Remembered(shape, System.currentTimeMillis() + REMEMBER_MS));
+        shapes.put(key, shape);
         return shape;
     }
 }

@@ -1,6 +1,14 @@
 package dev.featherweight.jobs;
 
+import dev.featherweight.contracts.JobSpec;
 import dev.featherweight.contracts.Json;
+import dev.featherweight.contracts.jobs.JobPage;
+import dev.featherweight.contracts.jobs.JobState;
+import dev.featherweight.contracts.jobs.JobView;
+import dev.featherweight.contracts.jobs.TaskState;
+import dev.featherweight.contracts.jobs.TaskClaim;
+import dev.featherweight.contracts.jobs.TaskStatus;
+import dev.featherweight.contracts.jobs.TaskView;
 import org.springframework.data.domain.PageRequest;
 import org.springframework.data.domain.Sort;
 import org.springframework.http.HttpStatus;
@@ -28,17 +36,6 @@ public class JobController {
         this.machine = machine;
     }
 
-    public record TaskView(String id, String kind, String label, String state, int attempt, int maxAttempts, String worker, String gpu,
-                           Integer block, Integer blocks, String module, Double progress, Double wallSeconds, Double gpuSeconds,
-                           Double etaSeconds, String inputArtifactId, String artifactId, Map<String, Double> metrics, String error,
-                           Instant startedAt, Instant finishedAt) {}
-
-    public record JobView(String id, String tenantId, String model, String state, String error, Instant submittedAt, Instant startedAt,
-                          Instant finishedAt, Double progress, Double etaSeconds, double gpuSeconds, double wallSeconds,
-                          Object spec, List<TaskView> tasks) {}
-
-    public record PageView(List<JobView> items, int page, int size, long total) {}
-
     @GetMapping("/jobs/{id}")
     JobView job(@PathVariable String id, @RequestParam String tenant) {
         return jobs.findById(id).filter(j -> j.tenantId.equals(tenant)).map(this::view)
@@ -46,15 +43,21 @@ public class JobController {
     }
 
     @GetMapping("/jobs")
-    PageView list(@RequestParam String tenant, @RequestParam(required = false) String state, @RequestParam(required = false) String model,
+    JobPage list(@RequestParam String tenant, @RequestParam(required = false) JobState state, @RequestParam(required = false) String model,
                   @RequestParam(defaultValue = "0") int page, @RequestParam(defaultValue = "20") int size) {
         var p = jobs.search(tenant, state, model, PageRequest.of(page, size, Sort.by(Sort.Direction.DESC, "submittedAt").and(Sort.by("id"))));
-        return new PageView(p.getContent().stream().map(this::view).toList(), page, size, p.getTotalElements());
+        return new JobPage(p.getContent().stream().map(this::view).toList(), page, size, p.getTotalElements());
+    }
+
+    public record TenantJobs(long jobsInFlight) {}
+
+    /** Jobs of a tenant that are submitted or running (the gateway holds them to the tenant's limit). */
+    @GetMapping("/tenants/{tenant}/jobs-in-flight")
+    TenantJobs inFlight(@PathVariable String tenant) {
+        return new TenantJobs(jobs.countByTenantIdAndStateIn(tenant, List.of(JobState.SUBMITTED, JobState.RUNNING)));
     }
 
     /** For workers: is this attempt still the current one, and is the task still open? */
-    public record TaskStatus(String id, String state, int attempt, boolean open) {}
-
     @GetMapping("/tasks/{id}")
     TaskStatus task(@PathVariable String id) {
         TaskEntity t = tasks.findById(id).orElseThrow(() -> new NoSuchElementException("task " + id + " not found"));
@@ -73,7 +76,7 @@ public class JobController {
                     case CANCELLED -> ResponseEntity.accepted().build();
                     case NOT_FOUND -> throw new NoSuchElementException("job " + id + " not found");
                     case ALREADY_FINISHED -> ResponseEntity.status(HttpStatus.CONFLICT).body(ProblemDetail.forStatusAndDetail(HttpStatus.CONFLICT,
-                            "job " + id + " is already " + jobs.findById(id).map(j -> j.state).orElse("finished") + "; only a running job can be cancelled"));
+                            "job " + id + " is already " + jobs.findById(id).map(j -> j.state.name()).orElse("finished") + "; only a running job can be cancelled"));
                 };
             } catch (org.springframework.dao.ConcurrencyFailureException e) {
                 if (tries == 5) throw e; // an event of the job committed meanwhile: look again
@@ -81,11 +84,9 @@ public class JobController {
         }
     }
 
-    public record Claim(int attempt, String worker, String gpu) {}
-
     /** A worker asks to run an attempt: 204 if it is now its own, 409 if not (cancelled, superseded, taken by another worker). */
     @PostMapping("/tasks/{id}/claim")
-    ResponseEntity<?> claim(@PathVariable String id, @RequestBody Claim claim) {
+    ResponseEntity<?> claim(@PathVariable String id, @RequestBody TaskClaim claim) {
         boolean claimed = false;
         for (int tries = 1; tries <= 5; tries++) {
             try {
@@ -109,16 +110,16 @@ public class JobController {
         Double progress = tv.isEmpty() ? null : tv.stream().mapToDouble(t -> t.progress() == null ? 0 : t.progress()).average().orElse(0);
         Double eta = j.terminal() ? Double.valueOf(0) : tv.stream().filter(t -> t.etaSeconds() != null).mapToDouble(TaskView::etaSeconds).max().stream().boxed().findFirst().orElse(null);
         return new JobView(j.id, j.tenantId, j.modelName, j.state, j.error, j.submittedAt, j.startedAt, j.finishedAt, progress, eta,
-                gpu, wall, Json.MAPPER.readTree(j.spec), tv);
+                gpu, wall, Json.MAPPER.readValue(j.spec, JobSpec.class), tv);
     }
 
     private static TaskView view(TaskEntity t) {
-        Double progress = t.state.equals("SUCCEEDED") ? Double.valueOf(1.0)
+        Double progress = t.state == TaskState.SUCCEEDED ? Double.valueOf(1.0)
                 : t.blocks == null || t.blocks == 0 ? Double.valueOf(0.0) : (double) t.block / t.blocks;
         @SuppressWarnings("unchecked")
         Map<String, Double> metrics = t.metrics == null ? Map.of() : Json.MAPPER.readValue(t.metrics, Map.class);
         Double wall = t.wallSeconds;
-        if (t.state.equals("RUNNING") && t.startedAt != null) wall = Duration.between(t.startedAt, Instant.now()).toMillis() / 1000.0;
+        if (t.state == TaskState.RUNNING && t.startedAt != null) wall = Duration.between(t.startedAt, Instant.now()).toMillis() / 1000.0;
         return new TaskView(t.id, t.kind, t.label, t.state, t.attempt, t.maxAttempts, t.worker, t.gpu, t.block, t.blocks, t.module,
                 progress, wall, t.gpuSeconds, t.secondsLeft, t.inputArtifactId, t.outputArtifactId, metrics, t.error, t.startedAt, t.finishedAt);
     }

@@ -1,6 +1,9 @@
 package dev.featherweight.jobs;
 
+import dev.featherweight.contracts.jobs.JobState;
 import jakarta.persistence.Entity;
+import jakarta.persistence.EnumType;
+import jakarta.persistence.Enumerated;
 import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 import jakarta.persistence.Version;
@@ -15,7 +18,8 @@ public class JobEntity {
     public String tenantId;
     public String modelName;
     public String spec;
-    public String state;
+    @Enumerated(EnumType.STRING)
+    public JobState state;
     public String error;
     public Instant submittedAt;
     public Instant startedAt;
@@ -24,6 +28,6 @@ public class JobEntity {
     public long version;
 
     public boolean terminal() {
-        return state.equals("SUCCEEDED") || state.equals("FAILED") || state.equals("CANCELLED");
+        return state.terminal();
     }
 }

@@ -2,9 +2,14 @@ package dev.featherweight.jobs;
 
 import dev.featherweight.contracts.Json;
 import dev.featherweight.contracts.Message;
+import dev.featherweight.contracts.jobs.JobState;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import dev.featherweight.service.KafkaProducerConfiguration;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import dev.featherweight.servicesecurity.InternalServiceSecurity;
 import org.springframework.boot.SpringApplication;
+import org.springframework.context.annotation.Import;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.context.annotation.Bean;
 import org.springframework.scheduling.annotation.EnableScheduling;
@@ -17,7 +22,9 @@ import java.util.function.Consumer;
  * the lease sweeper, and a small internal REST API for the gateway and workers.
  */
 @SpringBootApplication
+@Import({InternalServiceSecurity.class, KafkaProducerConfiguration.class})
 @EnableScheduling
+@EnableConfigurationProperties(JobsProperties.class)
 public class JobServiceApplication {
 
     public static void main(String[] args) {
@@ -41,8 +48,8 @@ public class JobServiceApplication {
 
     @Bean
     public List<Gauge> jobGauges(MeterRegistry meters, JobRepository jobs, OutboxPublisher outbox) {
-        return java.util.stream.Stream.of("SUBMITTED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED")
-                .map(s -> Gauge.builder("featherweight.jobs", jobs, r -> r.countByState(s)).tag("state", s).register(meters))
+        return java.util.Arrays.stream(JobState.values())
+                .map(s -> Gauge.builder("featherweight.jobs", jobs, r -> r.countByState(s)).tag("state", s.name()).register(meters))
                 .collect(java.util.stream.Collectors.collectingAndThen(java.util.stream.Collectors.toList(), l -> {
                     l.add(Gauge.builder("featherweight.outbox.unpublished", outbox, OutboxPublisher::unpublished).register(meters));
                     return l;

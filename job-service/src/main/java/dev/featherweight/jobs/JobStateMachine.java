@@ -6,12 +6,13 @@ import dev.featherweight.contracts.Message;
 import dev.featherweight.contracts.Message.TaskKind;
 import dev.featherweight.contracts.Recipe;
 import dev.featherweight.contracts.Topics;
+import dev.featherweight.contracts.jobs.JobState;
+import dev.featherweight.contracts.jobs.TaskState;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
@@ -47,18 +48,14 @@ public class JobStateMachine {
     private final Duration retryBackoff;
     private final MeterRegistry meters;
 
-    public JobStateMachine(JobRepository jobs, TaskRepository tasks, JdbcClient db,
-                           @Value("${featherweight.jobs.max-attempts:3}") int maxAttempts,
-                           @Value("${featherweight.jobs.lease:30s}") Duration lease,
-                           @Value("${featherweight.jobs.queue-timeout:6h}") Duration queueTimeout,
-                           @Value("${featherweight.jobs.retry-backoff:5s}") Duration retryBackoff, MeterRegistry meters) {
+    public JobStateMachine(JobRepository jobs, TaskRepository tasks, JdbcClient db, JobsProperties settings, MeterRegistry meters) {
         this.jobs = jobs;
         this.tasks = tasks;
         this.db = db;
-        this.maxAttempts = maxAttempts;
-        this.lease = lease;
-        this.queueTimeout = queueTimeout;
-        this.retryBackoff = retryBackoff;
+        this.maxAttempts = settings.maxAttempts();
+        this.lease = settings.lease();
+        this.queueTimeout = settings.queueTimeout();
+        this.retryBackoff = settings.retryBackoff();
         this.meters = meters;
     }
 
@@ -110,9 +107,9 @@ public class JobStateMachine {
             job.modelName = s.spec().modelId();
             job.spec = Json.MAPPER.writeValueAsString(s.spec());
             job.submittedAt = s.submittedAt();
-            job.state = "SUBMITTED";
+            job.state = JobState.SUBMITTED;
             if (!problems.isEmpty()) { // the gateway validates first; this protects against other producers
-                job.state = "FAILED";
+                job.state = JobState.FAILED;
                 job.error = "invalid job: " + String.join("; ", problems);
                 job.finishedAt = Instant.now();
                 jobs.save(job);
@@ -126,7 +123,7 @@ public class JobStateMachine {
                 t.id = s.jobId() + "-q" + seq;
                 t.jobId = job.id;
                 t.seq = seq++;
-                t.kind = TaskKind.QUANTIZE.name();
+                t.kind = TaskKind.QUANTIZE;
                 t.recipe = Json.MAPPER.writeValueAsString(recipe);
                 t.label = recipe.label();
                 t.maxAttempts = maxAttempts;
@@ -159,11 +156,11 @@ public class JobStateMachine {
         Instant now = Instant.now();
         for (TaskEntity t : tasks.findByJobIdOrderBySeq(job.id))
             if (t.open()) {
-                t.state = "CANCELLED";
+                t.state = TaskState.CANCELLED;
                 t.leaseUntil = null;
                 t.finishedAt = now;
             }
-        finish(job, "CANCELLED", "cancelled by the user");
+        finish(job, JobState.CANCELLED, "cancelled by the user");
         jobs.saveAndFlush(job); // the version check makes a concurrent cancel or task event of this job roll back, not double-count
         return CancelOutcome.CANCELLED;
     }
@@ -178,7 +175,7 @@ public class JobStateMachine {
     public boolean claim(String taskId, int attempt, String worker, String gpu) {
         if (!lockJobOfTask(taskId)) return false;
         TaskEntity t = tasks.findById(taskId).orElseThrow();
-        if (t.attempt != attempt || !t.state.equals("ASSIGNED")) return false;
+        if (t.attempt != attempt || t.state != TaskState.ASSIGNED) return false;
         JobEntity job = jobs.findById(t.jobId).orElseThrow();
         if (job.terminal()) return false;
         start(job, t, worker, gpu, Instant.now());
@@ -187,13 +184,13 @@ public class JobStateMachine {
     }
 
     private void start(JobEntity job, TaskEntity t, String worker, String gpu, Instant now) {
-        t.state = "RUNNING";
+        t.state = TaskState.RUNNING;
         t.worker = worker;
         t.gpu = gpu;
         t.startedAt = now;
         t.leaseUntil = now.plus(lease);
-        if (job.state.equals("SUBMITTED")) {
-            job.state = "RUNNING";
+        if (job.state == JobState.SUBMITTED) {
+            job.state = JobState.RUNNING;
             job.startedAt = now;
         }
         announce(job, t, t.label + ": started on " + worker + " (" + gpu + "), attempt " + t.attempt);
@@ -211,7 +208,7 @@ public class JobStateMachine {
         MDC.put("jobId", t.jobId);
         MDC.put("taskId", t.id);
         try {
-            if (event instanceof Message.TaskStarted s && t.state.equals("RUNNING") && s.worker().equals(t.worker)) return; // claimed already
+            if (event instanceof Message.TaskStarted s && t.state == TaskState.RUNNING && s.worker().equals(t.worker)) return; // claimed already
             if (event.attempt() != t.attempt || !t.open()) {
                 log.info("ignored {} of attempt {} (task {} is at attempt {}, {})", event.getClass().getSimpleName(), event.attempt(), t.id, t.attempt, t.state);
                 return;
@@ -241,7 +238,7 @@ public class JobStateMachine {
     }
 
     private void succeeded(JobEntity job, TaskEntity t, Message.TaskSucceeded s) {
-        t.state = "SUCCEEDED";
+        t.state = TaskState.SUCCEEDED;
         t.finishedAt = Instant.now();
         t.leaseUntil = null;
         t.wallSeconds = s.wallSeconds();
@@ -249,17 +246,17 @@ public class JobStateMachine {
         t.secondsLeft = 0.0;
         if (t.blocks != null) t.block = t.blocks;
         t.metrics = Json.MAPPER.writeValueAsString(s.metrics());
-        if (t.kind.equals("QUANTIZE")) t.outputArtifactId = s.artifactId();
-        Timer.builder("featherweight.task.duration").tag("kind", t.kind).register(meters)
+        if (t.kind == TaskKind.QUANTIZE) t.outputArtifactId = s.artifactId();
+        Timer.builder("featherweight.task.duration").tag("kind", t.kind.name()).register(meters)
                 .record(Duration.ofMillis((long) (s.wallSeconds() * 1000)));
         announce(job, t, t.label + ": succeeded" + (s.artifactId() == null ? "" : " → artifact " + s.artifactId()));
         JobSpec spec = Json.MAPPER.readValue(job.spec, JobSpec.class);
-        if (t.kind.equals("QUANTIZE") && spec.eval() != null) {
+        if (t.kind == TaskKind.QUANTIZE && spec.eval() != null) {
             TaskEntity e = new TaskEntity();
             e.id = job.id + "-e" + t.seq;
             e.jobId = job.id;
             e.seq = 1000 + t.seq;
-            e.kind = TaskKind.EVAL.name();
+            e.kind = TaskKind.EVAL;
             e.label = "eval of " + t.label;
             e.inputArtifactId = s.artifactId();
             e.parentTaskId = t.id;
@@ -277,9 +274,9 @@ public class JobStateMachine {
     private void completeIfDone(JobEntity job) {
         List<TaskEntity> all = tasks.findByJobIdOrderBySeq(job.id);
         if (job.terminal() || all.stream().anyMatch(TaskEntity::open)) return;
-        TaskEntity failed = all.stream().filter(x -> x.state.equals("FAILED")).findFirst().orElse(null);
-        if (failed == null) finish(job, "SUCCEEDED", null);
-        else finish(job, "FAILED", failed.label + " failed after " + failed.attempt + " attempt(s): " + failed.error);
+        TaskEntity failed = all.stream().filter(x -> x.state == TaskState.FAILED).findFirst().orElse(null);
+        if (failed == null) finish(job, JobState.SUCCEEDED, null);
+        else finish(job, JobState.FAILED, failed.label + " failed after " + failed.attempt + " attempt(s): " + failed.error);
     }
 
     /**
@@ -295,7 +292,7 @@ public class JobStateMachine {
             assign(job, t, t.attempt + 1, delay);
             return;
         }
-        t.state = "FAILED";
+        t.state = TaskState.FAILED;
         t.error = reason;
         t.finishedAt = Instant.now();
         t.leaseUntil = null;
@@ -310,8 +307,8 @@ public class JobStateMachine {
         TaskEntity t = tasks.findById(taskId).orElse(null);
         if (t == null || t.attempt != attempt || !t.open() || t.leaseUntil == null || t.leaseUntil.isAfter(Instant.now())) return;
         JobEntity job = jobs.findById(t.jobId).orElseThrow();
-        meters.counter("featherweight.task.lease.expired", "state", t.state).increment();
-        failed(job, t, t.state.equals("ASSIGNED")
+        meters.counter("featherweight.task.lease.expired", "state", t.state.name()).increment();
+        failed(job, t, t.state == TaskState.ASSIGNED
                 ? "not started by any worker within " + queueTimeout.toSeconds() + " s of being assigned"
                 : "lease expired: no heartbeat from " + t.worker + " for " + lease.toSeconds() + " s", true, false);
     }
@@ -324,7 +321,7 @@ public class JobStateMachine {
     private void assign(JobEntity job, TaskEntity t, int attempt, Duration delay) {
         Instant now = Instant.now();
         t.attempt = attempt;
-        t.state = "ASSIGNED";
+        t.state = TaskState.ASSIGNED;
         t.leaseUntil = now.plus(delay).plus(queueTimeout);
         t.worker = null;
         if (delay.isZero()) offer(job, t);
@@ -339,7 +336,7 @@ public class JobStateMachine {
 
     /** Writes the current attempt's TaskAssigned to the outbox (again, if it was offered before). */
     private void offer(JobEntity job, TaskEntity t) {
-        TaskKind kind = TaskKind.valueOf(t.kind);
+        TaskKind kind = t.kind;
         JobSpec spec = Json.MAPPER.readValue(job.spec, JobSpec.class);
         Recipe recipe = t.recipe == null ? null : Json.MAPPER.readValue(t.recipe, Recipe.class);
         Message.TaskAssigned m = new Message.TaskAssigned(UUID.randomUUID().toString(), t.id, job.id, job.tenantId, t.attempt, kind,
@@ -360,7 +357,7 @@ public class JobStateMachine {
         lockJobOfTask(taskId);
         TaskEntity t = tasks.findById(taskId).orElse(null);
         Instant now = Instant.now();
-        if (t == null || !t.state.equals("ASSIGNED")) return false;
+        if (t == null || t.state != TaskState.ASSIGNED) return false;
         boolean due = t.offeredAt == null ? t.retryAt == null || !t.retryAt.isAfter(now) : t.offeredAt.isBefore(offeredBefore);
         if (!due) return false;
         JobEntity job = jobs.findById(t.jobId).orElseThrow();
@@ -372,12 +369,12 @@ public class JobStateMachine {
         return true;
     }
 
-    private void finish(JobEntity job, String state, String error) {
+    private void finish(JobEntity job, JobState state, String error) {
         job.state = state;
         job.error = error;
         job.finishedAt = Instant.now();
-        announce(job, null, error == null ? "job " + state.toLowerCase() : error);
-        meters.counter("featherweight.jobs.finished", "state", state).increment();
+        announce(job, null, error == null ? "job " + state.name().toLowerCase() : error);
+        meters.counter("featherweight.jobs.finished", "state", state.name()).increment();
         log.info("job {} {}{}", job.id, state, error == null ? "" : ": " + error);
     }
 

@@ -2,7 +2,7 @@ package dev.featherweight.jobs;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Value;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
@@ -23,11 +23,15 @@ public class Retention {
     private final Duration outbox;
     private final Duration processedMessages;
 
-    public Retention(JdbcClient db, @Value("${featherweight.jobs.retention.outbox:7d}") Duration outbox,
-                     @Value("${featherweight.jobs.retention.processed-messages:7d}") Duration processedMessages) {
+    @Autowired
+    public Retention(JdbcClient db, JobsProperties settings) {
+        this(db, settings.retention());
+    }
+
+    Retention(JdbcClient db, JobsProperties.RetentionPeriods periods) {
         this.db = db;
-        this.outbox = outbox;
-        this.processedMessages = processedMessages;
+        this.outbox = periods.outbox();
+        this.processedMessages = periods.processedMessages();
     }
 
     public record Purged(long outboxRows, long processedMessages) {}

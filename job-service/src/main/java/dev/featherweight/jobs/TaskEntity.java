@@ -1,6 +1,10 @@
 package dev.featherweight.jobs;
 
+import dev.featherweight.contracts.Message.TaskKind;
+import dev.featherweight.contracts.jobs.TaskState;
 import jakarta.persistence.Entity;
+import jakarta.persistence.EnumType;
+import jakarta.persistence.Enumerated;
 import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 import jakarta.persistence.Version;
@@ -14,13 +18,15 @@ public class TaskEntity {
     public String id;
     public String jobId;
     public int seq;
-    public String kind;
+    @Enumerated(EnumType.STRING)
+    public TaskKind kind;
     public String recipe;
     public String label;
     public String inputArtifactId;
     public String outputArtifactId;
     public String parentTaskId;
-    public String state;
+    @Enumerated(EnumType.STRING)
+    public TaskState state;
     public int attempt;
     public int maxAttempts;
     public Instant leaseUntil;
@@ -44,6 +50,6 @@ public class TaskEntity {
     public long version;
 
     public boolean open() {
-        return state.equals("ASSIGNED") || state.equals("RUNNING");
+        return state.open();
     }
 }

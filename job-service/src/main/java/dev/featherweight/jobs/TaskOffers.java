@@ -2,7 +2,6 @@ package dev.featherweight.jobs;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.context.event.EventListener;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -28,10 +27,10 @@ public class TaskOffers {
     private final JobStateMachine machine;
     private final Duration reofferAfter;
 
-    public TaskOffers(JdbcClient db, JobStateMachine machine, @Value("${featherweight.jobs.reoffer-after:15m}") Duration reofferAfter) {
+    public TaskOffers(JdbcClient db, JobStateMachine machine, JobsProperties settings) {
         this.db = db;
         this.machine = machine;
-        this.reofferAfter = reofferAfter;
+        this.reofferAfter = settings.reofferAfter();
     }
 
     @EventListener(ApplicationReadyEvent.class)

@@ -192,7 +192,7 @@ class OutboxPublisherTest {
         db.sql("insert into outbox(topic, msg_key, payload, published_at) values ('t', 'k', 'recent', now() - interval '1 hour')").update();
         db.sql("insert into outbox(topic, msg_key, payload, created_at) values ('t', 'k', 'unpublished', now() - interval '30 days')").update();
         db.sql("insert into processed_messages(message_id, processed_at) values ('old', now() - interval '8 days'), ('recent', now())").update();
-        Retention.Purged purged = new Retention(db, java.time.Duration.ofDays(7), java.time.Duration.ofDays(7)).purge();
+        Retention.Purged purged = new Retention(db, new JobsProperties.RetentionPeriods(java.time.Duration.ofDays(7), java.time.Duration.ofDays(7))).purge();
         assertThat(purged).isEqualTo(new Retention.Purged(1, 1));
         assertThat(db.sql("select payload from outbox order by id").query(String.class).list()).containsExactly("recent", "unpublished");
         assertThat(db.sql("select message_id from processed_messages").query(String.class).list()).containsExactly("recent");

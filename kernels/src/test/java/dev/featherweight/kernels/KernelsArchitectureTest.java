@@ -63,7 +63,7 @@ class KernelsArchitectureTest {
                 .whereLayer("formats").mayOnlyAccessLayers("core", "quant")
                 .whereLayer("infer").mayOnlyAccessLayers("core", "quant", "formats")
                 .whereLayer("pipeline").mayOnlyAccessLayers("core", "quant", "formats", "infer")
-                // capacity math reads model shapes from files only; it is to leave the kernels for a catalogue module
+                // the capacity math lives in the catalog module; kernels.capacity is its adapter that reads artifact files
                 .whereLayer("capacity").mayOnlyAccessLayers("core", "formats")
                 .whereLayer("cli").mayNotBeAccessedByAnyLayer();
     }

@@ -1,42 +1,38 @@
 package dev.featherweight.quantizer;
 
+import dev.featherweight.worker.WorkDirs;
 import dev.featherweight.catalog.Catalog;
 import dev.featherweight.catalog.ResolvedRecipe;
-import dev.featherweight.catalog.methods.AwqMethod;
-import dev.featherweight.catalog.methods.Fp4Method;
 import dev.featherweight.catalog.methods.GgufMethod;
-import dev.featherweight.catalog.methods.GptqMethod;
-import dev.featherweight.catalog.methods.LlmInt8Method;
-import dev.featherweight.catalog.methods.Nf4Method;
-import dev.featherweight.catalog.methods.RtnMethod;
-import dev.featherweight.kernels.cli.Fw;
+import dev.featherweight.kernels.core.GgmlType;
+import dev.featherweight.kernels.core.Parallel;
 import dev.featherweight.kernels.formats.gguf.GgufModelPlan;
 import dev.featherweight.kernels.formats.gguf.HfToGguf;
 import dev.featherweight.kernels.formats.safetensors.SafetensorsModel;
-import dev.featherweight.kernels.core.GgmlType;
-import dev.featherweight.kernels.quant.gguf.FileType;
+import dev.featherweight.kernels.pipeline.CalibrationPipeline;
+import dev.featherweight.kernels.pipeline.InsufficientHeapException;
 import dev.featherweight.kernels.pipeline.LlamaQuantize;
 import dev.featherweight.kernels.pipeline.QuantizeJob;
-import dev.featherweight.kernels.core.Parallel;
-import dev.featherweight.kernels.pipeline.CalibrationPipeline;
-import picocli.CommandLine;
+import dev.featherweight.kernels.quant.QuantizationParams;
+import dev.featherweight.kernels.quant.gguf.FileType;
+import dev.featherweight.worker.TaskFailure;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
- * The kernels behind the {@link QuantizationEngine} port. GGUF: the kernels API directly, exactly as
- * llama.cpp makes a file (HF folder → F32 plan as convert_hf_to_gguf.py, then the llama-quantize mix:
- * {@link HfToGguf#plan} + {@link LlamaQuantize#quantize}). Other methods: {@code fw quantize --method …} run
- * in-process, so an artifact is by construction what the command line makes; such a recipe is supported
- * when these kernels' {@code fw quantize} has {@code --method}, otherwise the task fails saying so.
- * Progress is reported when the kernels finish (one step); per-block resume needs a kernels API that
- * exposes blocks.
+ * The kernels behind the {@link QuantizationEngine} port, called as an API (never through the {@code fw} command
+ * line). GGUF: HF folder → F32 plan as convert_hf_to_gguf.py, then the llama-quantize mix ({@link HfToGguf#plan} +
+ * {@link LlamaQuantize#quantize}), byte-identical to llama.cpp. Other methods: the recipe's fields by name become
+ * the kernels' typed parameters ({@link QuantizationParams#of}, as {@code fw quantize --method} builds them from its
+ * options; the recipe arrives resolved by the catalogue, every default filled) and {@link QuantizeJob} runs the calibration pipeline, reporting each finished block; its work folder
+ * under outDir survives a failed attempt, so a retried task resumes after the last finished block. Failures that
+ * another attempt would repeat — a recipe the kernels cannot run, a working set larger than the heap — are reported
+ * as not retryable.
  */
 public class KernelsQuantizationEngine implements QuantizationEngine {
     private final Path calibration;
@@ -48,11 +44,6 @@ public class KernelsQuantizationEngine implements QuantizationEngine {
 
     public KernelsQuantizationEngine() {
         this(null);
-    }
-
-    static CommandLine.Model.CommandSpec quantizeCommand() {
-        CommandLine q = new CommandLine(new Fw()).getSubcommands().get("quantize");
-        return q == null ? null : q.getCommandSpec();
     }
 
     @Override
@@ -68,47 +59,9 @@ public class KernelsQuantizationEngine implements QuantizationEngine {
         try {
             kernelsRecipe(recipe);
             return true;
-        } catch (RuntimeException notInTheseKernels) {
+        } catch (IllegalArgumentException notInTheseKernels) {
             return false;
         }
-    }
-
-    /** The fw quantize arguments for a recipe (the e2e test runs exactly these to get the expected bytes). */
-    public static List<String> arguments(Path modelDir, ResolvedRecipe recipe, Path out) {
-        return arguments(modelDir, recipe, out, null);
-    }
-
-    public static List<String> arguments(Path modelDir, ResolvedRecipe recipe, Path out, Path calibration) {
-        List<String> a = new ArrayList<>(List.of("quantize", "--model", modelDir.toString()));
-        switch (recipe) {
-            case GgufMethod.Resolved g -> a.addAll(List.of("--format", "gguf", "--type", g.fileType()));
-            case RtnMethod.Resolved r -> {
-                a.addAll(List.of("--method", "rtn", "--bits", "" + r.bits(), "--group-size", "" + r.groupSize()));
-                a.add(r.symmetric() ? "--sym" : "--asym");
-            }
-            case GptqMethod.Resolved g -> {
-                a.addAll(List.of("--method", "gptq", "--bits", "" + g.bits(), "--group-size", "" + g.groupSize(),
-                        "--samples", "" + g.calibrationSamples(), "--seq-len", "" + g.calibrationSeqLen()));
-                a.add(g.symmetric() ? "--sym" : "--asym");
-                if (g.descAct()) a.add("--act-order");
-            }
-            case AwqMethod.Resolved w -> a.addAll(List.of("--method", "awq", "--bits", "" + w.bits(), "--group-size", "" + w.groupSize(),
-                    "--samples", "" + w.calibrationSamples(), "--seq-len", "" + w.calibrationSeqLen()));
-            case Nf4Method.Resolved n -> {
-                a.addAll(List.of("--method", "nf4", "--group-size", "" + n.blockSize()));
-                if (n.doubleQuant()) a.add("--double-quant");
-            }
-            case Fp4Method.Resolved f -> {
-                a.addAll(List.of("--method", "fp4", "--group-size", "" + f.blockSize()));
-                if (f.doubleQuant()) a.add("--double-quant");
-            }
-            case LlmInt8Method.Resolved l -> a.addAll(List.of("--method", "llm-int8"));
-            default -> throw new IllegalArgumentException(recipe.method() + ": no fw quantize arguments");
-        }
-        if (calibration != null && (recipe instanceof GptqMethod.Resolved || recipe instanceof AwqMethod.Resolved))
-            a.addAll(List.of("--calibration", calibration.toString()));
-        a.addAll(List.of("--out", out.toString()));
-        return a;
     }
 
     /** GGUF: one file named after the model and type; other methods: a folder. */
@@ -130,70 +83,87 @@ public class KernelsQuantizationEngine implements QuantizationEngine {
         return r;
     }
 
-    /** The kernels' recipe for a platform recipe (GPTQ, AWQ, NF4, FP4, LLM.int8, RTN), by parameter name. */
+    /** The kernels' recipe (typed parameters of the method) for a resolved recipe, by parameter name; IllegalArgumentException when the kernels cannot run it. */
     static dev.featherweight.kernels.quant.Recipe kernelsRecipe(ResolvedRecipe recipe) {
-        java.util.Map<String, Object> v = switch (recipe) {
-            case RtnMethod.Resolved r -> java.util.Map.of("bits", r.bits(), "groupSize", r.groupSize(), "symmetric", r.symmetric());
-            case GptqMethod.Resolved g -> java.util.Map.of("bits", g.bits(), "groupSize", g.groupSize(), "symmetric", g.symmetric(),
-                    "descAct", g.descAct(), "damp", g.damp());
-            case AwqMethod.Resolved a -> java.util.Map.of("bits", a.bits(), "groupSize", a.groupSize());
-            case Nf4Method.Resolved n -> java.util.Map.of("blockSize", n.blockSize(), "doubleQuant", n.doubleQuant());
-            case Fp4Method.Resolved f -> java.util.Map.of("blockSize", f.blockSize(), "doubleQuant", f.doubleQuant());
-            case LlmInt8Method.Resolved l -> java.util.Map.of("threshold", l.threshold());
-            default -> throw new IllegalArgumentException(recipe.method() + " is not a kernels quant.Recipe");
-        };
-        return dev.featherweight.kernels.quant.Recipe.of(recipe.method(), v);
+        return dev.featherweight.kernels.quant.Recipe.of(recipe.method(), recipe.parameters());
     }
 
+    /** Calibration input for a calibrated method: the recipe's sample count and length over the engine's calibration file (seed 0). */
+    static QuantizeJob.Calibration calibration(ResolvedRecipe recipe, Path file) {
+        Map<String, Object> p = recipe.parameters();
+        return new QuantizeJob.Calibration(file, ((Number) p.getOrDefault("calibrationSamples", QuantizeJob.Calibration.DEFAULT_SAMPLES)).intValue(),
+                ((Number) p.getOrDefault("calibrationSeqLen", QuantizeJob.Calibration.DEFAULT_SEQ_LEN)).intValue(), 0);
+    }
 
     /**
-     * RTN, GPTQ, AWQ, NF4, FP4, LLM.int8 through {@link QuantizeJob} — what {@code fw quantize --method} runs —
-     * with its per-block work directory under outDir (kept across attempts of the task): a retried task
-     * resumes after the last finished block.
+     * RTN, GPTQ, AWQ, NF4, FP4, LLM.int8 through {@link QuantizeJob} with its per-block work directory (kept across
+     * attempts of the task): a retried task resumes after the last finished block.
      */
-    public static QuantizeJob.Result folder(Path modelDir, ResolvedRecipe recipe, Path calibration, Path out, Path workDir, int threads,
-                                            CalibrationPipeline.Listener listener) {
-        QuantizeJob.Calibration cal = switch (recipe) {
-            case GptqMethod.Resolved g -> new QuantizeJob.Calibration(calibration, g.calibrationSamples(), g.calibrationSeqLen(), 0);
-            case AwqMethod.Resolved a -> new QuantizeJob.Calibration(calibration, a.calibrationSamples(), a.calibrationSeqLen(), 0);
-            default -> null;
-        };
+    public QuantizeJob.Result folder(Path modelDir, ResolvedRecipe recipe, Path out, Path workDir, int threads, CalibrationPipeline.Listener listener) {
         try (Parallel pool = new Parallel(threads)) {
-            return QuantizeJob.run(modelDir, kernelsRecipe(recipe), cal, out, workDir, listener, pool);
+            return QuantizeJob.run(modelDir, kernelsRecipe(recipe), calibration(recipe, calibration), out, workDir, listener, pool);
         }
     }
 
     @Override
     public Result quantize(Path modelDir, ResolvedRecipe recipe, Path outDir, Progress progress) throws Exception {
         Path out = output(modelDir, recipe, outDir);
-        QuantizationEngine.deleteRecursively(out);
+        WorkDirs.deleteTree(out);
+        int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
         if (recipe instanceof GgufMethod.Resolved g) {
-            gguf(modelDir, g.fileType(), out, Math.max(1, Runtime.getRuntime().availableProcessors()));
+            try {
+                gguf(modelDir, g.fileType(), out, threads);
+            } catch (RuntimeException e) {
+                throw classified(recipe, e);
+            }
             progress.block(1, 1, "output");
             return new Result(List.of(outDir.relativize(out).toString()), 0);
         }
         Exception[] progressFailure = {null};
         int[] blocksSeen = {0};
-        QuantizeJob.Result r = folder(modelDir, recipe, calibration, out, outDir.resolve(".work"), Math.max(1, Runtime.getRuntime().availableProcessors()),
-                new CalibrationPipeline.Listener() {
-                    @Override
-                    public void blockDone(int block, int blocks, double seconds) {
-                        try {
-                            blocksSeen[0] = blocks;
-                            if (progressFailure[0] == null) progress.block(block + 1, blocks + 1, "blk." + block);
-                        } catch (Exception e) {
-                            progressFailure[0] = e; // cancelled or superseded: stop at the next block boundary
-                            throw new IllegalStateException(e.getMessage(), e);
-                        }
+        QuantizeJob.Result r;
+        try {
+            r = folder(modelDir, recipe, out, outDir.resolve(".work"), threads, new CalibrationPipeline.Listener() {
+                @Override
+                public void blockDone(int block, int blocks, double seconds) {
+                    try {
+                        blocksSeen[0] = blocks;
+                        progress.block(block + 1, blocks + 1, "blk." + block);
+                    } catch (Exception e) {
+                        progressFailure[0] = e; // cancelled or superseded: stop at this block boundary (its state is saved)
+                        throw new ProgressStopped(e);
                     }
-                });
-        if (progressFailure[0] != null) throw progressFailure[0];
+                }
+            });
+        } catch (ProgressStopped stopped) {
+            throw progressFailure[0];
+        } catch (RuntimeException e) {
+            throw classified(recipe, e);
+        }
         progress.block(blocksSeen[0] + 1, blocksSeen[0] + 1, "output"); // (1, 1) when every block was resumed
         List<String> files = new ArrayList<>();
         try (var walk = Files.walk(out)) {
             walk.filter(Files::isRegularFile).map(p -> outDir.relativize(p).toString()).sorted().forEach(files::add);
         }
         return new Result(files, r.resumedFromBlock());
+    }
+
+    /**
+     * A kernels failure as the task's failure: a recipe or calibration the kernels refuse (IllegalArgumentException)
+     * and a working set larger than the heap fail the same way on every attempt, so they are final. A model the
+     * kernels refuse (FormatException) goes to {@link QuantizeHandler}, which judges it by its kind; anything else
+     * (out of memory, I/O) may pass on another attempt.
+     */
+    static Exception classified(ResolvedRecipe recipe, RuntimeException e) {
+        boolean deterministic = e instanceof IllegalArgumentException || e instanceof InsufficientHeapException;
+        return deterministic ? new TaskFailure(recipe.label() + ": " + e.getMessage(), false, e) : e;
+    }
+
+    /** Carries a progress callback's exception (cancellation) out of the pipeline. */
+    private static final class ProgressStopped extends RuntimeException {
+        ProgressStopped(Exception cause) {
+            super(cause.getMessage(), cause, false, false);
+        }
     }
 
     @Override

@@ -28,11 +28,4 @@ public interface QuantizationEngine {
 
     /** Name and version of the kernels that made an artifact (lineage). */
     String version();
-
-    static void deleteRecursively(Path dir) throws IOException {
-        if (!java.nio.file.Files.exists(dir)) return;
-        try (var walk = java.nio.file.Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) java.nio.file.Files.delete(p);
-        }
-    }
 }

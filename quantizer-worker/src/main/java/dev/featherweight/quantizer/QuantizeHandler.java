@@ -1,5 +1,9 @@
 package dev.featherweight.quantizer;
 
+import dev.featherweight.contracts.registry.Artifact;
+import dev.featherweight.contracts.registry.ArtifactState;
+import dev.featherweight.contracts.registry.NewArtifact;
+import dev.featherweight.worker.WorkDirs;
 import dev.featherweight.catalog.Catalog;
 import dev.featherweight.catalog.Estimate;
 import dev.featherweight.catalog.ResolvedRecipe;
@@ -13,6 +17,7 @@ import dev.featherweight.contracts.Message;
 import dev.featherweight.contracts.Recipe;
 import dev.featherweight.worker.RegistryClient;
 import dev.featherweight.worker.TaskContext;
+import dev.featherweight.kernels.formats.FormatException;
 import dev.featherweight.worker.TaskFailure;
 import dev.featherweight.worker.TaskHandler;
 import org.slf4j.Logger;
@@ -49,10 +54,21 @@ public class QuantizeHandler implements TaskHandler {
 
     @Override
     public Outcome run(Message.TaskAssigned task, TaskContext context) throws Exception {
+        try {
+            return quantize(task, context);
+        } catch (FormatException refused) {
+            // a model (or artifact) that fails the kernels' model check fails the same way every time: its message is the
+            // reason, no retry; only a failed write (disk, a busy output) may go better on another attempt
+            boolean retryable = refused.kind() == FormatException.Kind.IO || refused.kind() == FormatException.Kind.OUTPUT_BUSY;
+            throw new TaskFailure(refused.getMessage(), retryable, refused);
+        }
+    }
+
+    private Outcome quantize(Message.TaskAssigned task, TaskContext context) throws Exception {
         Recipe recipe = task.recipe();
         // a redelivered task whose artifact is already complete: report it again, make nothing new
-        RegistryClient.Artifact done = registry.artifactOfTask(task.taskId());
-        if (done != null && done.state().equals("COMPLETE")) {
+        Artifact done = registry.artifactOfTask(task.taskId());
+        if (done != null && done.state() == ArtifactState.COMPLETE) {
             log.info("task {} already has complete artifact {}", task.taskId(), done.id());
             return new Outcome(done.id(), done.metrics(), 0);
         }
@@ -87,9 +103,9 @@ public class QuantizeHandler implements TaskHandler {
         });
         double[] gpuSeconds = {device.simulatedSeconds()};
         context.checkStop();
-        RegistryClient.Artifact artifact = registry.createArtifact(new RegistryClient.NewArtifact(task.tenantId(), task.taskId(), task.jobId(),
+        Artifact artifact = registry.createArtifact(new NewArtifact(task.tenantId(), task.taskId(), task.jobId(),
                 task.modelId(), resolved.method(), resolved.nominalBits(), resolved.label(), Json.MAPPER.writeValueAsString(resolved.parameters()), engine.version()));
-        RegistryClient.Artifact stored = artifact.state().equals("COMPLETE") ? artifact : registry.upload(artifact, out, result.files());
+        Artifact stored = artifact.state() == ArtifactState.COMPLETE ? artifact : registry.upload(artifact, out, result.files());
         Map<String, Double> metrics = new LinkedHashMap<>();
         metrics.put("artifact_bytes", (double) stored.totalBytes());
         metrics.put("peak_device_bytes", (double) work.peakDeviceBytes());
@@ -97,7 +113,7 @@ public class QuantizeHandler implements TaskHandler {
         metrics.put("wall_seconds", context.wallSeconds());
         metrics.put("resumed_blocks", (double) result.resumedBlocks());
         registry.artifactMetrics(stored.id(), metrics);
-        QuantizationEngine.deleteRecursively(out);
+        WorkDirs.deleteTree(out);
         return new Outcome(stored.id(), metrics, gpuSeconds[0]);
     }
 }

@@ -1,5 +1,6 @@
 package dev.featherweight.registry;
 
+import dev.featherweight.contracts.registry.Model;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
@@ -25,7 +26,7 @@ public class AbandonedUploads {
 
     @Scheduled(fixedDelayString = "${featherweight.registry.upload-sweep:1m}", initialDelayString = "${featherweight.registry.upload-sweep:1m}")
     public void sweep() {
-        for (Registry.Model m : registry.abandonedUploads(timeout)) {
+        for (Model m : registry.abandonedUploads(timeout)) {
             try {
                 registry.deleteModel(m.tenantId(), m.name());
                 log.warn("deleted model {} of tenant {}: still uploading {} after it was created", m.name(), m.tenantId(), timeout);

@@ -12,7 +12,6 @@ import io.minio.UploadObjectArgs;
 import io.minio.Http.Method;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
 import java.io.InputStream;
@@ -36,21 +35,14 @@ public class BlobStore {
     private final Counter bytesStored;
     private volatile boolean bucketChecked;
 
-    public BlobStore(@Value("${featherweight.s3.endpoint}") String endpoint,
-                     @Value("${featherweight.s3.access-key}") String accessKey,
-                     @Value("${featherweight.s3.secret-key}") String secretKey,
-                     @Value("${featherweight.s3.bucket:featherweight}") String bucket,
-                     @Value("${featherweight.s3.attempts:3}") int attempts,
-                     @Value("${featherweight.s3.backoff:200ms}") Duration backoff,
-                     @Value("${featherweight.s3.timeout:15s}") Duration timeout,
-                     MeterRegistry meters) {
-        this.client = MinioClient.builder().endpoint(endpoint).credentials(accessKey, secretKey).region("us-east-1").build();
+    public BlobStore(S3Properties s3, MeterRegistry meters) {
+        this.client = MinioClient.builder().endpoint(s3.endpoint()).credentials(s3.accessKey(), s3.secretKey()).region("us-east-1").build();
         // an unreachable or hung S3 must fail a put within seconds (then retried), not after OkHttp's minutes
-        long ms = timeout.toMillis();
+        long ms = s3.timeout().toMillis();
         client.setTimeout(ms, ms, ms);
-        this.bucket = bucket;
-        this.attempts = attempts;
-        this.backoff = backoff;
+        this.bucket = s3.bucket();
+        this.attempts = s3.attempts();
+        this.backoff = s3.backoff();
         this.bytesStored = Counter.builder("featherweight.registry.bytes.stored").baseUnit("bytes").register(meters);
     }
 

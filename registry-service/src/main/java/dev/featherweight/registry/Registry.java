@@ -1,6 +1,18 @@
 package dev.featherweight.registry;
 
+import dev.featherweight.contracts.Sha256;
+import dev.featherweight.contracts.registry.Artifact;
+import dev.featherweight.contracts.registry.ArtifactState;
+import dev.featherweight.contracts.registry.FileInfo;
+import dev.featherweight.contracts.registry.KeyOwner;
+import dev.featherweight.contracts.registry.Lineage;
+import dev.featherweight.contracts.registry.Model;
+import dev.featherweight.contracts.registry.ModelState;
+import dev.featherweight.contracts.registry.NewArtifact;
+import dev.featherweight.contracts.registry.Tenant;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.dao.DuplicateKeyException;
+import org.springframework.util.unit.DataSize;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
@@ -10,11 +22,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.sql.Timestamp;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,17 +41,19 @@ public class Registry {
     private final BlobStore blobs;
     private final TaskFence fence;
 
-    public Registry(JdbcClient db, BlobStore blobs, TaskFence fence) {
+    private final Limits defaultLimits;
+
+    public Registry(JdbcClient db, BlobStore blobs, TaskFence fence,
+                    @Value("${featherweight.limits.jobs-in-flight:1000}") int jobsInFlight,
+                    @Value("${featherweight.limits.storage:100GB}") DataSize storage,
+                    @Value("${featherweight.limits.upload:20GB}") DataSize upload) {
         this.db = db;
         this.blobs = blobs;
         this.fence = fence;
+        this.defaultLimits = new Limits(jobsInFlight, storage.toBytes(), upload.toBytes());
     }
 
     // ---- tenants and keys ----------------------------------------------------------------------
-
-    public record Tenant(String id, String name) {}
-
-    public record KeyOwner(String tenantId, boolean admin) {}
 
     @Transactional
     public Tenant createTenant(String name) {
@@ -63,12 +74,101 @@ public class Registry {
         return db.sql("select id, name from tenants order by name").query(Tenant.class).list();
     }
 
-    /** Stores only the hash; the caller hands the key to the user once. */
+    /** Stores only the hash; the caller hands the key to the user once. Answers the key's id (for revoking it). */
     @Transactional
-    public void addKey(String tenantId, String keyHash, boolean admin) {
+    public String addKey(String tenantId, String keyHash, boolean admin) {
+        requireTenant(tenantId);
+        if (keyHash == null || !keyHash.matches("[0-9a-f]{64}")) throw new BadRequest("keyHash: 64 lowercase hex digits (sha256)");
+        String id = "k-" + UUID.randomUUID().toString().substring(0, 13);
+        db.sql("insert into api_keys(key_hash, tenant_id, admin, id) values (?, ?, ?, ?) on conflict do nothing").params(keyHash, tenantId, admin, id).update();
+        return db.sql("select id from api_keys where key_hash = ? and tenant_id = ?").params(keyHash, tenantId).query(String.class).optional()
+                .orElseThrow(() -> new Conflict("key exists"));
+    }
+
+    public record KeyInfo(String id, boolean admin, Instant createdAt) {}
+
+    public List<KeyInfo> keys(String tenantId) {
+        requireTenant(tenantId);
+        return db.sql("select id, admin, created_at from api_keys where tenant_id = ? order by created_at, id").param(tenantId).query(KeyInfo.class).list();
+    }
+
+    /** The key stops working at once in the registry; gateways forget cached keys within their cache's time to live. */
+    @Transactional
+    public void revokeKey(String tenantId, String keyId) {
+        if (db.sql("delete from api_keys where tenant_id = ? and id = ?").params(tenantId, keyId).update() == 0)
+            throw new NotFound("key " + keyId);
+    }
+
+    private void requireTenant(String tenantId) {
         if (db.sql("select count(*) from tenants where id = ?").param(tenantId).query(Long.class).single() == 0)
             throw new NotFound("tenant " + tenantId);
-        db.sql("insert into api_keys(key_hash, tenant_id, admin) values (?, ?, ?) on conflict do nothing").params(keyHash, tenantId, admin).update();
+    }
+
+    // ---- limits --------------------------------------------------------------------------------
+
+    /** A tenant's limits: jobs submitted and not finished, bytes stored (models and artifacts), bytes of one upload. */
+    public record Limits(Integer jobsInFlight, Long storageBytes, Long uploadBytes) {}
+
+    public record TenantUsage(String id, String name, Limits limits, long storageBytes) {}
+
+    /** The effective limits (the tenant's own, else the platform defaults) and the bytes stored. */
+    public TenantUsage usage(String tenantId) {
+        Limits own = db.sql("select max_jobs_in_flight, max_storage_bytes, max_upload_bytes from tenants where id = ?").param(tenantId)
+                .query((rs, i) -> new Limits((Integer) rs.getObject(1), (Long) rs.getObject(2), (Long) rs.getObject(3)))
+                .optional().orElseThrow(() -> new NotFound("tenant " + tenantId));
+        Limits effective = new Limits(own.jobsInFlight() != null ? own.jobsInFlight() : defaultLimits.jobsInFlight(),
+                own.storageBytes() != null ? own.storageBytes() : defaultLimits.storageBytes(),
+                own.uploadBytes() != null ? own.uploadBytes() : defaultLimits.uploadBytes());
+        String name = db.sql("select name from tenants where id = ?").param(tenantId).query(String.class).single();
+        return new TenantUsage(tenantId, name, effective, storageBytes(tenantId));
+    }
+
+    /** Null fields go back to the platform default. */
+    @Transactional
+    public TenantUsage setLimits(String tenantId, Limits limits) {
+        requireTenant(tenantId);
+        if ((limits.jobsInFlight() != null && limits.jobsInFlight() < 0) || (limits.storageBytes() != null && limits.storageBytes() < 0)
+                || (limits.uploadBytes() != null && limits.uploadBytes() < 0))
+            throw new BadRequest("limits must be >= 0 (or null for the platform default)");
+        db.sql("update tenants set max_jobs_in_flight = ?, max_storage_bytes = ?, max_upload_bytes = ? where id = ?")
+                .params(limits.jobsInFlight(), limits.storageBytes(), limits.uploadBytes(), tenantId).update();
+        return usage(tenantId);
+    }
+
+    long storageBytes(String tenantId) {
+        return db.sql("select coalesce((select sum(size) from model_files where tenant_id = :t), 0)"
+                        + " + coalesce((select sum(f.size) from artifact_files f join artifacts a on a.id = f.artifact_id where a.tenant_id = :t), 0)")
+                .param("t", tenantId).query(Long.class).single();
+    }
+
+    // ---- import sources ------------------------------------------------------------------------
+
+    /** An S3 bucket a tenant may import from, with the credentials to read it (the secret is never listed). */
+    public record ImportSource(String bucket, String endpoint, String accessKey, String secretKey) {}
+
+    public record ImportSourceInfo(String bucket, String endpoint, String accessKey) {}
+
+    public void putImportSource(String tenantId, ImportSource s) {
+        requireTenant(tenantId);
+        db.sql("insert into import_sources(tenant_id, bucket, endpoint, access_key, secret_key) values (?, ?, ?, ?, ?)"
+                        + " on conflict (tenant_id, bucket) do update set endpoint = excluded.endpoint, access_key = excluded.access_key, secret_key = excluded.secret_key")
+                .params(tenantId, s.bucket(), s.endpoint(), s.accessKey(), s.secretKey()).update();
+    }
+
+    public List<ImportSourceInfo> importSources(String tenantId) {
+        requireTenant(tenantId);
+        return db.sql("select bucket, endpoint, access_key from import_sources where tenant_id = ? order by bucket").param(tenantId)
+                .query(ImportSourceInfo.class).list();
+    }
+
+    public Optional<ImportSource> importSource(String tenantId, String bucket) {
+        return db.sql("select bucket, endpoint, access_key, secret_key from import_sources where tenant_id = ? and bucket = ?")
+                .params(tenantId, bucket).query(ImportSource.class).optional();
+    }
+
+    public void deleteImportSource(String tenantId, String bucket) {
+        if (db.sql("delete from import_sources where tenant_id = ? and bucket = ?").params(tenantId, bucket).update() == 0)
+            throw new NotFound("import source " + bucket);
     }
 
     public Optional<KeyOwner> keyOwner(String keyHash) {
@@ -77,29 +177,13 @@ public class Registry {
 
     // ---- models ----------------------------------------------------------------------------------
 
-    public record FileInfo(String path, long size, String sha256) {}
-
-    public record Model(String tenantId, String name, String source, String state, Instant createdAt, List<FileInfo> files,
-                        Map<String, Double> metrics) {}
-
     @Transactional
     public void createModel(String tenantId, String name, String source) {
         try {
-            db.sql("insert into models(tenant_id, name, source, state) values (?, ?, ?, 'UPLOADING')").params(tenantId, name, source).update();
+            db.sql("insert into models(tenant_id, name, source, state) values (?, ?, ?, ?)").params(tenantId, name, source, ModelState.UPLOADING.name()).update();
         } catch (DuplicateKeyException e) {
             throw new Conflict("model '" + name + "' exists");
         }
-    }
-
-    /**
-     * Removes a model: blobs first, then its rows (a failure leaves rows that can be deleted again, never
-     * unreferenced blobs). Whether jobs still use it is the caller's question (the gateway asks the job-service).
-     */
-    public void deleteModel(String tenantId, String name) {
-        requireModel(tenantId, name);
-        for (String key : db.sql("select object_key from model_files where tenant_id = ? and model_name = ?").params(tenantId, name)
-                .query(String.class).list()) blobs.delete(key);
-        db.sql("delete from models where tenant_id = ? and name = ?").params(tenantId, name).update();
     }
 
     /** Models still UPLOADING after {@code olderThan}: their upload failed without cleanup or was abandoned (a gateway died). */
@@ -112,7 +196,13 @@ public class Registry {
     public FileInfo putModelFile(String tenantId, String name, String path, InputStream body, String expectedSha256) throws IOException {
         requireModel(tenantId, name);
         String key = "models/" + tenantId + "/" + name + "/" + path;
-        FileInfo info = spoolAndStore(key, path, body, expectedSha256);
+        FileInfo info = spoolAndStore(key, path, body, expectedSha256, size -> {
+            long replaced = db.sql("select coalesce(sum(size), 0) from model_files where tenant_id = ? and model_name = ? and path = ?")
+                    .params(tenantId, name, path).query(Long.class).single();
+            long limit = usage(tenantId).limits().storageBytes();
+            if (storageBytes(tenantId) - replaced + size > limit)
+                throw new QuotaExceeded("storing " + path + " (" + size + " bytes) would exceed the tenant's storage limit of " + limit + " bytes");
+        });
         db.sql("""
                 insert into model_files(tenant_id, model_name, path, size, sha256, object_key) values (?, ?, ?, ?, ?, ?)
                 on conflict (tenant_id, model_name, path) do update set size = excluded.size, sha256 = excluded.sha256
@@ -125,14 +215,14 @@ public class Registry {
         Model m = model(tenantId, name).orElseThrow(() -> new NotFound("model " + name));
         if (m.files().stream().noneMatch(f -> f.path().equals("config.json")))
             throw new BadRequest("model " + name + " has no config.json: not a Hugging Face model folder");
-        db.sql("update models set state = 'READY' where tenant_id = ? and name = ?").params(tenantId, name).update();
+        db.sql("update models set state = ? where tenant_id = ? and name = ?").params(ModelState.READY.name(), tenantId, name).update();
         return model(tenantId, name).orElseThrow();
     }
 
     public Optional<Model> model(String tenantId, String name) {
         return db.sql("select tenant_id, name, source, state, created_at from models where tenant_id = ? and name = ?")
                 .params(tenantId, name)
-                .query((rs, i) -> new Model(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                .query((rs, i) -> new Model(rs.getString(1), rs.getString(2), rs.getString(3), ModelState.valueOf(rs.getString(4)),
                         rs.getTimestamp(5).toInstant(), modelFiles(tenantId, name), modelMetrics(tenantId, name)))
                 .optional();
     }
@@ -176,15 +266,6 @@ public class Registry {
 
     // ---- artifacts -----------------------------------------------------------------------------
 
-    public record NewArtifact(String tenantId, String taskId, String jobId, String modelName, String method, int bits,
-                              String label, String recipe, String kernelsVersion) {}
-
-    public record Lineage(String modelName, String jobId, String taskId, String recipe, String kernelsVersion) {}
-
-    public record Artifact(String id, String tenantId, String modelName, String method, int bits, String label, String state,
-                           Instant createdAt, Instant completedAt, long totalBytes, List<FileInfo> files,
-                           Map<String, Double> metrics, Lineage lineage) {}
-
     /** Idempotent per task: a second call for the same task returns the existing artifact. */
     @Transactional
     public Artifact createArtifact(NewArtifact a) {
@@ -192,8 +273,9 @@ public class Registry {
         String id = "a-" + UUID.randomUUID().toString().substring(0, 13);
         db.sql("""
                 insert into artifacts(id, tenant_id, task_id, job_id, model_name, method, bits, label, recipe, kernels_version, state)
-                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING') on conflict (task_id) do nothing
-                """).params(id, a.tenantId(), a.taskId(), a.jobId(), a.modelName(), a.method(), a.bits(), a.label(), a.recipe(), a.kernelsVersion())
+                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (task_id) do nothing
+                """).params(id, a.tenantId(), a.taskId(), a.jobId(), a.modelName(), a.method(), a.bits(), a.label(), a.recipe(), a.kernelsVersion(),
+                        ArtifactState.PENDING.name())
                 .update();
         String existing = db.sql("select id from artifacts where task_id = ?").param(a.taskId()).query(String.class).single();
         return artifact(existing, true).orElseThrow();
@@ -201,7 +283,7 @@ public class Registry {
 
     public FileInfo putArtifactFile(String artifactId, String path, InputStream body, String expectedSha256) throws IOException {
         Artifact a = artifact(artifactId, true).orElseThrow(() -> new NotFound("artifact " + artifactId));
-        if (a.state().equals("COMPLETE")) {
+        if (a.state() == ArtifactState.COMPLETE) {
             // a retried upload of a finished artifact: nothing to store, but the content must be the same
             FileInfo have = a.files().stream().filter(f -> f.path().equals(path)).findFirst()
                     .orElseThrow(() -> new Conflict("artifact " + artifactId + " is complete and has no file " + path));
@@ -211,7 +293,7 @@ public class Registry {
             return have;
         }
         String key = "artifacts/" + a.tenantId() + "/" + artifactId + "/" + path;
-        FileInfo info = spoolAndStore(key, path, body, expectedSha256);
+        FileInfo info = spoolAndStore(key, path, body, expectedSha256, size -> {});
         db.sql("""
                 insert into artifact_files(artifact_id, path, size, sha256, object_key) values (?, ?, ?, ?, ?)
                 on conflict (artifact_id, path) do update set size = excluded.size, sha256 = excluded.sha256
@@ -230,14 +312,14 @@ public class Registry {
         a.files().forEach(f -> have.put(f.path(), f.sha256()));
         if (!have.equals(expectedFiles))
             throw new Conflict("artifact " + artifactId + " holds " + have + " but " + expectedFiles + " were promised");
-        if (!a.state().equals("COMPLETE")) {
+        if (a.state() != ArtifactState.COMPLETE) {
             String refusal = fence.refusal(a.lineage().taskId());
             if (refusal != null) {
                 deleteArtifact(artifactId);
                 throw new Conflict("artifact " + artifactId + " not completed and deleted: " + refusal);
             }
         }
-        db.sql("update artifacts set state = 'COMPLETE', completed_at = coalesce(completed_at, now()) where id = ?").param(artifactId).update();
+        db.sql("update artifacts set state = ?, completed_at = coalesce(completed_at, now()) where id = ?").params(ArtifactState.COMPLETE.name(), artifactId).update();
         return artifact(artifactId, true).orElseThrow();
     }
 
@@ -261,12 +343,12 @@ public class Registry {
                             .query(r -> { metrics.put(r.getString(1), r.getDouble(2)); });
                     Timestamp done = rs.getTimestamp(9);
                     return new Artifact(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getInt(5), rs.getString(6),
-                            rs.getString(7), rs.getTimestamp(8).toInstant(), done == null ? null : done.toInstant(),
+                            ArtifactState.valueOf(rs.getString(7)), rs.getTimestamp(8).toInstant(), done == null ? null : done.toInstant(),
                             files.stream().mapToLong(FileInfo::size).sum(), files, metrics,
                             new Lineage(rs.getString(3), rs.getString(10), rs.getString(11), rs.getString(12), rs.getString(13)));
                 })
                 .optional()
-                .filter(a -> includePending || a.state().equals("COMPLETE"));
+                .filter(a -> includePending || a.state() == ArtifactState.COMPLETE);
     }
 
     public Optional<Artifact> artifactOfTask(String taskId) {
@@ -277,13 +359,13 @@ public class Registry {
     /** Complete artifacts of a tenant, filtered by any of model, method, bits and job (null = any). */
     public List<Artifact> artifacts(String tenantId, String model, String method, Integer bits, String jobId) {
         return db.sql("""
-                select id from artifacts where tenant_id = :t and state = 'COMPLETE'
+                select id from artifacts where tenant_id = :t and state = :complete
                   and (cast(:model as varchar) is null or model_name = :model)
                   and (cast(:method as varchar) is null or method = :method)
                   and (cast(:bits as integer) is null or bits = :bits)
                   and (cast(:job as varchar) is null or job_id = :job)
                 order by created_at, id""")
-                .param("t", tenantId).param("model", model).param("method", method).param("bits", bits).param("job", jobId)
+                .param("t", tenantId).param("complete", ArtifactState.COMPLETE.name()).param("model", model).param("method", method).param("bits", bits).param("job", jobId)
                 .query(String.class).list().stream().map(id -> artifact(id, false).orElseThrow()).toList();
     }
 
@@ -309,29 +391,30 @@ public class Registry {
 
     // ---- blobs ---------------------------------------------------------------------------------
 
-    private FileInfo spoolAndStore(String key, String path, InputStream body, String expectedSha256) throws IOException {
-        Path tmp = Files.createTempFile("fw-upload-", ".part");
-        try {
-            MessageDigest sha = sha256();
-            long size;
-            try (OutputStream out = Files.newOutputStream(tmp); InputStream in = new java.security.DigestInputStream(body, sha)) {
-                size = in.transferTo(out);
-            }
-            String hex = HexFormat.of().formatHex(sha.digest());
-            if (expectedSha256 != null && !expectedSha256.isBlank() && !expectedSha256.equalsIgnoreCase(hex))
-                throw new BadRequest("sha256 of " + path + " is " + hex + ", the uploader declared " + expectedSha256);
-            blobs.put(key, tmp, size);
-            return new FileInfo(path, size, hex);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+    /**
+     * Removes a model: its blobs first, then its rows (an upload that failed half way leaves nothing behind;
+     * a failure leaves rows that can be deleted again, never unreferenced blobs). Whether jobs still use it is
+     * the caller's question (the gateway asks the job-service).
+     */
+    public void deleteModel(String tenantId, String name) {
+        requireModel(tenantId, name);
+        for (String key : db.sql("select object_key from model_files where tenant_id = ? and model_name = ?").params(tenantId, name).query(String.class).list())
+            blobs.delete(key);
+        db.sql("delete from models where tenant_id = ? and name = ?").params(tenantId, name).update();
     }
 
-    static MessageDigest sha256() {
+    private FileInfo spoolAndStore(String key, String path, InputStream body, String expectedSha256,
+                                   java.util.function.LongConsumer checkBeforeStore) throws IOException {
+        Path tmp = Files.createTempFile("fw-upload-", ".part");
         try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+            Sha256.Copied spooled = Sha256.copy(body, tmp);
+            if (expectedSha256 != null && !expectedSha256.isBlank() && !expectedSha256.equalsIgnoreCase(spooled.sha256()))
+                throw new BadRequest("sha256 of " + path + " is " + spooled.sha256() + ", the uploader declared " + expectedSha256);
+            checkBeforeStore.accept(spooled.size());
+            blobs.put(key, tmp, spooled.size());
+            return new FileInfo(path, spooled.size(), spooled.sha256());
+        } finally {
+            Files.deleteIfExists(tmp);
         }
     }
 
@@ -343,4 +426,6 @@ public class Registry {
     public static class Unavailable extends RuntimeException { Unavailable(String m, Throwable cause) { super(m, cause); } }
 
     public static class BadRequest extends RuntimeException { BadRequest(String m) { super(m); } }
+
+    public static class QuotaExceeded extends RuntimeException { QuotaExceeded(String m) { super(m); } }
 }

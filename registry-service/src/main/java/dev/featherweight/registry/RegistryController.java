@@ -1,5 +1,15 @@
 package dev.featherweight.registry;
 
+import dev.featherweight.contracts.registry.Artifact;
+import dev.featherweight.contracts.registry.DownloadUrl;
+import dev.featherweight.contracts.registry.FileInfo;
+import dev.featherweight.contracts.registry.KeyOwner;
+import dev.featherweight.contracts.registry.Model;
+import dev.featherweight.contracts.registry.NewArtifact;
+import dev.featherweight.contracts.registry.NewKey;
+import dev.featherweight.contracts.registry.NewModel;
+import dev.featherweight.contracts.registry.NewTenant;
+import dev.featherweight.contracts.registry.Tenant;
 import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
@@ -25,33 +35,73 @@ public class RegistryController {
         this.registry = registry;
     }
 
-    record NewTenant(String name) {}
-
-    record NewKey(String keyHash, boolean admin) {}
-
     @PostMapping("/tenants")
     @ResponseStatus(HttpStatus.CREATED)
-    Registry.Tenant createTenant(@RequestBody NewTenant body) {
+    Tenant createTenant(@RequestBody NewTenant body) {
         return registry.createTenant(body.name());
     }
 
     @GetMapping("/tenants")
-    List<Registry.Tenant> tenants() {
+    List<Tenant> tenants() {
         return registry.tenants();
     }
 
+    record KeyId(String keyId) {}
+
     @PostMapping("/tenants/{tenant}/keys")
+    @ResponseStatus(HttpStatus.CREATED)
+    KeyId addKey(@PathVariable String tenant, @RequestBody NewKey body) {
+        return new KeyId(registry.addKey(tenant, body.keyHash(), body.admin()));
+    }
+
+    @GetMapping("/tenants/{tenant}/keys")
+    List<Registry.KeyInfo> keys(@PathVariable String tenant) {
+        return registry.keys(tenant);
+    }
+
+    @DeleteMapping("/tenants/{tenant}/keys/{keyId}")
     @ResponseStatus(HttpStatus.NO_CONTENT)
-    void addKey(@PathVariable String tenant, @RequestBody NewKey body) {
-        registry.addKey(tenant, body.keyHash(), body.admin());
+    void revokeKey(@PathVariable String tenant, @PathVariable String keyId) {
+        registry.revokeKey(tenant, keyId);
+    }
+
+    @GetMapping("/tenants/{tenant}")
+    Registry.TenantUsage tenant(@PathVariable String tenant) {
+        return registry.usage(tenant);
+    }
+
+    @PutMapping("/tenants/{tenant}/limits")
+    Registry.TenantUsage setLimits(@PathVariable String tenant, @RequestBody Registry.Limits limits) {
+        return registry.setLimits(tenant, limits);
+    }
+
+    @PutMapping("/tenants/{tenant}/import-sources/{bucket}")
+    @ResponseStatus(HttpStatus.NO_CONTENT)
+    void putImportSource(@PathVariable String tenant, @PathVariable String bucket, @RequestBody Registry.ImportSource source) {
+        registry.putImportSource(tenant, new Registry.ImportSource(bucket, source.endpoint(), source.accessKey(), source.secretKey()));
+    }
+
+    @GetMapping("/tenants/{tenant}/import-sources")
+    List<Registry.ImportSourceInfo> importSources(@PathVariable String tenant) {
+        return registry.importSources(tenant);
+    }
+
+    /** With the secret: for the gateway's import, never shown to users. */
+    @GetMapping("/tenants/{tenant}/import-sources/{bucket}")
+    Registry.ImportSource importSource(@PathVariable String tenant, @PathVariable String bucket) {
+        return registry.importSource(tenant, bucket).orElseThrow(() -> new Registry.NotFound("import source " + bucket));
+    }
+
+    @DeleteMapping("/tenants/{tenant}/import-sources/{bucket}")
+    @ResponseStatus(HttpStatus.NO_CONTENT)
+    void deleteImportSource(@PathVariable String tenant, @PathVariable String bucket) {
+        registry.deleteImportSource(tenant, bucket);
     }
 
     @GetMapping("/keys/{keyHash}")
-    Registry.KeyOwner keyOwner(@PathVariable String keyHash) {
+    KeyOwner keyOwner(@PathVariable String keyHash) {
         return registry.keyOwner(keyHash).orElseThrow(() -> new Registry.NotFound("key"));
     }
-
-    record NewModel(String name, String source) {}
 
     @PostMapping("/tenants/{tenant}/models")
     @ResponseStatus(HttpStatus.CREATED)
@@ -60,31 +110,31 @@ public class RegistryController {
     }
 
     @PutMapping("/tenants/{tenant}/models/{name}/files")
-    Registry.FileInfo putModelFile(@PathVariable String tenant, @PathVariable String name, @RequestParam String path,
+    FileInfo putModelFile(@PathVariable String tenant, @PathVariable String name, @RequestParam String path,
                                    @RequestHeader(value = "X-Sha256", required = false) String sha256,
                                    HttpServletRequest request) throws IOException {
         return registry.putModelFile(tenant, name, path, request.getInputStream(), sha256);
-    }
-
-    @PostMapping("/tenants/{tenant}/models/{name}/ready")
-    Registry.Model ready(@PathVariable String tenant, @PathVariable String name) {
-        return registry.markModelReady(tenant, name);
-    }
-
-    @GetMapping("/tenants/{tenant}/models")
-    List<Registry.Model> models(@PathVariable String tenant) {
-        return registry.models(tenant);
-    }
-
-    @GetMapping("/tenants/{tenant}/models/{name}")
-    Registry.Model model(@PathVariable String tenant, @PathVariable String name) {
-        return registry.model(tenant, name).orElseThrow(() -> new Registry.NotFound("model " + name));
     }
 
     @DeleteMapping("/tenants/{tenant}/models/{name}")
     @ResponseStatus(HttpStatus.NO_CONTENT)
     void deleteModel(@PathVariable String tenant, @PathVariable String name) {
         registry.deleteModel(tenant, name);
+    }
+
+    @PostMapping("/tenants/{tenant}/models/{name}/ready")
+    Model ready(@PathVariable String tenant, @PathVariable String name) {
+        return registry.markModelReady(tenant, name);
+    }
+
+    @GetMapping("/tenants/{tenant}/models")
+    List<Model> models(@PathVariable String tenant) {
+        return registry.models(tenant);
+    }
+
+    @GetMapping("/tenants/{tenant}/models/{name}")
+    Model model(@PathVariable String tenant, @PathVariable String name) {
+        return registry.model(tenant, name).orElseThrow(() -> new Registry.NotFound("model " + name));
     }
 
     @GetMapping("/tenants/{tenant}/models/{name}/file")
@@ -100,24 +150,24 @@ public class RegistryController {
     }
 
     @PostMapping("/artifacts")
-    Registry.Artifact createArtifact(@RequestBody Registry.NewArtifact body) {
+    Artifact createArtifact(@RequestBody NewArtifact body) {
         return registry.createArtifact(body);
     }
 
     @GetMapping("/tasks/{taskId}/artifact")
-    Registry.Artifact artifactOfTask(@PathVariable String taskId) {
+    Artifact artifactOfTask(@PathVariable String taskId) {
         return registry.artifactOfTask(taskId).orElseThrow(() -> new Registry.NotFound("artifact of task " + taskId));
     }
 
     @PutMapping("/artifacts/{id}/files")
-    Registry.FileInfo putArtifactFile(@PathVariable String id, @RequestParam String path,
+    FileInfo putArtifactFile(@PathVariable String id, @RequestParam String path,
                                       @RequestHeader(value = "X-Sha256", required = false) String sha256,
                                       HttpServletRequest request) throws IOException {
         return registry.putArtifactFile(id, path, request.getInputStream(), sha256);
     }
 
     @PostMapping("/artifacts/{id}/complete")
-    Registry.Artifact complete(@PathVariable String id, @RequestBody Map<String, String> files) {
+    Artifact complete(@PathVariable String id, @RequestBody Map<String, String> files) {
         return registry.completeArtifact(id, files);
     }
 
@@ -128,7 +178,7 @@ public class RegistryController {
     }
 
     @GetMapping("/tenants/{tenant}/artifacts")
-    List<Registry.Artifact> artifacts(@PathVariable String tenant, @RequestParam(required = false) String model,
+    List<Artifact> artifacts(@PathVariable String tenant, @RequestParam(required = false) String model,
                                       @RequestParam(required = false) String method, @RequestParam(required = false) Integer bits,
                                       @RequestParam(required = false) String job) {
         return registry.artifacts(tenant, model, method, bits, job);
@@ -136,7 +186,7 @@ public class RegistryController {
 
     /** Pending artifacts answer 404 to tenants: an artifact is visible only when complete. */
     @GetMapping("/tenants/{tenant}/artifacts/{id}")
-    Registry.Artifact artifact(@PathVariable String tenant, @PathVariable String id) {
+    Artifact artifact(@PathVariable String tenant, @PathVariable String id) {
         return visible(tenant, id);
     }
 
@@ -147,12 +197,10 @@ public class RegistryController {
         return out -> { try (in) { in.transferTo(out); } };
     }
 
-    record Url(String url) {}
-
     @GetMapping("/tenants/{tenant}/artifacts/{id}/url")
-    Url artifactUrl(@PathVariable String tenant, @PathVariable String id, @RequestParam String path) {
+    DownloadUrl artifactUrl(@PathVariable String tenant, @PathVariable String id, @RequestParam String path) {
         visible(tenant, id);
-        return new Url(registry.artifactFileUrl(id, path));
+        return new DownloadUrl(registry.artifactFileUrl(id, path));
     }
 
     @DeleteMapping("/tenants/{tenant}/artifacts/{id}")
@@ -162,7 +210,7 @@ public class RegistryController {
         registry.deleteArtifact(id);
     }
 
-    private Registry.Artifact visible(String tenant, String id) {
+    private Artifact visible(String tenant, String id) {
         return registry.artifact(id, false).filter(a -> a.tenantId().equals(tenant))
                 .orElseThrow(() -> new Registry.NotFound("artifact " + id));
     }
@@ -185,6 +233,11 @@ public class RegistryController {
     @ExceptionHandler
     ResponseEntity<ProblemDetail> jobsUnavailable(Registry.Unavailable e) {
         return problem(HttpStatus.SERVICE_UNAVAILABLE, e.getMessage());
+    }
+
+    @ExceptionHandler
+    ResponseEntity<ProblemDetail> quota(Registry.QuotaExceeded e) {
+        return problem(HttpStatus.CONTENT_TOO_LARGE, e.getMessage());
     }
 
     @ExceptionHandler

@@ -35,6 +35,9 @@ public final class Platform implements AutoCloseable {
             "org.springframework.boot.hibernate.autoconfigure.HibernateJpaAutoConfiguration",
             "org.springframework.boot.data.jpa.autoconfigure.DataJpaRepositoriesAutoConfiguration");
 
+    /** Where the internal services listen: not reachable from other machines. */
+    static final String LOOPBACK = "127.0.0.1";
+
     public final AnnotationConfigApplicationContext infra;
     // set one by one as the services start (null if an earlier one failed)
     public ConfigurableApplicationContext registry;
@@ -45,6 +48,7 @@ public final class Platform implements AutoCloseable {
     private final Map<String, String> common;
     private final Map<String, String> overrides;
     private final Path dataDir;
+    private final String serviceCredential;
     /** Read right after each start: Boot also writes local.server.port into the shared parent environment, so it is only right until the next context starts. */
     private final Map<ConfigurableApplicationContext, Integer> ports = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -76,7 +80,10 @@ public final class Platform implements AutoCloseable {
         this.dataDir = o.dataDir();
         this.overrides = o.overrides();
         this.infra = infra;
+        // one secret per deployment (this data directory): the internal services demand it, gateway and workers send it
+        this.serviceCredential = secret(o.dataDir().resolve("service-credential"), "fwsvc_");
         common = new LinkedHashMap<>();
+        common.put("FW_SERVICE_CREDENTIAL", serviceCredential);
         common.put("FW_KAFKA", e.kafka());
         common.put("FW_DB_USER", e.dbUser());
         common.put("FW_DB_PASSWORD", e.dbPassword());
@@ -101,14 +108,14 @@ public final class Platform implements AutoCloseable {
     }
 
     private void startServices(Options o) {
-        jobService = run(JobServiceApplication.class, "job-service", 0, Map.of());
+        jobService = run(JobServiceApplication.class, "job-service", 0, Map.of("server.address", LOOPBACK));
         common.put("FW_JOBS_URL", "http://127.0.0.1:" + port(jobService)); // the registry asks it before completing an artifact
-        registry = run(RegistryApplication.class, "registry-service", 0, Map.of("spring.autoconfigure.exclude", NO_JPA));
+        registry = run(RegistryApplication.class, "registry-service", 0, Map.of("spring.autoconfigure.exclude", NO_JPA, "server.address", LOOPBACK));
         common.put("FW_REGISTRY_URL", "http://127.0.0.1:" + port(registry));
         gateway = run(GatewayApplication.class, "gateway", o.gatewayPort(), Map.of("spring.autoconfigure.exclude", NO_DATABASE));
         startQuantizer("quantizer-1", Map.of());
         evalWorker = run(EvalWorkerApplication.class, "eval-worker", 0, Map.of("spring.autoconfigure.exclude", NO_DATABASE,
-                "featherweight.worker.name", "eval-1"));
+                "featherweight.worker.name", "eval-1", "server.address", LOOPBACK));
     }
 
     /** Starts one more quantizer-worker context (tests use this to replace a stopped one). */
@@ -116,6 +123,7 @@ public final class Platform implements AutoCloseable {
         Map<String, String> p = new LinkedHashMap<>(extra);
         p.put("spring.autoconfigure.exclude", NO_DATABASE);
         p.put("featherweight.worker.name", name);
+        p.putIfAbsent("server.address", LOOPBACK);
         ConfigurableApplicationContext c = run(QuantizerWorkerApplication.class, "quantizer-worker", 0, p);
         quantizers.add(c);
         return c;
@@ -133,7 +141,10 @@ public final class Platform implements AutoCloseable {
                 .registerShutdownHook(false).run(args.toArray(String[]::new));
         c.setId(name);
         ports.put(c, readPort(c));
-        System.err.printf("featherweight: %s started on port %d in %.1f s%n", name, ports.get(c), (System.nanoTime() - t0) / 1e9);
+        // only the gateway's port is for users; the internal ones listen on loopback and demand the service credential
+        if (port != 0 || !LOOPBACK.equals(c.getEnvironment().getProperty("server.address")))
+            System.err.printf("featherweight: %s started on port %d in %.1f s%n", name, ports.get(c), (System.nanoTime() - t0) / 1e9);
+        else System.err.printf("featherweight: %s started in %.1f s%n", name, (System.nanoTime() - t0) / 1e9);
         return c;
     }
 
@@ -151,6 +162,27 @@ public final class Platform implements AutoCloseable {
 
     public Path dataDir() {
         return dataDir;
+    }
+
+    /** The deployment's service credential (generated into the data directory at first start). */
+    public String serviceCredential() {
+        return serviceCredential;
+    }
+
+    /** A random secret kept in a file readable only by the owner (created on first use). */
+    static String secret(Path file, String prefix) throws java.io.IOException {
+        if (java.nio.file.Files.exists(file)) return java.nio.file.Files.readString(file).trim();
+        byte[] b = new byte[24];
+        new java.security.SecureRandom().nextBytes(b);
+        String s = prefix + java.util.HexFormat.of().formatHex(b);
+        java.nio.file.Files.createDirectories(file.toAbsolutePath().getParent());
+        java.nio.file.Files.writeString(file, s);
+        try {
+            java.nio.file.Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        } catch (UnsupportedOperationException ignored) {
+            // not a POSIX file system
+        }
+        return s;
     }
 
     /**

@@ -4,11 +4,8 @@ import tools.jackson.databind.JsonNode;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -62,7 +59,7 @@ public final class Standalone {
         System.setProperty("logging.file.name", dataDir.resolve("featherweight.log").toString());
         System.setProperty("logging.threshold.console", "OFF");
         ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(ch.qos.logback.classic.Level.WARN);
-        String adminKey = secret(dataDir.resolve("admin-key"), "fwadmin_");
+        String adminKey = Platform.secret(dataDir.resolve("admin-key"), "fwadmin_");
         Map<String, String> settings = new java.util.HashMap<>(Map.of("featherweight.eval.texts-dir", repo.resolve("models").toString()));
         Path calibration = repo.resolve("models/demo-stories.txt"); // GPTQ/AWQ calibration text of the demo
         if (Files.exists(calibration)) settings.put("featherweight.worker.calibration", calibration.toString());
@@ -101,6 +98,7 @@ public final class Standalone {
         System.out.printf("""
 
                 Featherweight is running (data in %s)
+                  Web UI      %s/  (sign in with the demo key)
                   API         %s/api/v1
                   Swagger UI  %s/swagger-ui.html
                   health      %s/actuator/health
@@ -109,7 +107,7 @@ public final class Standalone {
                   logs        %s
                   try         curl -H 'Authorization: Bearer %s' %s/api/v1/models
 
-                """, dataDir, url, url, url, api.key(), adminKey, dataDir.resolve("featherweight.log"), api.key(), url);
+                """, dataDir, url, url, url, url, api.key(), adminKey, dataDir.resolve("featherweight.log"), api.key(), url);
         if (demo) runDemo(api);
         System.out.println("Press Ctrl-C to stop.");
         stopped.await();
@@ -141,6 +139,7 @@ public final class Standalone {
         if (r.status() != 202) throw new IllegalStateException("submitting the demo job: " + r);
         String jobId = r.json().path("jobId").asString();
         System.out.println("submitted " + jobId + " → " + r.header("Location"));
+        System.out.println("watch it live: " + api.base() + "/#/jobs/" + jobId + "  (then Compare: " + api.base() + "/#/compare?model=feather-3m)");
         JsonNode job = api.awaitJob(jobId, Duration.ofMinutes(30));
         System.out.println(table(api, job));
     }
@@ -180,21 +179,6 @@ public final class Standalone {
 
     private static String num(JsonNode m, String key) {
         return m.has(key) ? String.format(Locale.ROOT, "%.4f", m.path(key).asDouble()) : "-";
-    }
-
-    /** A random secret kept in a file readable only by the owner (created on first use). */
-    private static String secret(Path file, String prefix) throws Exception {
-        if (Files.exists(file)) return Files.readString(file).trim();
-        byte[] b = new byte[20];
-        new SecureRandom().nextBytes(b);
-        String s = prefix + HexFormat.of().formatHex(b);
-        Files.writeString(file, s);
-        try {
-            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-        } catch (UnsupportedOperationException ignored) {
-            // not a POSIX file system
-        }
-        return s;
     }
 
     private Standalone() {}

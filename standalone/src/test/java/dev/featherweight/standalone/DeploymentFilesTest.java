@@ -36,11 +36,10 @@ class DeploymentFilesTest {
     @Test
     void helmChartLintsAndRendersADeploymentAndServicePerService() throws Exception {
         Helm chart = new Helm(PlatformTestBase.REPO.resolve("helm/featherweight"));
-        LintResult lint = chart.lint().call();
+        LintResult lint = chart.lint().strict().call();
         assertThat(lint.isFailed()).as(String.join("\n", lint.getMessages())).isFalse();
         String rendered = chart.template().withName("fw").set("services.quantizer-worker.replicas", 3).call();
-        List<Map<String, Object>> docs = new ArrayList<>();
-        for (Object d : new Yaml().loadAll(rendered)) if (d != null) docs.add(cast(d));
+        List<Map<String, Object>> docs = documents(rendered);
         List<String> deployments = docs.stream().filter(d -> "Deployment".equals(d.get("kind"))).map(d -> name(d)).sorted().toList();
         assertThat(deployments).containsExactly("fw-eval-worker", "fw-gateway", "fw-job-service", "fw-quantizer-worker", "fw-registry-service");
         assertThat(docs.stream().filter(d -> "Service".equals(d.get("kind"))).count()).isEqualTo(5);
@@ -48,17 +47,11 @@ class DeploymentFilesTest {
         assertThat(rendered).contains("replicas: 3").contains("/actuator/health/readiness").contains("value: \"A100-40GB-PCIe\"");
     }
 
-    static List<Map<String, Object>> docs(String rendered) {
-        List<Map<String, Object>> docs = new ArrayList<>();
-        for (Object d : new Yaml().loadAll(rendered)) if (d != null) docs.add(cast(d));
-        return docs;
-    }
-
     @Test
     @SuppressWarnings("unchecked")
     void workersScaleOnTheirKafkaLagPodsLeaveGracefullyAndDisruptionsTakeOnePodAtATime() throws Exception {
         Helm chart = new Helm(PlatformTestBase.REPO.resolve("helm/featherweight"));
-        List<Map<String, Object>> plain = docs(chart.template().withName("fw").call()); // no KEDA in the cluster: HPAs
+        List<Map<String, Object>> plain = documents(chart.template().withName("fw").call()); // no KEDA in the cluster: HPAs
         List<Map<String, Object>> hpas = plain.stream().filter(d -> "HorizontalPodAutoscaler".equals(d.get("kind"))).toList();
         assertThat(hpas).extracting(DeploymentFilesTest::name).containsExactlyInAnyOrder("fw-quantizer-worker", "fw-eval-worker");
         for (Map<String, Object> h : hpas) {
@@ -72,7 +65,7 @@ class DeploymentFilesTest {
             Map<String, Object> container = cast(((List<Object>) pod.get("containers")).getFirst());
             assertThat(cast(cast(container.get("lifecycle")).get("preStop"))).containsKey("sleep");
         }
-        List<Map<String, Object>> keda = docs(chart.template().withName("fw").set("autoscaling.keda", "true").call());
+        List<Map<String, Object>> keda = documents(chart.template().withName("fw").set("autoscaling.keda", "true").call());
         List<Map<String, Object>> scaled = keda.stream().filter(d -> "ScaledObject".equals(d.get("kind"))).toList();
         assertThat(scaled).extracting(DeploymentFilesTest::name).containsExactlyInAnyOrder("fw-quantizer-worker", "fw-eval-worker");
         assertThat(keda.stream().filter(d -> "HorizontalPodAutoscaler".equals(d.get("kind")))).isEmpty();
@@ -82,8 +75,69 @@ class DeploymentFilesTest {
         assertThat(cast(trigger.get("metadata"))).containsEntry("topic", "fw.tasks.quantize").containsEntry("consumerGroup", "quantizer-worker");
     }
 
+    /** Every rendered manifest read into the Kubernetes API model, refusing unknown fields and loosely typed values. */
+    @Test
+    void everyRenderedManifestIsValidAgainstTheKubernetesApiModel() throws Exception {
+        Helm chart = new Helm(PlatformTestBase.REPO.resolve("helm/featherweight"));
+        for (String rendered : List.of(chart.template().withName("fw").call(),
+                chart.template().withName("fw").set("existingSecret", "fw-secrets").set("gatewayIngressFrom[0].namespaceSelector.matchLabels.team", "edge").call())) {
+            List<Map<String, Object>> docs = documents(rendered);
+            assertThat(docs).isNotEmpty();
+            for (Map<String, Object> doc : docs) assertThat(KubernetesManifests.problems(doc)).as(name(doc)).isEmpty();
+        }
+        // the validator itself: a misspelled field and a string where a number belongs are found
+        Map<String, Object> deployment = documents(chart.template().withName("fw").call()).stream()
+                .filter(d -> "Deployment".equals(d.get("kind"))).findFirst().orElseThrow();
+        String misspelled = new tools.jackson.databind.json.JsonMapper().writeValueAsString(deployment)
+                .replace("\"readOnlyRootFilesystem\"", "\"readOnlyRootFilesytem\"").replace("\"containerPort\":8080", "\"containerPort\":\"http\"");
+        assertThat(KubernetesManifests.problems(cast(new Yaml().load(misspelled)))).isNotEmpty();
+    }
+
+    /** The chart's security: secrets generated or taken from an existing Secret, locked-down pods, NetworkPolicies. */
+    @Test
     @SuppressWarnings("unchecked")
-    private static Map<String, Object> cast(Object o) {
+    void theChartIsLockedDown() throws Exception {
+        Helm chart = new Helm(PlatformTestBase.REPO.resolve("helm/featherweight"));
+        List<Map<String, Object>> docs = documents(chart.template().withName("fw").call());
+        Map<String, Object> secret = docs.stream().filter(d -> "Secret".equals(d.get("kind"))).findFirst().orElseThrow();
+        Map<String, String> data = (Map<String, String>) secret.get("data");
+        assertThat(data).containsOnlyKeys("FW_SERVICE_CREDENTIAL", "FW_ADMIN_KEY", "FW_DB_PASSWORD", "FW_S3_SECRET_KEY");
+        for (String value : data.values()) assertThat(java.util.Base64.getDecoder().decode(value).length).isGreaterThanOrEqualTo(32);
+        for (Map<String, Object> d : docs.stream().filter(d -> "Deployment".equals(d.get("kind"))).toList()) {
+            Map<String, Object> pod = cast(cast(cast(d.get("spec")).get("template")).get("spec"));
+            assertThat(cast(pod.get("securityContext"))).as(name(d)).containsEntry("runAsNonRoot", true);
+            assertThat(pod).containsEntry("automountServiceAccountToken", false);
+            for (Object c : (List<Object>) pod.get("containers")) {
+                Map<String, Object> sc = cast(cast(c).get("securityContext"));
+                assertThat(sc).as(name(d)).containsEntry("readOnlyRootFilesystem", true).containsEntry("allowPrivilegeEscalation", false);
+                assertThat((List<Object>) cast(sc.get("capabilities")).get("drop")).containsExactly("ALL");
+                Map<String, Object> resources = cast(cast(c).get("resources"));
+                assertThat(cast(resources.get("requests"))).containsKeys("cpu", "memory");
+                assertThat(cast(resources.get("limits"))).containsKeys("cpu", "memory");
+            }
+        }
+        Map<String, Map<String, Object>> policies = new java.util.TreeMap<>();
+        for (Map<String, Object> d : docs) if ("NetworkPolicy".equals(d.get("kind"))) policies.put(name(d), cast(d.get("spec")));
+        assertThat(policies).containsOnlyKeys("fw-gateway", "fw-internal");
+        Map<String, Object> internal = policies.get("fw-internal");
+        assertThat(cast(cast(internal.get("podSelector")).get("matchLabels"))).containsExactly(Map.entry("app.kubernetes.io/instance", "fw"));
+        List<Object> from = (List<Object>) cast(((List<Object>) internal.get("ingress")).getFirst()).get("from");
+        assertThat(from).containsExactly(Map.of("podSelector", Map.of("matchLabels", Map.of("app.kubernetes.io/instance", "fw"))));
+        assertThat(cast(cast(policies.get("fw-gateway").get("podSelector")).get("matchLabels"))).containsEntry("app.kubernetes.io/name", "gateway");
+
+        String withSecret = chart.template().withName("fw").set("existingSecret", "fw-secrets").call();
+        assertThat(documents(withSecret).stream().filter(d -> "Secret".equals(d.get("kind")))).isEmpty();
+        assertThat(withSecret).contains("secretRef: {name: fw-secrets}");
+    }
+
+    static List<Map<String, Object>> documents(String rendered) {
+        List<Map<String, Object>> docs = new ArrayList<>();
+        for (Object d : new Yaml().loadAll(rendered)) if (d != null) docs.add(cast(d));
+        return docs;
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> cast(Object o) {
         return (Map<String, Object>) o;
     }
 

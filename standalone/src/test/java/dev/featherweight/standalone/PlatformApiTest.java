@@ -95,6 +95,14 @@ class PlatformApiTest extends PlatformTestBase {
         if (!s3.bucketExists(BucketExistsArgs.builder().bucket("imports").build())) s3.makeBucket(MakeBucketArgs.builder().bucket("imports").build());
         for (Path f : Archives.files(FEATHER))
             s3.uploadObject(UploadObjectArgs.builder().bucket("imports").object("team/feather-3m/" + f.getFileName()).filename(f.toString()).build());
+        // s3:// imports only from the tenant's import sources, which an administrator configures
+        assertThat(api.post("/api/v1/models/import", Map.of("name", "from-s3", "source", "s3://imports/team/feather-3m")).status()).isEqualTo(400);
+        String tenantId = api.get("/api/v1/tenant").json().path("id").asString();
+        ApiClient.Response source = admin.send(java.net.http.HttpRequest.newBuilder(URI.create(admin.base() + "/api/v1/admin/tenants/" + tenantId + "/import-sources/imports"))
+                .header("Content-Type", "application/json").PUT(java.net.http.HttpRequest.BodyPublishers.ofString(ApiClient.JSON.writeValueAsString(Map.of(
+                        "endpoint", "http://127.0.0.1:" + platform.infra.getBean(S3Proxy.class).getPort(),
+                        "accessKey", EmbeddedInfra.S3_ACCESS_KEY, "secretKey", EmbeddedInfra.S3_SECRET_KEY)))));
+        assertThat(source.status()).as(source.toString()).isEqualTo(204);
         ApiClient.Response fromS3 = api.post("/api/v1/models/import", Map.of("name", "from-s3", "source", "s3://imports/team/feather-3m"));
         assertThat(fromS3.status()).as(fromS3.toString()).isEqualTo(201);
         assertThat(sha256s(fromS3.json())).isEqualTo(expected);
@@ -107,7 +115,7 @@ class PlatformApiTest extends PlatformTestBase {
         assertThat(fromHub.status()).as(fromHub.toString()).isEqualTo(201);
         assertThat(sha256s(fromHub.json())).isEqualTo(expected);
 
-        assertThat(api.get("/api/v1/models").json()).hasSize(6);
+        assertThat(api.get("/api/v1/models").json()).hasSize(5); // the refused import left nothing behind
         ApiClient.Response dup = api.uploadModel("feather-3m", FEATHER);
         assertThat(dup.status()).isEqualTo(409);
     }
@@ -209,7 +217,17 @@ class PlatformApiTest extends PlatformTestBase {
         ApiClient.Response docs = anonymous.get("/v3/api-docs");
         assertThat(docs.status()).isEqualTo(200);
         assertThat(docs.json().path("paths").propertyNames()).contains("/api/v1/jobs", "/api/v1/jobs/{id}", "/api/v1/models",
-                "/api/v1/models/import", "/api/v1/artifacts", "/api/v1/artifacts/{id}/download", "/api/v1/admin/tenants");
+                "/api/v1/models/import", "/api/v1/artifacts", "/api/v1/artifacts/{id}/download", "/api/v1/admin/tenants",
+                "/api/v1/catalog", "/api/v1/catalog/estimate");
+        assertThat(anonymous.get("/api/v1/catalog").status()).isEqualTo(401); // authenticated like every endpoint
+        // typed responses: the records of contracts are schemas, submit documents its 202
+        assertThat(docs.json().path("components").path("schemas").propertyNames())
+                .contains("JobView", "JobPage", "TaskView", "Model", "Artifact", "FileInfo", "Accepted");
+        assertThat(docs.json().path("paths").path("/api/v1/jobs").path("post").path("responses").propertyNames()).contains("202").doesNotContain("200");
+        assertThat(docs.json().path("paths").path("/api/v1/jobs/{id}").path("get").path("responses").path("200").toString())
+                .contains("#/components/schemas/JobView");
+        assertThat(docs.json().path("paths").path("/api/v1/models/{name}").path("get").path("responses").path("200").toString())
+                .contains("#/components/schemas/Model");
         assertThat(anonymous.get("/swagger-ui/index.html").status()).isEqualTo(200);
         assertThat(anonymous.get("/actuator/health/readiness").json().path("status").asString()).isEqualTo("UP");
         assertThat(anonymous.get("/actuator/prometheus").text()).contains("featherweight_gateway_submit_seconds");
@@ -312,7 +330,7 @@ class PlatformApiTest extends PlatformTestBase {
     void fiveHundredSubmissionsInTenSecondsAreAllAcceptedAndNoneIsLost() throws Exception {
         ApiClient api = tenantWithFeather("load");
         String body = """
-                {"modelId":"feather-3m","recipes":[{"method":"gptq","bits":4,"groupSize":128,"damp":0.01,"calibrationSamples":65536,"calibrationSeqLen":4096}]}""";
+                {"modelId":"feather-3m","recipes":[{"method":"gptq","bits":4,"groupSize":128,"damp":0.01,"calibrationSamples":524288,"calibrationSeqLen":512}]}""";
         int n = 500;
         long periodNanos = Duration.ofSeconds(10).toNanos() / n;
         long[] latencies = new long[n];

@@ -21,6 +21,11 @@ class PlatformMechanicsContainersTest extends PlatformMechanicsTest {
 
     @Override
     Platform start(Path data) throws Exception {
+        return onContainers(data, overrides(), sharedBeans());
+    }
+
+    /** The platform on the Kafka, PostgreSQL and MinIO containers (started here; {@link #stopContainers} stops them). */
+    static Platform onContainers(Path data, java.util.Map<String, String> overrides, java.util.Map<String, Object> sharedBeans) throws Exception {
         KAFKA.start();
         POSTGRES.start();
         MINIO.start();
@@ -29,7 +34,7 @@ class PlatformMechanicsContainersTest extends PlatformMechanicsTest {
             s.execute("create database registry");
         }
         String registryUrl = POSTGRES.getJdbcUrl().replace("/jobs", "/registry");
-        return Platform.start(new Platform.Options(data, 0, 0, ADMIN_KEY, overrides(), sharedBeans()),
+        return Platform.start(new Platform.Options(data, 0, 0, ADMIN_KEY, overrides, sharedBeans),
                 new Platform.Endpoints(KAFKA.getBootstrapServers(), POSTGRES.getJdbcUrl(), registryUrl, POSTGRES.getUsername(),
                         POSTGRES.getPassword(), MINIO.getS3URL(), MINIO.getUserName(), MINIO.getPassword()));
     }
@@ -37,6 +42,10 @@ class PlatformMechanicsContainersTest extends PlatformMechanicsTest {
     @Override
     void stopPlatform() {
         super.stopPlatform();
+        stopContainers();
+    }
+
+    static void stopContainers() {
         MINIO.stop();
         POSTGRES.stop();
         KAFKA.stop();

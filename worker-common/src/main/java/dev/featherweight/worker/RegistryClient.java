@@ -1,56 +1,55 @@
 package dev.featherweight.worker;
 
+import dev.featherweight.contracts.Sha256;
+import dev.featherweight.contracts.registry.Artifact;
+import dev.featherweight.contracts.registry.FileInfo;
+import dev.featherweight.contracts.registry.Model;
+import dev.featherweight.contracts.registry.NewArtifact;
+import dev.featherweight.service.RegistryApi;
+import dev.featherweight.service.RegistryFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.http.MediaType;
 import org.springframework.web.client.HttpClientErrorException;
 import org.springframework.web.client.HttpStatusCodeException;
-import org.springframework.web.client.RestClient;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.util.HexFormat;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The registry as the workers see it: source models into a local cache (verified by sha256, so a cached
- * file is reused only when it is exactly the registered one), artifacts up with their sha256.
+ * file is reused only when it is exactly the registered one), artifacts up with their sha256. The calls
+ * themselves are {@link RegistryApi} (typed, retried) and {@link RegistryFiles} (streamed); this class adds
+ * the cache and turns the registry's answers into task failures.
  */
 public class RegistryClient {
     private static final Logger log = LoggerFactory.getLogger(RegistryClient.class);
-    private final RestClient http;
+    private final RegistryApi api;
+    private final RegistryFiles files;
     private final Path cacheDir;
     private final long cacheMaxBytes;
     private final java.time.Duration storeRetry;
 
     /** @param storeRetry how long an upload keeps retrying while the registry or its store answers 5xx (an S3 outage) */
-    public RegistryClient(RestClient http, Path cacheDir, long cacheMaxBytes, java.time.Duration storeRetry) {
-        this.http = http;
+    public RegistryClient(RegistryApi api, RegistryFiles files, Path cacheDir, long cacheMaxBytes, java.time.Duration storeRetry) {
+        this.api = api;
+        this.files = files;
         this.cacheDir = cacheDir;
         this.cacheMaxBytes = cacheMaxBytes;
         this.storeRetry = storeRetry;
     }
 
-    public record FileInfo(String path, long size, String sha256) {}
-
-    public record Model(String tenantId, String name, String state, List<FileInfo> files, Map<String, Double> metrics) {}
-
-    public record Artifact(String id, String tenantId, String modelName, String method, int bits, String label, String state,
-                           long totalBytes, List<FileInfo> files, Map<String, Double> metrics) {}
-
-    public record NewArtifact(String tenantId, String taskId, String jobId, String modelName, String method, int bits,
-                              String label, String recipe, String kernelsVersion) {}
-
     public Model model(String tenant, String name) throws TaskFailure {
         try {
-            return http.get().uri("/internal/tenants/{t}/models/{n}", tenant, name).retrieve().body(Model.class);
+            return api.model(tenant, name);
         } catch (HttpClientErrorException.NotFound e) {
             throw new TaskFailure("model " + name + " not found in the registry", false);
         }
@@ -67,13 +66,7 @@ public class RegistryClient {
             if (Files.exists(target) && Files.exists(marker) && Files.readString(marker).equals(f.sha256())) continue;
             Files.createDirectories(target.getParent());
             Path tmp = target.resolveSibling(target.getFileName() + ".part");
-            String sha = http.get().uri(b -> b.path("/internal/tenants/{t}/models/{n}/file").queryParam("path", f.path()).build(tenant, name))
-                    .exchange((req, resp) -> {
-                        if (resp.getStatusCode().isError()) throw new IOException("registry answered " + resp.getStatusCode() + " for " + f.path());
-                        try (InputStream in = resp.getBody()) {
-                            return copyHashing(in, tmp);
-                        }
-                    });
+            String sha = files.modelFile(tenant, name, f.path(), in -> Sha256.copy(in, tmp).sha256());
             if (!sha.equals(f.sha256()))
                 throw new TaskFailure("downloaded " + f.path() + " of " + name + " has sha256 " + sha + ", registry says " + f.sha256(), true);
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -81,7 +74,7 @@ public class RegistryClient {
             Files.writeString(marker, sha);
             log.info("cached {} of model {} ({} bytes)", f.path(), name, f.size());
         }
-        Files.setLastModifiedTime(dir, java.nio.file.attribute.FileTime.from(java.time.Instant.now())); // recency for eviction
+        Files.setLastModifiedTime(dir, FileTime.from(Instant.now())); // recency for eviction
         evict(dir);
         return dir;
     }
@@ -95,7 +88,7 @@ public class RegistryClient {
         Path models = cacheDir.resolve("models");
         if (!Files.isDirectory(models)) return;
         record Entry(Path dir, long bytes, long used) {}
-        List<Entry> entries = new java.util.ArrayList<>();
+        List<Entry> entries = new ArrayList<>();
         try (var tenants = Files.list(models)) {
             for (Path t : tenants.toList()) {
                 try (var ms = Files.list(t)) {
@@ -110,13 +103,11 @@ public class RegistryClient {
             }
         }
         long total = entries.stream().mapToLong(Entry::bytes).sum();
-        entries.sort(java.util.Comparator.comparingLong(Entry::used));
+        entries.sort(Comparator.comparingLong(Entry::used));
         for (Entry e : entries) {
             if (total <= cacheMaxBytes) break;
             if (e.dir().equals(keep)) continue;
-            try (var walk = Files.walk(e.dir())) {
-                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-            }
+            WorkDirs.deleteTree(e.dir());
             total -= e.bytes();
             log.info("evicted {} ({} bytes) from the model cache", e.dir(), e.bytes());
         }
@@ -124,12 +115,13 @@ public class RegistryClient {
 
     /** Idempotent per task (the registry keys artifacts by task id). */
     public Artifact createArtifact(NewArtifact a) {
-        return http.post().uri("/internal/artifacts").body(a).retrieve().body(Artifact.class);
+        return api.createArtifact(a);
     }
 
+    /** Null when no artifact was registered for the task yet. */
     public Artifact artifactOfTask(String taskId) {
         try {
-            return http.get().uri("/internal/tasks/{t}/artifact", taskId).retrieve().body(Artifact.class);
+            return api.artifactOfTask(taskId);
         } catch (HttpClientErrorException.NotFound e) {
             return null;
         }
@@ -158,13 +150,11 @@ public class RegistryClient {
         try {
             for (String p : paths) {
                 Path file = dir.resolve(p);
-                String sha = sha256(file);
+                String sha = Sha256.of(file);
                 promised.put(p, sha);
-                http.put().uri(b -> b.path("/internal/artifacts/{id}/files").queryParam("path", p).build(artifact.id()))
-                        .header("X-Sha256", sha).contentType(MediaType.APPLICATION_OCTET_STREAM)
-                        .body(out -> Files.copy(file, out)).retrieve().toBodilessEntity();
+                files.putArtifactFile(artifact.id(), p, sha, out -> Files.copy(file, out));
             }
-            return http.post().uri("/internal/artifacts/{id}/complete", artifact.id()).body(promised).retrieve().body(Artifact.class);
+            return api.completeArtifact(artifact.id(), promised);
         } catch (HttpStatusCodeException e) {
             throw new TaskFailure("registry refused the upload of " + artifact.id() + ": " + e.getStatusCode() + " " + e.getResponseBodyAsString(),
                     e.getStatusCode().is5xxServerError());
@@ -172,12 +162,12 @@ public class RegistryClient {
     }
 
     public void artifactMetrics(String artifactId, Map<String, Double> metrics) {
-        http.post().uri("/internal/artifacts/{id}/metrics", artifactId).body(metrics).retrieve().toBodilessEntity();
+        api.putArtifactMetrics(artifactId, metrics);
     }
 
     public Artifact artifact(String tenant, String id) throws TaskFailure {
         try {
-            return http.get().uri("/internal/tenants/{t}/artifacts/{id}", tenant, id).retrieve().body(Artifact.class);
+            return api.artifact(tenant, id);
         } catch (HttpClientErrorException.NotFound e) {
             throw new TaskFailure("artifact " + id + " not found (or not complete)", false);
         }
@@ -189,15 +179,10 @@ public class RegistryClient {
         Path dir = cacheDir.resolve("artifacts").resolve(id);
         for (FileInfo f : a.files()) {
             Path target = dir.resolve(f.path());
-            if (Files.exists(target) && Files.size(target) == f.size() && sha256(target).equals(f.sha256())) continue;
+            if (Files.exists(target) && Files.size(target) == f.size() && Sha256.of(target).equals(f.sha256())) continue;
             Files.createDirectories(target.getParent());
             Path tmp = target.resolveSibling(target.getFileName() + ".part");
-            String sha = http.get().uri(b -> b.path("/internal/tenants/{t}/artifacts/{id}/file").queryParam("path", f.path()).build(tenant, id))
-                    .exchange((req, resp) -> {
-                        try (InputStream in = resp.getBody()) {
-                            return copyHashing(in, tmp);
-                        }
-                    });
+            String sha = files.artifactFile(tenant, id, f.path(), in -> Sha256.copy(in, tmp).sha256());
             if (!sha.equals(f.sha256())) throw new TaskFailure("downloaded " + f.path() + " of " + id + " has the wrong sha256", true);
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
         }
@@ -205,31 +190,6 @@ public class RegistryClient {
     }
 
     public void modelMetric(String tenant, String model, String name, double value) {
-        http.put().uri("/internal/tenants/{t}/models/{n}/metrics/{m}", tenant, model, name).contentType(MediaType.APPLICATION_JSON)
-                .body(value).retrieve().toBodilessEntity();
-    }
-
-    static String copyHashing(InputStream in, Path target) throws IOException {
-        MessageDigest md = sha();
-        try (DigestInputStream din = new DigestInputStream(in, md)) {
-            Files.copy(din, target, StandardCopyOption.REPLACE_EXISTING);
-        }
-        return HexFormat.of().formatHex(md.digest());
-    }
-
-    public static String sha256(Path file) throws IOException {
-        MessageDigest md = sha();
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), md)) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
-        }
-        return HexFormat.of().formatHex(md.digest());
-    }
-
-    private static MessageDigest sha() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+        api.putModelMetric(tenant, model, name, value);
     }
 }

@@ -19,6 +19,11 @@ public final class TaskContext {
         String stopReason();
     }
 
+    /** For a handler run outside a worker (tests): no fencing call, only the heartbeat's stop reason. */
+    public TaskContext(Message.TaskAssigned task, Events events) {
+        this(task, events, () -> null);
+    }
+
     TaskContext(Message.TaskAssigned task, Events events, Fence fence) {
         this.task = task;
         this.events = events;

@@ -2,6 +2,9 @@ package dev.featherweight.worker;
 
 import dev.featherweight.contracts.Json;
 import dev.featherweight.contracts.Message;
+import dev.featherweight.contracts.jobs.TaskClaim;
+import dev.featherweight.contracts.jobs.TaskStatus;
+import dev.featherweight.service.JobsApi;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import org.slf4j.Logger;
@@ -9,6 +12,7 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.cloud.stream.binding.BindingsLifecycleController;
+import org.springframework.web.client.HttpClientErrorException;
 
 import java.time.Instant;
 import java.util.UUID;
@@ -33,7 +37,7 @@ public class TaskRuntime implements Consumer<byte[]>, AutoCloseable {
 
     private final TaskHandler handler;
     private final Events events;
-    private final JobsClient jobs;
+    private final JobsApi jobs;
     private final ObjectProvider<BindingsLifecycleController> bindings;
     private final String bindingName;
     private final String worker;
@@ -50,7 +54,7 @@ public class TaskRuntime implements Consumer<byte[]>, AutoCloseable {
     private volatile boolean paused;
     private volatile boolean closing;
 
-    public TaskRuntime(TaskHandler handler, Events events, JobsClient jobs, ObjectProvider<BindingsLifecycleController> bindings,
+    public TaskRuntime(TaskHandler handler, Events events, JobsApi jobs, ObjectProvider<BindingsLifecycleController> bindings,
                        String bindingName, String worker, String gpu, int concurrency, MeterRegistry meters) {
         this.handler = handler;
         this.events = events;
@@ -133,7 +137,10 @@ public class TaskRuntime implements Consumer<byte[]>, AutoCloseable {
         long deadline = System.nanoTime() + claimRetry.toNanos();
         for (long pauseMillis = 500; ; pauseMillis = Math.min(8_000, pauseMillis * 2)) {
             try {
-                return jobs.claim(task.taskId(), task.attempt(), worker, gpu);
+                jobs.claim(task.taskId(), new TaskClaim(task.attempt(), worker, gpu));
+                return true;
+            } catch (HttpClientErrorException.Conflict | HttpClientErrorException.NotFound e) {
+                return false;
             } catch (RuntimeException e) {
                 if (closing || System.nanoTime() + pauseMillis * 1_000_000 > deadline) throw e;
                 log.warn("claim of {} attempt {} failed, again in {} ms: {}", task.taskId(), task.attempt(), pauseMillis, e.toString());
@@ -145,7 +152,7 @@ public class TaskRuntime implements Consumer<byte[]>, AutoCloseable {
     /** The fencing call at a block boundary: a reason to stop if the attempt is no longer this worker's to run. */
     private String fence(Message.TaskAssigned task) {
         try {
-            JobsClient.TaskStatus s = jobs.status(task.taskId());
+            TaskStatus s = status(task.taskId());
             return s == null || !s.open() || s.attempt() != task.attempt() ? "job-service says " + s + " (cancelled or superseded)" : null;
         } catch (RuntimeException e) { // the job-service is unreachable for now: go on, the heartbeat or the next block asks again
             log.warn("fencing check of {} failed: {}", task.taskId(), e.toString());
@@ -155,7 +162,7 @@ public class TaskRuntime implements Consumer<byte[]>, AutoCloseable {
 
     private void heartbeat(Message.TaskAssigned task, TaskContext context) {
         try {
-            JobsClient.TaskStatus s = jobs.status(task.taskId());
+            TaskStatus s = status(task.taskId());
             if (s == null || !s.open() || s.attempt() != task.attempt()) {
                 context.stopReason = "job-service says " + s + " (cancelled or superseded)";
                 return;
@@ -163,6 +170,15 @@ public class TaskRuntime implements Consumer<byte[]>, AutoCloseable {
             events.send(new Message.TaskHeartbeat(UUID.randomUUID().toString(), task.taskId(), task.jobId(), task.attempt(), worker, Instant.now()));
         } catch (RuntimeException e) {
             log.warn("heartbeat of {} failed: {}", task.taskId(), e.toString());
+        }
+    }
+
+    /** Null when the job-service does not know the task. */
+    private TaskStatus status(String taskId) {
+        try {
+            return jobs.task(taskId);
+        } catch (HttpClientErrorException.NotFound e) {
+            return null;
         }
     }
 

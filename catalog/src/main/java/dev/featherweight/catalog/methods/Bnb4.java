@@ -7,7 +7,11 @@ import java.util.List;
 
 /** What NF4 and FP4 share: bitsandbytes' 4-bit layout, its block sizes and its size. */
 final class Bnb4 {
-    static final List<Integer> BLOCK_SIZES = List.of(32, 64, 128, 256, 512, 1024, 2048, 4096);
+    /**
+     * bitsandbytes takes 32..4096, but what transformers loads for a bnb-4bit folder and what the kernels write is
+     * its default of 64: the catalogue offers only what the engine runs, so a job is refused at submit, not at the worker.
+     */
+    static final List<Integer> BLOCK_SIZES = List.of(64);
     /** bitsandbytes' double quantization groups 256 absmax values under one fp32 scale. */
     static final int DQ_GROUP = 256;
 

@@ -1,5 +1,6 @@
 package dev.featherweight.kernels.cli;
 
+import dev.featherweight.kernels.formats.FormatException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -31,10 +32,21 @@ public final class Fw {
         CommandLine cl = new CommandLine(new Fw());
         cl.setExecutionExceptionHandler((ex, cmd, parse) -> {
             // A typed, named error is the whole message a user needs; only unexpected ones get a trace.
-            cmd.getErr().println("fw " + cmd.getCommandName() + ": " + ex.getMessage());
+            cmd.getErr().println(errorLine(cmd.getCommandName(), ex));
             if (!(ex instanceof RuntimeException) || System.getenv("FW_DEBUG") != null) ex.printStackTrace(cmd.getErr());
+            cmd.getErr().flush();
             return 1;
         });
         return cl.execute(args);
+    }
+
+    /**
+     * The one line printed for a failure: {@code fw quantize: [missing-tensor] FILE: tensor 'NAME': problem}. Printable
+     * whatever the input held (a raw byte of a damaged file would otherwise make the line look binary), never split.
+     */
+    static String errorLine(String command, Throwable ex) {
+        String message = ex.getMessage() == null ? ex.getClass().getName() : ex.getMessage();
+        String kind = ex instanceof FormatException fe ? "[" + fe.kind().label() + "] " : "";
+        return FormatException.printable("fw " + command + ": " + kind + message);
     }
 }

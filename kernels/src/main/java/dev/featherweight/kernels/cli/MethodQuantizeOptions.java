@@ -59,10 +59,10 @@ public final class MethodQuantizeOptions {
     @Option(names = "--calibration", description = "calibration text (tokenized with the model's tokenizer) or *.u32 token file (gptq, awq)")
     Path calibration;
 
-    @Option(names = "--samples", defaultValue = "128", description = "calibration samples (default ${DEFAULT-VALUE})")
+    @Option(names = "--samples", defaultValue = "" + QuantizeJob.Calibration.DEFAULT_SAMPLES, description = "calibration samples (default ${DEFAULT-VALUE})")
     int samples;
 
-    @Option(names = "--seq-len", defaultValue = "256", description = "tokens per sample, BOS first (default ${DEFAULT-VALUE})")
+    @Option(names = "--seq-len", defaultValue = "" + QuantizeJob.Calibration.DEFAULT_SEQ_LEN, description = "tokens per sample, BOS first (default ${DEFAULT-VALUE})")
     int seqLen;
 
     @Option(names = "--seed", defaultValue = "42", description = "seed of the sample offsets (default ${DEFAULT-VALUE})")
@@ -109,8 +109,15 @@ public final class MethodQuantizeOptions {
                     err.printf(Locale.ROOT, "block %d/%d done in %.2f s%n", block + 1, blocks, seconds);
                 }
             };
-            QuantizeJob.Result res = QuantizeJob.run(model, r, calibration == null ? null : new QuantizeJob.Calibration(calibration, samples, seqLen, seed),
-                    out, workDir, progress, pool);
+            QuantizeJob.Result res;
+            try {
+                res = QuantizeJob.run(model, r, calibration == null ? null : new QuantizeJob.Calibration(calibration, samples, seqLen, seed),
+                        out, workDir, progress, pool);
+            } catch (RuntimeException e) {
+                Path wd = workDir != null ? workDir : QuantizeJob.defaultWorkDir(out);
+                if (java.nio.file.Files.isDirectory(wd)) err.println("fw quantize: resume state kept in " + wd + "; the same command continues from its last finished block");
+                throw e;
+            }
             var o = spec.commandLine().getOut();
             if (json) {
                 JsonMapper jm = JsonMapper.builder().build();
@@ -134,8 +141,8 @@ public final class MethodQuantizeOptions {
                 }
                 o.println(n);
             } else {
-                o.printf(Locale.ROOT, "%s  %s %d-bit g%d  %d bytes  %.3f bits/weight (linear layers)  %.2f s%n", out, r.method(), r.params().bits(), r.params().groupSize(),
-                        res.fileBytes(), res.bitsPerWeight(), res.seconds());
+                o.printf(Locale.ROOT, "%s  %s %d-bit g%d  %d bytes  %.3f bits/weight (linear layers)  %.2f s%s%n", out, r.method(), r.params().bits(), r.params().groupSize(),
+                        res.fileBytes(), res.bitsPerWeight(), res.seconds(), res.resumedFromBlock() > 0 ? "  (resumed at block " + res.resumedFromBlock() + ")" : "");
             }
         }
         return 0;

@@ -39,6 +39,7 @@ public final class ModelInspector {
 
     private static ModelSummary gguf(Path path) {
         try (GgufFile g = GgufFile.open(path)) {
+            ModelCheck.checkForInspect(g);
             List<ModelSummary.TensorEntry> tensors = new ArrayList<>();
             long params = 0, bytes = 0;
             for (GgufTensorInfo t : g.tensorInfos()) {
@@ -63,6 +64,7 @@ public final class ModelInspector {
 
     private static ModelSummary safetensorsFile(Path path) {
         try (SafetensorsFile f = SafetensorsFile.open(path)) {
+            ModelCheck.checkForInspect(f);
             Map<String, Object> details = new LinkedHashMap<>();
             if (!f.metadata().isEmpty()) details.put("metadata", f.metadata());
             Path config = path.resolveSibling("config.json");
@@ -79,6 +81,7 @@ public final class ModelInspector {
         Path config = dir.resolve("config.json");
         String arch = Files.isRegularFile(config) ? configDetails(config, details) : null;
         try (SafetensorsModel m = SafetensorsModel.open(dir)) {
+            ModelCheck.checkForInspect(m);
             List<Path> files = new ArrayList<>();
             for (SafetensorsFile s : m.shards()) files.add(s.path());
             details.put("shards", files.size());

@@ -1,36 +1,43 @@
 package dev.featherweight.kernels.infer;
 
+import dev.featherweight.kernels.core.GgmlType;
 import dev.featherweight.kernels.core.MatmulKernel;
 import dev.featherweight.kernels.core.Parallel;
-import dev.featherweight.kernels.core.WeightMatrix;
 import dev.featherweight.kernels.core.Tensor;
-import dev.featherweight.kernels.core.GgmlType;
+import dev.featherweight.kernels.core.WeightMatrix;
+import dev.featherweight.kernels.quant.gguf.GgufBlockCodec;
+import dev.featherweight.kernels.quant.gguf.GgufBlockCodecs;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * Base of the weight classes that read a memory-mapped tensor of one {@link GgmlType}: rows of
- * {@code cols/blockSize} blocks back to back (ggml layout). A row is copied from the mapping into a small
- * per-thread byte buffer and decoded block by block by the subclass — the layouts follow
- * ggml-common.h (see GGUF-NOTES.md §2); the whole tensor is never copied.
+ * A memory-mapped tensor of any GGUF type as a weight matrix: rows of {@code cols/blockSize} blocks back to
+ * back (ggml layout), decoded and dotted by the type's codec ({@link GgufBlockCodec#decodeRow},
+ * {@link GgufBlockCodec#dotRow}) — the block layout, quantization, decoding and dot product of a type live
+ * side by side in its codec, as in ggml-quants.c; there is no per-type matrix class. The whole tensor is
+ * never copied.
  */
-public abstract class BlockMatrix implements WeightMatrix {
+public final class BlockMatrix implements WeightMatrix {
     static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ThreadLocal<byte[]> ROW_BYTES = ThreadLocal.withInitial(() -> new byte[0]);
 
-    protected final String name;
-    protected final GgmlType type;
-    protected final MemorySegment data;
-    protected final int rows;
-    protected final int cols;
-    protected final long rowBytes;
+    private final String name;
+    private final GgmlType type;
+    private final GgufBlockCodec codec;
+    private final MemorySegment data;
+    private final int rows;
+    private final int cols;
+    private final long rowBytes;
 
-    protected BlockMatrix(Tensor t, GgmlType expected) {
-        if (t.type() != expected) throw new IllegalArgumentException(t.name() + " is " + t.type() + ", not " + expected);
+    /** @throws IllegalArgumentException when the tensor's type has no codec or its bytes do not match its shape */
+    public BlockMatrix(Tensor t) {
         this.name = t.name();
         this.type = t.type();
+        if (!GgufBlockCodecs.supported().contains(type)) {
+            throw new IllegalArgumentException("tensor '" + name + "': weight type " + type + " is not supported by the forward pass; supported: " + GgufBlockCodecs.supported());
+        }
+        this.codec = GgufBlockCodecs.of(type);
         this.data = t.data();
         long r = t.rows(), c = t.rowLength();
         if (r > Integer.MAX_VALUE || c > Integer.MAX_VALUE) throw new IllegalArgumentException(t.name() + " is too large for one matrix: " + t);
@@ -66,22 +73,14 @@ public abstract class BlockMatrix implements WeightMatrix {
         return name;
     }
 
-    /** The bytes of one row, in a per-thread buffer valid until the next call on this thread. */
-    protected final byte[] rowBytes(int row) {
-        byte[] b = ROW_BYTES.get();
-        if (b.length < rowBytes) {
-            b = new byte[(int) rowBytes];
-            ROW_BYTES.set(b);
-        }
-        MemorySegment.copy(data, ValueLayout.JAVA_BYTE, row * rowBytes, b, 0, (int) rowBytes);
-        return b;
-    }
-
     @Override
     public void decodeRow(int row, float[] dst, int off) {
-        byte[] b = rowBytes(row);
-        int bs = type.blockSize, ts = type.typeSize, nb = cols / bs;
-        for (int i = 0; i < nb; i++) decodeBlock(b, i * ts, dst, off + i * bs);
+        codec.decodeRow(data, row * rowBytes, dst, off, cols);
+    }
+
+    /** dot(W[row], x[xOff .. xOff+cols)). */
+    public float dotRow(int row, float[] x, int xOff) {
+        return codec.dotRow(data, row * rowBytes, x, xOff, cols);
     }
 
     /**
@@ -101,33 +100,6 @@ public abstract class BlockMatrix implements WeightMatrix {
                 for (int t = 0; t < nTokens; t++) out[t * rows + r] = dotRow(r, x, t * cols);
             }
         });
-    }
-
-    private static final ThreadLocal<float[]> ROW_FLOATS = ThreadLocal.withInitial(() -> new float[0]);
-
-    /**
-     * dot(W[row], x[xOff .. xOff+cols)). This default decodes the row and uses the vector dot; the common
-     * types override it with a Vector API loop over the mapped blocks.
-     */
-    public float dotRow(int row, float[] x, int xOff) {
-        float[] w = ROW_FLOATS.get();
-        if (w.length < cols) {
-            w = new float[cols];
-            ROW_FLOATS.set(w);
-        }
-        decodeRow(row, w, 0);
-        return MatmulKernel.dot(w, 0, x, xOff, cols);
-    }
-
-    /** Dequantizes the block at b[o ..) into y[yo .. yo+blockSize). */
-    protected abstract void decodeBlock(byte[] b, int o, float[] y, int yo);
-
-    static float f16(byte[] b, int o) {
-        return Float.float16ToFloat((short) ((b[o] & 0xFF) | (b[o + 1] << 8)));
-    }
-
-    static int u8(byte[] b, int o) {
-        return b[o] & 0xFF;
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.featherweight.kernels.infer;
 
 import dev.featherweight.kernels.core.Parallel;
 import dev.featherweight.kernels.formats.FormatException;
+import dev.featherweight.kernels.formats.ModelCheck;
 import dev.featherweight.kernels.formats.ModelFiles;
 import dev.featherweight.kernels.formats.TensorSource;
 import dev.featherweight.kernels.formats.gguf.GgufFile;
@@ -44,21 +45,21 @@ public final class ModelLoader {
             LlamaModel.Naming naming;
             LlamaModel.RopeLayout rope;
             Boolean addBos = null;
+            // the one model check: config, tensors, tokenizer and values, before anything is built from them
+            hf = ModelCheck.check(src, tokenizerDir, true);
+            Path dir = ModelCheck.folderOf(path); // a bare file name has no parent
             if (src instanceof GgufFile g) {
-                hf = LlamaConfig.fromGguf(g);
                 naming = LlamaModel.Naming.GGUF;
                 rope = hf.architecture().equals("qwen2") ? LlamaModel.RopeLayout.ROTATE_HALF : LlamaModel.RopeLayout.INTERLEAVED;
                 GgufValue ab = g.get("tokenizer.ggml.add_bos_token");
                 addBos = ab != null ? ab.asBoolean() : !hf.architecture().equals("qwen2");
             } else {
-                Path dir = Files.isDirectory(path) ? path : path.getParent();
-                hf = LlamaConfig.read(dir);
                 src = QuantizedWeights.wrapIfQuantized(src, dir);
                 naming = LlamaModel.Naming.HF;
                 rope = LlamaModel.RopeLayout.ROTATE_HALF;
                 addBos = readAddBos(dir);
             }
-            Path tokDir = tokenizerDir != null ? tokenizerDir : Files.isDirectory(path) ? path : path.getParent();
+            Path tokDir = tokenizerDir != null ? tokenizerDir : dir;
             if (tokenizerDir != null || addBos == null) {
                 Boolean fromTok = readAddBos(tokDir);
                 if (addBos == null) addBos = fromTok;

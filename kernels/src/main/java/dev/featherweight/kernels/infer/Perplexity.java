@@ -1,5 +1,8 @@
 package dev.featherweight.kernels.infer;
 
+import dev.featherweight.kernels.formats.FormatException;
+
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -69,7 +72,13 @@ public final class Perplexity {
     public static Result run(LlamaModel model, int[] tokens, Options o, DoubleConsumer progress) {
         if (o.ctx() < 2) throw new IllegalArgumentException("ctx must be >= 2, got " + o.ctx());
         long t0 = System.nanoTime();
-        Acc acc = new Acc(progress);
+        int vocabSize = model.config().vocab();
+        for (int i = 0; i < tokens.length; i++) {
+            if (tokens[i] < 0 || tokens[i] >= vocabSize) {
+                throw new IllegalArgumentException("token id " + tokens[i] + " at index " + i + " is outside the model's vocabulary of " + vocabSize);
+            }
+        }
+        Acc acc = new Acc(progress, model.source() == null ? null : model.source().path());
         LlamaSession s = model.newSession(o.ctx());
         s.setNumerics(o.numerics());
         int vocab = model.config().vocab();
@@ -136,6 +145,7 @@ public final class Perplexity {
             }
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
+        if (acc.count == 0) throw new IllegalArgumentException("no token was scored (" + tokens.length + " tokens, ctx " + o.ctx() + ")");
         double nll = acc.nll / acc.count;
         double ppl = Math.exp(nll);
         double var = acc.nll2 / acc.count - nll * nll;
@@ -155,12 +165,14 @@ public final class Perplexity {
 
     private static final class Acc {
         final DoubleConsumer progress;
+        final Path model;
         final List<Double> running = new ArrayList<>();
         double nll, nll2;
         long count;
 
-        Acc(DoubleConsumer progress) {
+        Acc(DoubleConsumer progress, Path model) {
             this.progress = progress;
+            this.model = model;
         }
 
         void add(double v) {
@@ -177,6 +189,11 @@ public final class Perplexity {
 
         void chunkDone() {
             double r = Math.exp(nll / count);
+            // a NaN or infinite perplexity is never a result: the weights or the activations went non-finite
+            if (!Double.isFinite(r)) {
+                throw new FormatException(FormatException.Kind.NON_FINITE, model, null, "perplexity became " + r + " at chunk " + (running.size() + 1)
+                        + " (mean NLL " + nll / count + "): the model's activations are not finite");
+            }
             running.add(r);
             if (progress != null) progress.accept(r);
         }

@@ -3,6 +3,7 @@ package dev.featherweight.kernels.pipeline;
 import dev.featherweight.kernels.formats.hf.HfModules;
 import dev.featherweight.kernels.formats.quantized.QuantizedModelWriter;
 import dev.featherweight.kernels.formats.FormatException;
+import dev.featherweight.kernels.formats.OutputLock;
 import dev.featherweight.kernels.core.Tensor;
 import dev.featherweight.kernels.formats.TensorSource;
 import dev.featherweight.kernels.formats.safetensors.SafetensorsFile;
@@ -31,6 +32,7 @@ public final class QuantizeJob {
 
     /** Calibration input: a token (*.u32) or text file, and the samples to draw from it. */
     public record Calibration(Path file, int samples, int seqLen, long seed) {
+        public static final int DEFAULT_SAMPLES = 128, DEFAULT_SEQ_LEN = 256;
     }
 
     /**
@@ -59,6 +61,11 @@ public final class QuantizeJob {
         }
     }
 
+    /** The resume folder of a run writing {@code out} when no --work-dir is given: kept when the run fails. */
+    public static Path defaultWorkDir(Path out) {
+        return out.resolveSibling("." + out.getFileName() + ".work");
+    }
+
     public static Result run(Path model, Recipe recipe, Calibration cal, Path out, Path workDir, CalibrationPipeline.Listener listener, Parallel pool) {
         long t0 = System.nanoTime();
         if (!Files.isDirectory(model)) throw new FormatException(model, null, "quantization needs a Hugging Face model folder");
@@ -75,13 +82,23 @@ public final class QuantizeJob {
                 checkHeap(model, lm.model().config(), recipe, modifier, samples.length, cal.seqLen());
             }
             String fp = QuantizedModelWriter.fingerprint(model, src, recipe, samples);
-            Path wd = workDir != null ? workDir : out.resolveSibling("." + out.getFileName() + ".work");
-            QuantizedModelWriter writer = new QuantizedModelWriter(model, src, layers, recipe, wd, fp);
-            int resumed = writer.lastFinishedBlock() + 1;
-            CalibrationPipeline p = new CalibrationPipeline(lm.model(), recipe, modifier, pool, listener);
-            p.run(samples, writer);
-            writer.finish(out);
-            if (workDir == null) QuantizedModelWriter.deleteTree(wd);
+            Path wd = workDir != null ? workDir : defaultWorkDir(out);
+            int resumed;
+            CalibrationPipeline p;
+            // the model passed its check (ModelLoader); from here on this run alone writes --out and its work folder
+            try (OutputLock lock = OutputLock.acquire(out)) {
+                if (Files.isDirectory(out)) {
+                    try (var s = Files.list(out)) {
+                        if (s.findAny().isPresent()) throw new FormatException(FormatException.Kind.IO, out, null, "output folder exists and is not empty");
+                    }
+                }
+                QuantizedModelWriter writer = new QuantizedModelWriter(model, src, layers, recipe, wd, fp);
+                resumed = writer.lastFinishedBlock() + 1;
+                p = new CalibrationPipeline(lm.model(), recipe, modifier, pool, listener);
+                p.run(samples, writer);
+                writer.finish(out);
+                if (workDir == null) QuantizedModelWriter.deleteTree(wd);
+            }
             long fileBytes = 0;
             try (var s = Files.list(out)) {
                 for (Path f : s.toList()) fileBytes += Files.size(f);

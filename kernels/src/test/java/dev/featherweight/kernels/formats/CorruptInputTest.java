@@ -330,6 +330,10 @@ class CorruptInputTest {
         assertThat(e).as(c.toString()).isNotNull();
         assertThat(e.getMessage()).as(c.toString()).contains(c.file).contains(c.problem);
         assertThat(e.tensor()).as(c.toString()).isEqualTo(c.tensor);
+        // the parsers' refusals are malformed input, but for the two that have their own kind
+        FormatException.Kind kind = c.problem.contains("overlap") ? FormatException.Kind.LAYOUT
+                : c.problem.equals("Duplicate") ? FormatException.Kind.DUPLICATE_TENSOR : FormatException.Kind.MALFORMED;
+        assertThat(e.kind()).as(c.toString()).isEqualTo(kind);
         if (c.tensor != null) assertThat(e.getMessage()).contains("tensor '" + c.tensor + "'");
     }
 }

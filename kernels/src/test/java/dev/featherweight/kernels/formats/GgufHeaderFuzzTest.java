@@ -12,7 +12,7 @@ import java.nio.file.Path;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Jazzer fuzzes the GGUF header parser (and {@link LlamaConfig#fromGguf} on what it accepts): whatever
+ * Jazzer fuzzes the GGUF header parser (and {@link LlamaConfig#fromGguf} and {@link ModelCheck} on what it accepts): whatever
  * the bytes, the result is a file whose tensors lie inside the input, or a {@link FormatException}.
  * Anything else — an index error, a ClassCastException from a mistyped key, an OutOfMemoryError from
  * a forged count — fails with the input that caused it. Runs in its own surefire execution (id "fuzz").
@@ -41,6 +41,12 @@ class GgufHeaderFuzzTest {
             LlamaConfig.fromGguf(file);
         } catch (FormatException e) {
             assertThat(e.getMessage()).startsWith(LABEL.toString());
+        }
+        // the whole model check (layout, config, tensors against it, token list, values) refuses by FormatException only
+        try {
+            ModelCheck.check(file, null, true);
+        } catch (FormatException e) {
+            assertThat(e.getMessage()).startsWith(LABEL.toString()).doesNotContain("\n");
         }
     }
 }

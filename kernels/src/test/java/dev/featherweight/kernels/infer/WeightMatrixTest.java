@@ -7,23 +7,46 @@ import dev.featherweight.kernels.core.GgmlType;
 import dev.featherweight.kernels.quant.gguf.GgufBlockCodec;
 import dev.featherweight.kernels.quant.gguf.GgufBlockCodecs;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Random;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * Every weight class against ggufq's scalar dequantizer (dequantize_row_* of ggml-quants.c): decodeRow must
+ * Every GGUF type's forward-pass row decode (the codecs' vectorized {@code decodeRow}) against their scalar dequantizer (dequantize_row_* of ggml-quants.c): decodeRow must
  * give the same floats, and the tiled Vector API matmul must equal a double-precision dot product of those
  * rows for odd batch sizes and row counts (tails of the 4×2 kernel).
  */
 class WeightMatrixTest {
+    /** Every type of the codec table, so a new type is covered the day it is added. */
+    static Stream<GgmlType> typesWithACodec() {
+        return GgufBlockCodecs.supported().stream();
+    }
+
+    @Test
+    void everyWeightTypeOfTheForwardPassIsTested() {
+        assertThat(GgufBlockCodecs.supported()).contains(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0,
+                GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K,
+                GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_NL);
+    }
+
+    @Test
+    void aTypeWithoutCodecIsRefusedNamingTheTensor() {
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor t = new Tensor("blk.0.idx", GgmlType.I32, new long[]{4, 4}, arena.allocate(64));
+            assertThatThrownBy(() -> WeightMatrices.of(t)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("blk.0.idx").hasMessageContaining("I32");
+        }
+    }
+
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1",
-            "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_NL"})
+    @MethodSource("typesWithACodec")
     void decodesLikeTheReferenceAndMultipliesCorrectly(GgmlType type) {
         int rows = 37, cols = 512;
         Random rnd = new Random(42 + type.ordinal());

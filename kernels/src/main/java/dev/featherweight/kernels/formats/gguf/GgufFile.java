@@ -28,6 +28,8 @@ public final class GgufFile implements TensorSource {
     public static final int DEFAULT_ALIGNMENT = 32;
     /** ggml's GGML_MAX_NAME: longer tensor names are refused by llama.cpp. */
     public static final int MAX_NAME = 64;
+    /** Longest metadata array accepted: 64× the largest vocabulary (token lists are the longest arrays real files hold). */
+    public static final long MAX_ARRAY = 1L << 24;
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -224,7 +226,7 @@ public final class GgufFile implements TensorSource {
         for (int i = 1; i < sorted.size(); i++) {
             GgufTensorInfo prev = sorted.get(i - 1), cur = sorted.get(i);
             if (cur.offset() < prev.offset() + prev.bytes()) {
-                throw new FormatException(path, cur.name(), "data at offset " + cur.offset() + " overlaps tensor '" + prev.name() + "'");
+                throw new FormatException(FormatException.Kind.LAYOUT, path, cur.name(), "data at offset " + cur.offset() + " overlaps tensor '" + prev.name() + "'");
             }
         }
         return new GgufFile(mapped, version, Collections.unmodifiableMap(metadata), Collections.unmodifiableMap(infos), alignment, dataOffset);
@@ -240,6 +242,13 @@ public final class GgufFile implements TensorSource {
             long minSize = elem == GgufValueType.STRING ? 8 : elem.size;
             if (n < 0 || n > r.remaining() / minSize) {
                 throw new FormatException(r.path, "metadata '" + key + "' claims " + Long.toUnsignedString(n) + " elements, more than the file can hold");
+            }
+            // Each element becomes a boxed value (~24 bytes with its list slot): a count the file can hold may still be more
+            // than the heap can, so it is refused as a limit, not met as an OutOfMemoryError.
+            long heapNeed = n * 24;
+            if (n > MAX_ARRAY || heapNeed > Runtime.getRuntime().maxMemory() / 2) {
+                throw new FormatException(FormatException.Kind.LIMIT, r.path, null, "metadata '" + key + "' claims " + n
+                        + " elements, more than any real model has (" + MAX_ARRAY + ") or this heap can hold (" + (Runtime.getRuntime().maxMemory() >> 20) + " MB)");
             }
             // The count was checked against the bytes left, but reserve little up front: each element is read (and checked) first.
             List<Object> values = new ArrayList<>((int) Math.min(n, 1 << 16));

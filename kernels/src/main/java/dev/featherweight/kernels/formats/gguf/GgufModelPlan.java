@@ -45,6 +45,7 @@ public record GgufModelPlan(LinkedHashMap<String, GgufValue> metadata, List<Sour
      * in file order. Only F32, F16 and BF16 tensors can be requantized, as llama-quantize requires.
      */
     public static GgufModelPlan of(GgufFile gguf) {
+        dev.featherweight.kernels.formats.ModelCheck.check(gguf, null, true);
         List<SourceTensor> tensors = new java.util.ArrayList<>();
         for (GgufTensorInfo info : gguf.tensorInfos()) {
             var t = gguf.tensor(info.name());

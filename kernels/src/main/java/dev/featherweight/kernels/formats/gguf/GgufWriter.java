@@ -1,6 +1,8 @@
 package dev.featherweight.kernels.formats.gguf;
 
 import dev.featherweight.kernels.formats.FormatException;
+import dev.featherweight.kernels.formats.OutputLock;
+import dev.featherweight.kernels.quant.gguf.InvalidBlockDataException;
 import dev.featherweight.kernels.core.GgmlType;
 
 import java.io.IOException;
@@ -62,40 +64,42 @@ public final class GgufWriter {
             offsets[i] = size - dataStart;
             size += pad(tensors.get(i).bytes(), alignment);
         }
-        Path tmp = out.resolveSibling("." + out.getFileName() + ".tmp");
-        try {
-            if (out.getParent() != null) Files.createDirectories(out.toAbsolutePath().getParent());
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                    StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-                ByteBuffer hb = ByteBuffer.wrap(header);
-                while (hb.hasRemaining()) ch.write(hb);
-                // Zero padding and the tensors' padding come from the file being extended: new bytes read as 0.
-                if (size > header.length) {
-                    ch.write(ByteBuffer.wrap(new byte[1]), size - 1);
-                }
-                for (int i = 0; i < tensors.size(); i++) {
-                    Entry e = tensors.get(i);
-                    if (e.bytes() == 0) continue;
-                    try (Arena arena = Arena.ofShared()) {
-                        MemorySegment region = ch.map(FileChannel.MapMode.READ_WRITE, dataStart + offsets[i], e.bytes(), arena);
-                        e.filler.fill(region);
-                        region.force();
-                    } catch (RuntimeException ex) {
-                        throw ex instanceof FormatException fe ? fe : new FormatException(out, e.name, ex.getMessage(), ex);
-                    }
-                }
-                ch.force(true);
-            }
-            Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            return size;
-        } catch (IOException e) {
-            throw new FormatException(out, null, "cannot write: " + e.getMessage(), e);
-        } finally {
+        // one writer per path: a second run fails fast (OUTPUT_BUSY) instead of sharing the temporary file
+        OutputLock lock = OutputLock.acquire(out);
+        Path tmp = lock.temp();
+        try (lock) {
             try {
+                try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                        StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                    ByteBuffer hb = ByteBuffer.wrap(header);
+                    while (hb.hasRemaining()) ch.write(hb);
+                    // Zero padding and the tensors' padding come from the file being extended: new bytes read as 0.
+                    if (size > header.length) {
+                        ch.write(ByteBuffer.wrap(new byte[1]), size - 1);
+                    }
+                    for (int i = 0; i < tensors.size(); i++) {
+                        Entry e = tensors.get(i);
+                        if (e.bytes() == 0) continue;
+                        try (Arena arena = Arena.ofShared()) {
+                            MemorySegment region = ch.map(FileChannel.MapMode.READ_WRITE, dataStart + offsets[i], e.bytes(), arena);
+                            e.filler.fill(region);
+                            region.force();
+                        } catch (RuntimeException ex) {
+                            if (ex instanceof FormatException fe) throw fe;
+                            FormatException.Kind kind = ex instanceof InvalidBlockDataException ? FormatException.Kind.NON_FINITE : FormatException.Kind.MALFORMED;
+                            throw new FormatException(kind, out, e.name, ex.getMessage(), ex);
+                        }
+                    }
+                    ch.force(true);
+                }
+                Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                return size;
+            } finally {
+                // deleted while the lock is held: after it, the name may belong to the next run
                 Files.deleteIfExists(tmp);
-            } catch (IOException ignored) {
-                // the temp name never shadows a real model
             }
+        } catch (IOException e) {
+            throw new FormatException(FormatException.Kind.IO, out, null, "cannot write: " + e.getMessage(), e);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.featherweight.kernels.formats.gguf;
 
 import dev.featherweight.kernels.formats.FormatException;
+import dev.featherweight.kernels.formats.ModelCheck;
 import dev.featherweight.kernels.core.Tensor;
 import dev.featherweight.kernels.formats.TensorSource;
 import dev.featherweight.kernels.formats.hf.LlamaConfig;
@@ -62,7 +63,7 @@ public final class HfToGguf {
      * @param outType F32, F16 or BF16: the type of every 2-D weight; norms and 1-D tensors stay F32
      */
     public static GgufModelPlan plan(Path dir, TensorSource weights, GgmlType outType) {
-        LlamaConfig cfg = LlamaConfig.read(dir);
+        LlamaConfig cfg = ModelCheck.check(weights, dir, true);
         if (!cfg.architecture().equals("llama") && !cfg.architecture().equals("mistral")) {
             throw new FormatException(dir.resolve("config.json"), "GGUF conversion supports the llama and mistral architectures, not '" + cfg.architecture() + "'");
         }

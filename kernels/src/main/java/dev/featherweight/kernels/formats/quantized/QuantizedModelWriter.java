@@ -265,7 +265,7 @@ public final class QuantizedModelWriter implements BlockStore {
                 }
                 Files.delete(out);
             }
-            Path tmp = out.resolveSibling("." + out.getFileName() + ".tmp");
+            Path tmp = dev.featherweight.kernels.formats.OutputLock.tempFor(out); // one per process: runs on one --out lock it (QuantizeJob)
             if (Files.exists(tmp)) deleteTree(tmp);
             Files.createDirectories(tmp);
             List<SafetensorsFile> blocks = new ArrayList<>();

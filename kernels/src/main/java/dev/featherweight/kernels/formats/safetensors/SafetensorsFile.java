@@ -30,7 +30,8 @@ public final class SafetensorsFile implements TensorSource {
     /** Headers larger than this are refused: real ones are kilobytes to a few megabytes. */
     static final long MAX_HEADER_BYTES = 100L << 20;
     /** Duplicate names are refused (the Rust library refuses them too) rather than silently keeping the last. */
-    private static final JsonMapper JSON = JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+    private static final JsonMapper JSON = JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(tools.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
 
     private final MappedFile file;
     private final Map<String, Tensor> tensors;
@@ -79,7 +80,10 @@ public final class SafetensorsFile implements TensorSource {
         try {
             header = JSON.readTree(headerBytes);
         } catch (JacksonException e) {
-            throw new FormatException(path, null, "malformed header JSON: " + e.getOriginalMessage(), e);
+            // STRICT_DUPLICATE_DETECTION's error is the one a tensor stored twice gives
+            FormatException.Kind kind = String.valueOf(e.getOriginalMessage()).startsWith("Duplicate")
+                    ? FormatException.Kind.DUPLICATE_TENSOR : FormatException.Kind.MALFORMED;
+            throw new FormatException(kind, path, null, "malformed header JSON: " + e.getOriginalMessage(), e);
         }
         if (header == null || !header.isObject()) throw new FormatException(path, "header is not a JSON object");
         long dataStart = 8 + headerLen;
@@ -105,9 +109,23 @@ public final class SafetensorsFile implements TensorSource {
         for (int i = 1; i < sorted.size(); i++) {
             Entry prev = sorted.get(i - 1), cur = sorted.get(i);
             if (cur.begin < prev.end) {
-                throw new FormatException(path, cur.name, "data_offsets [" + cur.begin + ", " + cur.end
+                throw new FormatException(FormatException.Kind.LAYOUT, path, cur.name, "data_offsets [" + cur.begin + ", " + cur.end
                         + ") overlap tensor '" + prev.name + "' [" + prev.begin + ", " + prev.end + ")");
             }
+        }
+        // ...nor leave bytes no tensor owns (the Rust library's validate() refuses both): a header length off by
+        // a few bytes, or a tensor entry deleted from the header, shows up here instead of shifting every tensor.
+        long covered = 0;
+        for (Entry en : sorted) {
+            if (en.begin != covered) {
+                throw new FormatException(FormatException.Kind.LAYOUT, path, en.name, "data_offsets [" + en.begin + ", " + en.end + ") leave bytes ["
+                        + covered + ", " + en.begin + ") of the data section to no tensor");
+            }
+            covered = en.end;
+        }
+        if (covered != dataSize) {
+            throw new FormatException(FormatException.Kind.LAYOUT, path, null, "the tensors cover " + covered + " of the " + dataSize
+                    + " bytes after the header: the header length or a tensor entry is wrong");
         }
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         // File order = order of the data, which is how writers lay tensors out.

@@ -18,10 +18,22 @@ abstract class BlockCodec implements GgufBlockCodec {
     private static final VarHandle SHORT_LE = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
 
-    private final GgmlType type;
+    /** Little-endian reads straight from a mapped tensor (the fast row paths). */
+    static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    BlockCodec(GgmlType type) {
+    private final GgmlType type;
+    private final int[] fp16ScaleOffsets;
+
+    /** @param fp16ScaleOffsets byte offsets of the block's fp16 scales, which ggml_validate_row_data checks */
+    BlockCodec(GgmlType type, int... fp16ScaleOffsets) {
         this.type = type;
+        this.fp16ScaleOffsets = fp16ScaleOffsets;
+    }
+
+    @Override
+    public final int[] fp16ScaleOffsets() {
+        return fp16ScaleOffsets.clone();
     }
 
     @Override
@@ -46,9 +58,24 @@ abstract class BlockCodec implements GgufBlockCodec {
     @Override
     public final void dequantizeRow(MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
         checkRow(n);
-        byte[] in = new byte[(int) type.rowBytes(n)];
-        MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOff, in, 0, in.length);
-        dequantize(in, dst, dstOff, n);
+        dequantize(rowBuffer(src, srcOff, n), dst, dstOff, n);
+    }
+
+    private static final ThreadLocal<byte[]> ROW_BYTES = ThreadLocal.withInitial(() -> new byte[0]);
+
+    /**
+     * The rowBytes(n) bytes at src[srcOff ..] copied into a per-thread buffer (valid until this thread's next
+     * call; may be longer than the row): decoding a row never allocates.
+     */
+    final byte[] rowBuffer(MemorySegment src, long srcOff, int n) {
+        int len = (int) type.rowBytes(n);
+        byte[] b = ROW_BYTES.get();
+        if (b.length < len) {
+            b = new byte[len];
+            ROW_BYTES.set(b);
+        }
+        MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOff, b, 0, len);
+        return b;
     }
 
     /** Quantizes the row x[xo .. xo+n) into y (rowBytes(n) bytes); qw is null or n importance values. */

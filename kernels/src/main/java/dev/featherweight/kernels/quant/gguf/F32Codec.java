@@ -1,9 +1,17 @@
 package dev.featherweight.kernels.quant.gguf;
 
 import dev.featherweight.kernels.core.GgmlType;
+import dev.featherweight.kernels.core.MatmulKernel;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 
 /** F32: the weights themselves, little-endian (a copy; the importance matrix does not apply). */
 final class F32Codec extends BlockCodec {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
     F32Codec() {
         super(GgmlType.F32);
     }
@@ -16,5 +24,25 @@ final class F32Codec extends BlockCodec {
     @Override
     void dequantize(byte[] y, float[] x, int xo, int n) {
         for (int i = 0; i < n; i++) x[xo + i] = Float.intBitsToFloat(getInt(y, 4 * i));
+    }
+
+    /** A row is a plain little-endian float copy out of the mapping. */
+    @Override
+    public void decodeRow(MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
+        MemorySegment.copy(src, LE_FLOAT, srcOff, dst, dstOff, n);
+    }
+
+    /** Vector dot straight from the mapping. */
+    @Override
+    public float dotRow(MemorySegment src, long base, float[] x, int xOff, int n) {
+        FloatVector acc0 = FloatVector.zero(S), acc1 = acc0;
+        int L = S.length(), i = 0;
+        for (; i + 2 * L <= n; i += 2 * L) {
+            acc0 = FloatVector.fromMemorySegment(S, src, base + 4L * i, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(S, x, xOff + i), acc0);
+            acc1 = FloatVector.fromMemorySegment(S, src, base + 4L * (i + L), ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(S, x, xOff + i + L), acc1);
+        }
+        float s = MatmulKernel.sumLanes(acc0.add(acc1));
+        for (; i < n; i++) s += src.get(LE_FLOAT, base + 4L * i) * x[xOff + i];
+        return s;
     }
 }

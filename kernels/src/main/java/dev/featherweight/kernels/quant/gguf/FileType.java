@@ -2,11 +2,14 @@ package dev.featherweight.kernels.quant.gguf;
 
 import dev.featherweight.kernels.core.GgmlType;
 
+import java.util.Arrays;
 import java.util.Locale;
 
 /**
  * llama-quantize's file types (include/llama.h {@code enum llama_ftype}): the number stored as
- * general.file_type and the default ggml type every quantizable tensor gets before the mix rules.
+ * general.file_type and the default ggml type every quantizable tensor gets before the mix rules. A file type is
+ * a mix, not a tensor type: block sizes, bytes and codecs come from the ggml type ({@link GgmlType},
+ * {@link GgufBlockCodecs}).
  */
 public enum FileType {
     F32(0, GgmlType.F32), F16(1, GgmlType.F16), BF16(32, GgmlType.BF16),
@@ -27,7 +30,7 @@ public enum FileType {
         try {
             return valueOf(s.trim().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("unknown GGUF type '" + s + "' (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K)");
+            throw new IllegalArgumentException("unknown GGUF type '" + s + "' (" + String.join(", ", Arrays.stream(values()).map(Enum::name).toList()) + ")");
         }
     }
 }

@@ -23,45 +23,24 @@ public final class GgufBlockCodecs {
     private GgufBlockCodecs() {
     }
 
-    /**
-     * One row of the table: the codec and where {@code ggml_validate_row_data} looks for the block's
-     * fp16 scales (byte offsets inside a block).
-     */
-    private record Entry(GgufBlockCodec codec, int... fp16ScaleOffsets) {
-    }
-
-    private static final Map<GgmlType, Entry> TABLE = new EnumMap<>(GgmlType.class);
-
-    private static void entry(GgufBlockCodec codec, int... fp16ScaleOffsets) {
-        TABLE.put(codec.type(), new Entry(codec, fp16ScaleOffsets));
-    }
+    /** The codec of every type Featherweight quantizes, decodes and multiplies: what a type can do is its codec. */
+    private static final Map<GgmlType, GgufBlockCodec> TABLE = new EnumMap<>(GgmlType.class);
 
     static {
-        //    codec                 fp16 scales checked by ggml_validate_row_data
-        entry(new F32Codec());      // every element is checked instead
-        entry(new F16Codec());      // every element
-        entry(new Bf16Codec());     // every element
-        entry(new Q8_0Codec(), 0);
-        entry(new Q4_0Codec(), 0);
-        entry(new Q4_1Codec(), 0, 2);
-        entry(new Q5_0Codec(), 0);
-        entry(new Q5_1Codec(), 0, 2);
-        entry(new Q2_KCodec(), 80, 82);
-        entry(new Q3_KCodec(), 108);
-        entry(new Q4_KCodec(), 0, 2);
-        entry(new Q5_KCodec(), 0, 2);
-        entry(new Q6_KCodec(), 208);
-        entry(new Q8_KCodec());     // f32 d checked instead
-        entry(new IQ4_NLCodec(), 0);
+        for (GgufBlockCodec c : List.of(new F32Codec(), new F16Codec(), new Bf16Codec(), new Q8_0Codec(), new Q4_0Codec(),
+                new Q4_1Codec(), new Q5_0Codec(), new Q5_1Codec(), new Q2_KCodec(), new Q3_KCodec(), new Q4_KCodec(),
+                new Q5_KCodec(), new Q6_KCodec(), new Q8_KCodec(), new IQ4_NLCodec())) {
+            TABLE.put(c.type(), c);
+        }
     }
 
     /** The codec of a type; an IllegalArgumentException naming the supported types when there is none. */
     public static GgufBlockCodec of(GgmlType type) {
-        Entry e = TABLE.get(type);
-        if (e == null) {
+        GgufBlockCodec c = TABLE.get(type);
+        if (c == null) {
             throw new IllegalArgumentException("no GGUF block codec for " + type + "; supported: " + TABLE.keySet());
         }
-        return e.codec();
+        return c;
     }
 
     /** Types with a codec. */
@@ -113,10 +92,9 @@ public final class GgufBlockCodecs {
                 }
             }
             default -> {
-                Entry e = TABLE.get(type);
-                if (e == null) throw new IllegalArgumentException("no GGUF block codec for " + type);
+                int[] scaleOffsets = of(type).fp16ScaleOffsets();
                 for (long i = 0; i < blocks; i++) {
-                    for (int off : e.fp16ScaleOffsets()) {
+                    for (int off : scaleOffsets) {
                         checkFp16(type, i, data.get(I16_LE, offset + i * type.typeSize + off));
                     }
                 }
@@ -126,10 +104,10 @@ public final class GgufBlockCodecs {
 
     /** The fp16 scales of one block as text (for failure messages: which scale went wrong). */
     static String describeScales(GgmlType type, byte[] block) {
-        Entry e = TABLE.get(type);
-        if (e == null || e.fp16ScaleOffsets().length == 0) return "-";
+        GgufBlockCodec c = TABLE.get(type);
+        if (c == null || c.fp16ScaleOffsets().length == 0) return "-";
         StringBuilder sb = new StringBuilder();
-        for (int off : e.fp16ScaleOffsets()) {
+        for (int off : c.fp16ScaleOffsets()) {
             short h = (short) ((block[off] & 0xFF) | (block[off + 1] << 8));
             sb.append(sb.isEmpty() ? "" : ", ").append("@").append(off).append('=').append(HalfFloats.fp16ToFp32(h))
                     .append(String.format(" (0x%04x)", h & 0xFFFF));

@@ -14,13 +14,13 @@ import dev.featherweight.kernels.core.GgmlType;
  * index with the unrounded best d. Sub-blocks below 1e-15 get d = 0 and index 8 (the value 1).
  */
 final class IQ4_NLCodec extends BlockCodec {
-    static final int QK = 32;
-    static final int BLOCK_BYTES = 18;
+    static final int QK = GgmlType.IQ4_NL.blockSize;
+    static final int BLOCK_BYTES = GgmlType.IQ4_NL.typeSize;
     static final byte[] KVALUES = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
     private static final int NTRY = 7;
 
     IQ4_NLCodec() {
-        super(GgmlType.IQ4_NL);
+        super(GgmlType.IQ4_NL, 0 /* d */);
     }
 
     @Override

@@ -19,12 +19,12 @@ import static dev.featherweight.kernels.quant.gguf.QuantSearch.nearestInt;
  * </ul>
  */
 final class Q2_KCodec extends BlockCodec {
-    static final int QK_K = 256;
-    static final int BLOCK_BYTES = 84;
+    static final int QK_K = GgmlType.Q2_K.blockSize;
+    static final int BLOCK_BYTES = GgmlType.Q2_K.typeSize;
     private static final int SCALES = 0, QS = 16, D = 80, DMIN = 82;
 
     Q2_KCodec() {
-        super(GgmlType.Q2_K);
+        super(GgmlType.Q2_K, D, DMIN);
     }
 
     @Override

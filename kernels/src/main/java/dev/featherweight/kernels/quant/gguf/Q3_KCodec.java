@@ -18,12 +18,12 @@ import static dev.featherweight.kernels.quant.gguf.QuantSearch.nearestInt;
  * Both finish alike: quants recomputed from the fp16-rounded d, high bits into hmask.
  */
 final class Q3_KCodec extends BlockCodec {
-    static final int QK_K = 256;
-    static final int BLOCK_BYTES = 110;
+    static final int QK_K = GgmlType.Q3_K.blockSize;
+    static final int BLOCK_BYTES = GgmlType.Q3_K.typeSize;
     private static final int HMASK = 0, QS = 32, SCALES = 96, D = 108;
 
     Q3_KCodec() {
-        super(GgmlType.Q3_K);
+        super(GgmlType.Q3_K, D);
     }
 
     @Override

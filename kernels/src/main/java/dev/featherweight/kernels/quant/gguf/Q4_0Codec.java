@@ -1,6 +1,13 @@
 package dev.featherweight.kernels.quant.gguf;
 
 import dev.featherweight.kernels.core.GgmlType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 
 /**
  * Q4_0 ({@code block_q4_0}: fp16 d, qs[16] with weight j in the low nibble of byte j and weight j+16 in
@@ -13,11 +20,15 @@ import dev.featherweight.kernels.core.GgmlType;
  * </ul>
  */
 final class Q4_0Codec extends BlockCodec {
-    static final int QK = 32;
-    static final int BLOCK_BYTES = 18;
+    static final int QK = GgmlType.Q4_0.blockSize;
+    static final int BLOCK_BYTES = GgmlType.Q4_0.typeSize;
+    /** Byte offsets inside a block: fp16 d, then 16 bytes of nibbles. */
+    static final int D = 0, QS = 2;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
 
     Q4_0Codec() {
-        super(GgmlType.Q4_0);
+        super(GgmlType.Q4_0, D);
     }
 
     @Override
@@ -82,5 +93,37 @@ final class Q4_0Codec extends BlockCodec {
                 x[bx + j + QK / 2] = ((q >> 4) - 8) * d;
             }
         }
+    }
+
+    /** Vectorized row decode for the batched kernel. */
+    @Override
+    public void decodeRow(MemorySegment src, long base, float[] dst, int off, int n) {
+        for (int b = 0, nb = n / QK; b < nb; b++) {
+            long o = base + (long) BLOCK_BYTES * b;
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(src.get(LE_SHORT, o + D)));
+            ByteVector q = ByteVector.fromMemorySegment(B, src, o + QS, ByteOrder.LITTLE_ENDIAN);
+            ByteVector lo = q.and((byte) 0xF).sub((byte) 8);
+            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF).sub((byte) 8);
+            ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(dst, off + QK * b);
+            ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(dst, off + QK * b + QK / 2);
+        }
+    }
+
+    /** Per block: 16 bytes → low nibbles (weights 0–15) and high nibbles (16–31) as float vectors, minus 8. */
+    @Override
+    public float dotRow(MemorySegment src, long base, float[] x, int xOff, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0, nb = n / QK; b < nb; b++) {
+            long o = base + (long) BLOCK_BYTES * b;
+            float d = Float.float16ToFloat(src.get(LE_SHORT, o + D));
+            ByteVector q = ByteVector.fromMemorySegment(B, src, o + QS, ByteOrder.LITTLE_ENDIAN);
+            ByteVector lo = q.and((byte) 0xF).sub((byte) 8);
+            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF).sub((byte) 8);
+            FloatVector q0 = (FloatVector) lo.convertShape(VectorOperators.B2F, F, 0);
+            FloatVector q1 = (FloatVector) hi.convertShape(VectorOperators.B2F, F, 0);
+            FloatVector s = q0.mul(FloatVector.fromArray(F, x, xOff + QK * b)).add(q1.mul(FloatVector.fromArray(F, x, xOff + QK * b + QK / 2)));
+            acc = s.fma(FloatVector.broadcast(F, d), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 }

@@ -11,11 +11,11 @@ import dev.featherweight.kernels.core.GgmlType;
  * </ul>
  */
 final class Q4_1Codec extends BlockCodec {
-    static final int QK = 32;
-    static final int BLOCK_BYTES = 20;
+    static final int QK = GgmlType.Q4_1.blockSize;
+    static final int BLOCK_BYTES = GgmlType.Q4_1.typeSize;
 
     Q4_1Codec() {
-        super(GgmlType.Q4_1);
+        super(GgmlType.Q4_1, 0, 2 /* d, m */);
     }
 
     @Override

@@ -2,6 +2,11 @@ package dev.featherweight.kernels.quant.gguf;
 
 import dev.featherweight.kernels.core.GgmlType;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
 
 import static dev.featherweight.kernels.quant.gguf.QuantSearch.nearestInt;
 
@@ -20,12 +25,14 @@ import static dev.featherweight.kernels.quant.gguf.QuantSearch.nearestInt;
  * Both end by recomputing the quants from the fp16-rounded d/dmin and the packed 6-bit values.
  */
 final class Q4_KCodec extends BlockCodec {
-    static final int QK_K = 256;
-    static final int BLOCK_BYTES = 144;
+    static final int QK_K = GgmlType.Q4_K.blockSize;
+    static final int BLOCK_BYTES = GgmlType.Q4_K.typeSize;
     static final int D = 0, DMIN = 2, SCALES = 4, QS = 16;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
 
     Q4_KCodec() {
-        super(GgmlType.Q4_K);
+        super(GgmlType.Q4_K, D, DMIN);
     }
 
     @Override
@@ -179,6 +186,26 @@ final class Q4_KCodec extends BlockCodec {
                 for (int l = 0; l < 32; ++l) x[out++] = d2 * ((y[q + l] & 0xFF) >> 4) - m2;
                 q += 32;
                 is += 2;
+            }
+        }
+    }
+
+    /** Vectorized row decode: per 32-weight sub-block, 16-lane nibble vectors · (d·sc) − dmin·m. */
+    @Override
+    public void decodeRow(MemorySegment src, long srcOff, float[] dst, int off, int n) {
+        byte[] b = rowBuffer(src, srcOff, n);
+        for (int blk = 0, nb = n / QK_K; blk < nb; blk++) {
+            int o = blk * BLOCK_BYTES, yo = off + blk * QK_K;
+            float d = getFp16(b, o + D), min = getFp16(b, o + DMIN);
+            int so = o + SCALES, q = o + QS;
+            for (int is = 0; is < 8; is += 2, q += 32, yo += 64) {
+                FloatVector d1 = FloatVector.broadcast(F, d * KScales.scale(b, so, is)), m1 = FloatVector.broadcast(F, min * KScales.min(b, so, is));
+                FloatVector d2 = FloatVector.broadcast(F, d * KScales.scale(b, so, is + 1)), m2 = FloatVector.broadcast(F, min * KScales.min(b, so, is + 1));
+                for (int h = 0; h < 32; h += 16) {
+                    ByteVector v = ByteVector.fromArray(B, b, q + h);
+                    ((FloatVector) v.and((byte) 0xF).convertShape(VectorOperators.B2F, F, 0)).mul(d1).sub(m1).intoArray(dst, yo + h);
+                    ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF).convertShape(VectorOperators.B2F, F, 0)).mul(d2).sub(m2).intoArray(dst, yo + 32 + h);
+                }
             }
         }
     }

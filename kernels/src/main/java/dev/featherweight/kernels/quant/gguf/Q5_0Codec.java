@@ -13,11 +13,11 @@ import dev.featherweight.kernels.core.GgmlType;
  * </ul>
  */
 final class Q5_0Codec extends BlockCodec {
-    static final int QK = 32;
-    static final int BLOCK_BYTES = 22;
+    static final int QK = GgmlType.Q5_0.blockSize;
+    static final int BLOCK_BYTES = GgmlType.Q5_0.typeSize;
 
     Q5_0Codec() {
-        super(GgmlType.Q5_0);
+        super(GgmlType.Q5_0, 0 /* d */);
     }
 
     @Override

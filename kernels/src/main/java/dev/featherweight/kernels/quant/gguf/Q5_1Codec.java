@@ -11,11 +11,11 @@ import dev.featherweight.kernels.core.GgmlType;
  * </ul>
  */
 final class Q5_1Codec extends BlockCodec {
-    static final int QK = 32;
-    static final int BLOCK_BYTES = 24;
+    static final int QK = GgmlType.Q5_1.blockSize;
+    static final int BLOCK_BYTES = GgmlType.Q5_1.typeSize;
 
     Q5_1Codec() {
-        super(GgmlType.Q5_1);
+        super(GgmlType.Q5_1, 0, 2 /* d, m */);
     }
 
     @Override

@@ -1,6 +1,12 @@
 package dev.featherweight.kernels.quant.gguf;
 
 import dev.featherweight.kernels.core.GgmlType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
 
 /**
  * Q5_K ({@code block_q5_K}, 256 weights in 8 sub-blocks of 32, 176 bytes = 5.5 bpw): fp16 {@code d},
@@ -10,12 +16,14 @@ import dev.featherweight.kernels.core.GgmlType;
  * rdelta 0.1, 15 steps); the imatrix path is identical to Q4_K's but for nmax.
  */
 final class Q5_KCodec extends BlockCodec {
-    static final int QK_K = 256;
-    static final int BLOCK_BYTES = 176;
+    static final int QK_K = GgmlType.Q5_K.blockSize;
+    static final int BLOCK_BYTES = GgmlType.Q5_K.typeSize;
     private static final int D = Q4_KCodec.D, DMIN = Q4_KCodec.DMIN, SCALES = Q4_KCodec.SCALES, QH = 16, QS = 48;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
 
     Q5_KCodec() {
-        super(GgmlType.Q5_K);
+        super(GgmlType.Q5_K, D, DMIN);
     }
 
     @Override
@@ -71,6 +79,28 @@ final class Q5_KCodec extends BlockCodec {
                 is += 2;
                 u1 <<= 2;
                 u2 <<= 2;
+            }
+        }
+    }
+
+    /** Vectorized row decode, as Q4_K with the 5th bit from qh. */
+    @Override
+    public void decodeRow(MemorySegment src, long srcOff, float[] dst, int off, int n) {
+        byte[] b = rowBuffer(src, srcOff, n);
+        for (int blk = 0, nb = n / QK_K; blk < nb; blk++) {
+            int o = blk * BLOCK_BYTES, yo = off + blk * QK_K;
+            float d = getFp16(b, o + D), min = getFp16(b, o + DMIN);
+            int so = o + SCALES, qh = o + QH, ql = o + QS;
+            for (int is = 0, shift = 0; is < 8; is += 2, ql += 32, yo += 64, shift += 2) {
+                FloatVector d1 = FloatVector.broadcast(F, d * KScales.scale(b, so, is)), m1 = FloatVector.broadcast(F, min * KScales.min(b, so, is));
+                FloatVector d2 = FloatVector.broadcast(F, d * KScales.scale(b, so, is + 1)), m2 = FloatVector.broadcast(F, min * KScales.min(b, so, is + 1));
+                for (int h = 0; h < 32; h += 16) {
+                    ByteVector v = ByteVector.fromArray(B, b, ql + h), hb = ByteVector.fromArray(B, b, qh + h);
+                    ByteVector lo = v.and((byte) 0xF).or(hb.lanewise(VectorOperators.LSHR, shift).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                    ByteVector hi = v.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF).or(hb.lanewise(VectorOperators.LSHR, shift + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                    ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(d1).sub(m1).intoArray(dst, yo + h);
+                    ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(d2).sub(m2).intoArray(dst, yo + 32 + h);
+                }
             }
         }
     }

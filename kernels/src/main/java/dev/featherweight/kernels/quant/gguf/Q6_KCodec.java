@@ -1,6 +1,12 @@
 package dev.featherweight.kernels.quant.gguf;
 
 import dev.featherweight.kernels.core.GgmlType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
 
 import static dev.featherweight.kernels.quant.gguf.QuantSearch.nearestInt;
 
@@ -16,12 +22,14 @@ import static dev.featherweight.kernels.quant.gguf.QuantSearch.nearestInt;
  * </ul>
  */
 final class Q6_KCodec extends BlockCodec {
-    static final int QK_K = 256;
-    static final int BLOCK_BYTES = 210;
+    static final int QK_K = GgmlType.Q6_K.blockSize;
+    static final int BLOCK_BYTES = GgmlType.Q6_K.typeSize;
     private static final int QL = 0, QH = 128, SCALES = 192, D = 208;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
 
     Q6_KCodec() {
-        super(GgmlType.Q6_K);
+        super(GgmlType.Q6_K, D);
     }
 
     @Override
@@ -112,6 +120,32 @@ final class Q6_KCodec extends BlockCodec {
                 ql += 64;
                 qh += 32;
                 sc += 8;
+            }
+        }
+    }
+
+    /** Vectorized row decode: 16 weights share one scale, so each 16-lane group is (d·sc) · q. */
+    @Override
+    public void decodeRow(MemorySegment src, long srcOff, float[] dst, int off, int n) {
+        byte[] b = rowBuffer(src, srcOff, n);
+        for (int blk = 0, nb = n / QK_K; blk < nb; blk++) {
+            int o = blk * BLOCK_BYTES, yo = off + blk * QK_K;
+            float d = getFp16(b, o + D);
+            int ql = o + QL, qh = o + QH, sc = o + SCALES;
+            for (int half = 0; half < 2; half++, yo += 128, ql += 64, qh += 32, sc += 8) {
+                for (int g = 0; g < 2; g++) {
+                    int l = 16 * g;
+                    ByteVector lo = ByteVector.fromArray(B, b, ql + l), lo2 = ByteVector.fromArray(B, b, ql + l + 32);
+                    ByteVector h = ByteVector.fromArray(B, b, qh + l);
+                    ByteVector q1 = lo.and((byte) 0xF).or(h.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ByteVector q2 = lo2.and((byte) 0xF).or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ByteVector q3 = lo.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF).or(h.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ByteVector q4 = lo2.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF).or(h.lanewise(VectorOperators.LSHR, 6).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ((FloatVector) q1.convertShape(VectorOperators.B2F, F, 0)).mul(d * b[sc + g]).intoArray(dst, yo + l);
+                    ((FloatVector) q2.convertShape(VectorOperators.B2F, F, 0)).mul(d * b[sc + g + 2]).intoArray(dst, yo + l + 32);
+                    ((FloatVector) q3.convertShape(VectorOperators.B2F, F, 0)).mul(d * b[sc + g + 4]).intoArray(dst, yo + l + 64);
+                    ((FloatVector) q4.convertShape(VectorOperators.B2F, F, 0)).mul(d * b[sc + g + 6]).intoArray(dst, yo + l + 96);
+                }
             }
         }
     }

@@ -1,6 +1,13 @@
 package dev.featherweight.kernels.quant.gguf;
 
 import dev.featherweight.kernels.core.GgmlType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 
 /**
  * Q8_0 ({@code block_q8_0}: fp16 d, int8 qs[32]; 8.5 bpw). {@code quantize_q8_0} always runs
@@ -8,11 +15,15 @@ import dev.featherweight.kernels.core.GgmlType;
  * (multiplying by the reciprocal; ties away from zero).
  */
 final class Q8_0Codec extends BlockCodec {
-    static final int QK = 32;
-    static final int BLOCK_BYTES = 34;
+    static final int QK = GgmlType.Q8_0.blockSize;
+    static final int BLOCK_BYTES = GgmlType.Q8_0.typeSize;
+    /** Byte offsets inside a block: fp16 d, then the 32 int8 quants. */
+    static final int D = 0, QS = 2;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_256;
 
     Q8_0Codec() {
-        super(GgmlType.Q8_0);
+        super(GgmlType.Q8_0, D);
     }
 
     @Override
@@ -41,5 +52,33 @@ final class Q8_0Codec extends BlockCodec {
             float d = getFp16(y, by);
             for (int j = 0; j < QK; j++) x[xo + ib * QK + j] = y[by + 2 + j] * d;
         }
+    }
+
+    /** Vectorized row decode for the batched kernel: per block 32 int8 → 2 float vectors · d. */
+    @Override
+    public void decodeRow(MemorySegment src, long base, float[] dst, int off, int n) {
+        for (int b = 0, nb = n / QK; b < nb; b++) {
+            long o = base + (long) BLOCK_BYTES * b;
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(src.get(LE_SHORT, o + D)));
+            ByteVector q = ByteVector.fromMemorySegment(B, src, o + QS, ByteOrder.LITTLE_ENDIAN);
+            ((FloatVector) q.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(dst, off + QK * b);
+            ((FloatVector) q.convertShape(VectorOperators.B2F, F, 1)).mul(d).intoArray(dst, off + QK * b + 16);
+        }
+    }
+
+    /** Per block: 32 int8 → two 16-float vectors, FMA with x, scale by d once per block. */
+    @Override
+    public float dotRow(MemorySegment src, long base, float[] x, int xOff, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0, nb = n / QK; b < nb; b++) {
+            long o = base + (long) BLOCK_BYTES * b;
+            float d = Float.float16ToFloat(src.get(LE_SHORT, o + D));
+            ByteVector q = ByteVector.fromMemorySegment(B, src, o + QS, ByteOrder.LITTLE_ENDIAN);
+            FloatVector q0 = (FloatVector) q.convertShape(VectorOperators.B2F, F, 0);
+            FloatVector q1 = (FloatVector) q.convertShape(VectorOperators.B2F, F, 1);
+            FloatVector s = q0.mul(FloatVector.fromArray(F, x, xOff + QK * b)).add(q1.mul(FloatVector.fromArray(F, x, xOff + QK * b + 16)));
+            acc = s.fma(FloatVector.broadcast(F, d), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 }

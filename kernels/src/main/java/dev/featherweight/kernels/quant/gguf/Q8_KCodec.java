@@ -12,8 +12,8 @@ import static dev.featherweight.kernels.quant.gguf.QuantSearch.nearestInt;
  * The importance matrix does not apply.
  */
 final class Q8_KCodec extends BlockCodec {
-    static final int QK_K = 256;
-    static final int BLOCK_BYTES = 292;
+    static final int QK_K = GgmlType.Q8_K.blockSize;
+    static final int BLOCK_BYTES = GgmlType.Q8_K.typeSize;
     private static final int DF32 = 0, QS = 4, BSUMS = 260;
 
     Q8_KCodec() {

@@ -1,0 +1,3 @@
+package dev.featherweight.contracts.registry;
+
+public record NewTenant(String name) {}

@@ -1,0 +1,3 @@
+package dev.featherweight.contracts.registry;
+
+public record Tenant(String id, String name) {}

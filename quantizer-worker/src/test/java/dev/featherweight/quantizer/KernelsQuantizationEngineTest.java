@@ -1,0 +1,73 @@
+package dev.featherweight.quantizer;
+
+import dev.featherweight.catalog.methods.GgufMethod;
+import dev.featherweight.catalog.methods.GptqMethod;
+import dev.featherweight.catalog.methods.Nf4Method;
+import dev.featherweight.catalog.methods.RtnMethod;
+import dev.featherweight.kernels.formats.FormatException;
+import dev.featherweight.kernels.cli.Fw;
+import dev.featherweight.worker.TaskFailure;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The worker runs the kernels' pipeline directly: a platform recipe gives the same typed parameters, and so the same
+ * bytes, as {@code fw quantize --method} with the same values; progress comes per block; failures that would repeat
+ * on another attempt are final. The recipes are the catalogue's resolved ones (every parameter filled).
+ */
+class KernelsQuantizationEngineTest {
+    static final Path FEATHER = Path.of(System.getProperty("fw.repo.root", "..")).resolve("models/feather-3m");
+
+    @Test
+    void aRecipeMakesTheBytesTheCommandLineMakesWithTheSameValuesAndReportsEachBlock(@TempDir Path tmp) throws Exception {
+        List<String> progress = new ArrayList<>();
+        QuantizationEngine.Result r = new KernelsQuantizationEngine().quantize(FEATHER, new RtnMethod.Resolved(3, 64, false), tmp.resolve("task"),
+                (done, total, module) -> progress.add(done + "/" + total + " " + module));
+        assertThat(progress).containsExactly("1/5 blk.0", "2/5 blk.1", "3/5 blk.2", "4/5 blk.3", "5/5 output");
+        assertThat(r.files()).contains("model/model.safetensors", "model/config.json", "model/quantize_config.json");
+        assertThat(r.resumedBlocks()).isZero();
+
+        Path cli = tmp.resolve("cli");
+        int exit = new CommandLine(new Fw()).execute("quantize", "--model", FEATHER.toString(), "--method", "rtn", "--bits", "3",
+                "--group-size", "64", "--asym", "--out", cli.toString());
+        assertThat(exit).isZero();
+        for (String f : List.of("model.safetensors", "config.json", "quantize_config.json")) {
+            assertThat(Files.readAllBytes(tmp.resolve("task/model").resolve(f))).as(f).isEqualTo(Files.readAllBytes(cli.resolve(f)));
+        }
+    }
+
+    @Test
+    void aCancelledTaskStopsAtTheBlockBoundaryWithTheCallbacksException(@TempDir Path tmp) {
+        InterruptedException cancelled = new InterruptedException("task cancelled");
+        assertThatThrownBy(() -> new KernelsQuantizationEngine().quantize(FEATHER, new Nf4Method.Resolved(64, false), tmp, (done, total, module) -> {
+            if (done == 2) throw cancelled;
+        })).isSameAs(cancelled);
+        assertThat(tmp.resolve("model")).doesNotExist();
+    }
+
+    @Test
+    void whatTheKernelsCannotRunIsRefusedAndFailsFinally(@TempDir Path tmp) {
+        KernelsQuantizationEngine engine = new KernelsQuantizationEngine();
+        assertThat(engine.supports(new GptqMethod.Resolved(4, 128, 0.01, false, true, 16, 64))).isTrue();
+        assertThat(engine.supports(new Nf4Method.Resolved(128, false))).isFalse();   // the kernels write bitsandbytes' 64-weight blocks only
+        assertThat(engine.supports(new RtnMethod.Resolved(5, 128, true))).isFalse();
+        assertThat(engine.supports(new GgufMethod.Resolved("Q4_K_M"))).isTrue();
+
+        // GPTQ without a calibration file: the same on every attempt, so not retried
+        assertThatThrownBy(() -> engine.quantize(FEATHER, new GptqMethod.Resolved(4, 128, 0.01, false, true, 4, 32), tmp, (d, t, m) -> { }))
+                .isInstanceOfSatisfying(TaskFailure.class, f -> assertThat(f.retryable).isFalse())
+                .hasMessageContaining("needs --calibration");
+        // a folder that is not a model: the kernels' typed refusal, which QuantizeHandler judges by its kind
+        assertThatThrownBy(() -> engine.quantize(tmp, new RtnMethod.Resolved(4, 128, true), tmp.resolve("out"), (d, t, m) -> { }))
+                .isInstanceOfSatisfying(FormatException.class, f -> assertThat(f.kind()).isNotIn(FormatException.Kind.IO, FormatException.Kind.OUTPUT_BUSY));
+    }
+}
