@@ -308,7 +308,7 @@ class PlatformMechanicsTest extends PlatformTestBase {
             if (!t.path("id").asString().equals(running)) assertThat(t.path("startedAt").isNull()).as(t.toString()).isTrue();
         }
         assertThat(artifactsOf(api, job)).isEmpty();
-        ApiClient registry = new ApiClient("http://127.0.0.1:" + platform.port(platform.registry), null);
+        ApiClient registry = internalRegistry();
         assertThat(registry.get("/internal/tasks/" + running + "/artifact").status()).isEqualTo(404);
 
         ApiClient.Response again = api.post("/api/v1/jobs/" + job + "/cancel", "");
@@ -336,7 +336,7 @@ class PlatformMechanicsTest extends PlatformTestBase {
         String tenantId = api.get("/api/v1/jobs/" + job).json().path("tenantId").asString();
         assertThat(api.post("/api/v1/jobs/" + job + "/cancel", "").status()).isEqualTo(202);
         // a worker that missed the cancel: creates the artifact of the queued task, uploads its file, asks to complete it
-        ApiClient registry = new ApiClient("http://127.0.0.1:" + platform.port(platform.registry), null);
+        ApiClient registry = internalRegistry();
         ApiClient.Response created = registry.post("/internal/artifacts", Map.of("tenantId", tenantId, "taskId", queued, "jobId", job,
                 "modelName", "feather-3m", "method", "rtn", "bits", 8, "label", "rtn int8 g32", "recipe", "{}", "kernelsVersion", "late worker"));
         assertThat(created.status()).as(created.toString()).isEqualTo(200);
@@ -433,7 +433,7 @@ class PlatformMechanicsTest extends PlatformTestBase {
         onlyQuantizer("quantizer-5", "0ms");
 
         // an upload abandoned after the model was created (its gateway died): removed after the upload timeout
-        ApiClient registry = new ApiClient("http://127.0.0.1:" + platform.port(platform.registry), null);
+        ApiClient registry = internalRegistry();
         assertThat(registry.post("/internal/tenants/" + tenantId + "/models", Map.of("name", "abandoned", "source", "upload")).status()).isEqualTo(201);
         assertThat(api.get("/api/v1/models/abandoned").json().path("state").asString()).isEqualTo("UPLOADING");
         for (int i = 0; i < 600 && api.get("/api/v1/models/abandoned").status() == 200; i++) Thread.sleep(100);
@@ -491,5 +491,11 @@ class PlatformMechanicsTest extends PlatformTestBase {
                 assertThat(blobsUnder(platform.dataDir().resolve("s3"), a.path("id").asString())).isEqualTo(a.path("files").size());
             onlyQuantizer("quantizer-6", "0ms");
         }
+    }
+
+    /** The registry's internal API, as another service calls it: with the deployment's service credential. */
+    private ApiClient internalRegistry() {
+        return new ApiClient("http://127.0.0.1:" + platform.port(platform.registry), null)
+                .withHeader(dev.featherweight.servicesecurity.ServiceCredential.HEADER, platform.serviceCredential());
     }
 }
