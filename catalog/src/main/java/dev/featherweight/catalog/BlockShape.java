@@ -15,6 +15,11 @@ public record BlockShape(long hidden, long ffn, long qDim, long kvDim) {
         return new BlockShape(s.hidden(), s.ffn(), s.qDim(), s.kvDim());
     }
 
+    /** The bytes of a working set's named parts together (what a peak is). */
+    public static long total(Map<String, Long> parts) {
+        return parts.values().stream().mapToLong(Long::longValue).sum();
+    }
+
     /** rows (output features), cols (input features) of q, k, v, o, gate, up, down. */
     public long[][] modules() {
         return new long[][]{{qDim, hidden}, {kvDim, hidden}, {kvDim, hidden}, {hidden, qDim}, {ffn, hidden}, {ffn, hidden}, {hidden, ffn}};

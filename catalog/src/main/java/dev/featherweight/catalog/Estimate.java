@@ -21,7 +21,7 @@ public record Estimate(long outputBytes, Map<String, Long> peakParts, int layers
     }
 
     public long peakDeviceBytes() {
-        return peakParts.values().stream().mapToLong(Long::longValue).sum();
+        return BlockShape.total(peakParts);
     }
 
     /** Simulated seconds on a GPU: per launch max(FLOPs / fp16 peak, bytes / bandwidth), as {@link dev.featherweight.catalog.capacity.SimulatedGpu} accounts them. */

@@ -88,11 +88,11 @@ public class KernelsQuantizationEngine implements QuantizationEngine {
         return dev.featherweight.kernels.quant.Recipe.of(recipe.method(), recipe.parameters());
     }
 
-    /** Calibration input for a calibrated method: the recipe's sample count and length over the engine's calibration file (seed 0). */
+    /** Calibration input for a calibrated method: the recipe's sample count and length over the engine's calibration file, with the seed `fw quantize` uses, so the platform's artifact is the CLI's. */
     static QuantizeJob.Calibration calibration(ResolvedRecipe recipe, Path file) {
         Map<String, Object> p = recipe.parameters();
         return new QuantizeJob.Calibration(file, ((Number) p.getOrDefault("calibrationSamples", QuantizeJob.Calibration.DEFAULT_SAMPLES)).intValue(),
-                ((Number) p.getOrDefault("calibrationSeqLen", QuantizeJob.Calibration.DEFAULT_SEQ_LEN)).intValue(), 0);
+                ((Number) p.getOrDefault("calibrationSeqLen", QuantizeJob.Calibration.DEFAULT_SEQ_LEN)).intValue(), QuantizeJob.Calibration.DEFAULT_SEED);
     }
 
     /**

@@ -43,6 +43,9 @@ import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.MOCK, properties = {
         "spring.flyway.locations=classpath:db/registry", "spring.servlet.multipart.enabled=false",
+        // every service refuses to start without the deployment's service credential; MockMvc here calls the
+        // controllers directly (no filter chain), the credential check itself is PlatformSecurityTest's
+        "featherweight.service-credential=registry-test-credential-of-at-least-32-characters",
         "spring.autoconfigure.exclude=org.springframework.boot.hibernate.autoconfigure.HibernateJpaAutoConfiguration,"
                 + "org.springframework.boot.data.jpa.autoconfigure.DataJpaRepositoriesAutoConfiguration"})
 class RegistryServiceTest {

@@ -65,7 +65,7 @@ public final class MethodQuantizeOptions {
     @Option(names = "--seq-len", defaultValue = "" + QuantizeJob.Calibration.DEFAULT_SEQ_LEN, description = "tokens per sample, BOS first (default ${DEFAULT-VALUE})")
     int seqLen;
 
-    @Option(names = "--seed", defaultValue = "42", description = "seed of the sample offsets (default ${DEFAULT-VALUE})")
+    @Option(names = "--seed", defaultValue = "" + QuantizeJob.Calibration.DEFAULT_SEED, description = "seed of the sample offsets (default ${DEFAULT-VALUE})")
     long seed;
 
     @Option(names = "--override", description = "REGEX=bits:B,group:G — GPTQModel dynamic override for modules matching REGEX (repeatable)")

@@ -23,13 +23,23 @@ public enum GgmlType {
     Q5_K(13, 256, 176),
     Q6_K(14, 256, 210),
     Q8_K(15, 256, 292),
+    IQ2_XXS(16, 256, 66),
+    IQ2_XS(17, 256, 74),
+    IQ3_XXS(18, 256, 98),
+    IQ1_S(19, 256, 50),
     IQ4_NL(20, 32, 18),
+    IQ3_S(21, 256, 110),
+    IQ2_S(22, 256, 82),
+    IQ4_XS(23, 256, 136),
     I8(24, 1, 1),
     I16(25, 1, 2),
     I32(26, 1, 4),
     I64(27, 1, 8),
     F64(28, 1, 8),
+    IQ1_M(29, 256, 56),
     BF16(30, 1, 2),
+    TQ1_0(34, 256, 54),
+    TQ2_0(35, 256, 66),
     /** Not a ggml type: unsigned bytes as safetensors stores them (bitsandbytes packs 4-bit weights so). */
     U8(-1, 1, 1);
 

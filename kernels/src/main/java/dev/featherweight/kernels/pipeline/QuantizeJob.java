@@ -33,6 +33,8 @@ public final class QuantizeJob {
     /** Calibration input: a token (*.u32) or text file, and the samples to draw from it. */
     public record Calibration(Path file, int samples, int seqLen, long seed) {
         public static final int DEFAULT_SAMPLES = 128, DEFAULT_SEQ_LEN = 256;
+        /** The seed of the sample offsets when none is given: the CLI and the quantizer-worker draw the same samples. */
+        public static final long DEFAULT_SEED = 42;
     }
 
     /**

@@ -36,7 +36,7 @@ public final class AwqModifier implements QuantizationModifier {
     /** The four captured inputs and the block's weights as floats (twice, for the scale search's candidates). */
     @Override
     public long blockWorkingSet(LlamaModel.Config c, long tokens) {
-        return new BlockShape(c.dim(), c.ffnDim(), c.qDim(), c.kvDim()).awqWorkingSet(tokens).values().stream().mapToLong(Long::longValue).sum();
+        return BlockShape.total(QuantizationModifier.blockShape(c).awqWorkingSet(tokens));
     }
 
     @Override

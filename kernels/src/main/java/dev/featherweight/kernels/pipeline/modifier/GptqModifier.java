@@ -42,7 +42,7 @@ public final class GptqModifier implements QuantizationModifier {
      */
     @Override
     public long blockWorkingSet(LlamaModel.Config c, long tokens) {
-        return new BlockShape(c.dim(), c.ffnDim(), c.qDim(), c.kvDim()).gptqWorkingSet(tokens).values().stream().mapToLong(Long::longValue).sum();
+        return BlockShape.total(QuantizationModifier.blockShape(c).gptqWorkingSet(tokens));
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.featherweight.kernels.pipeline.modifier;
 
+import dev.featherweight.catalog.BlockShape;
 import dev.featherweight.kernels.formats.quantized.BlockResult;
 import dev.featherweight.kernels.infer.LlamaModel;
 
@@ -34,5 +35,10 @@ public interface QuantizationModifier {
      */
     default long blockWorkingSet(LlamaModel.Config c, long tokens) {
         return 0;
+    }
+
+    /** The block of {@code c} as the catalogue's working-set formulas see it (the one place they live). */
+    static BlockShape blockShape(LlamaModel.Config c) {
+        return new BlockShape(c.dim(), c.ffnDim(), c.qDim(), c.kvDim());
     }
 }
