@@ -204,6 +204,6 @@ public class TaskRuntime implements Consumer<byte[]>, AutoCloseable {
         closing = true;
         heartbeats.shutdownNow();
         executor.shutdownNow();
-        executor.awaitTermination(10, TimeUnit.SECONDS);
+        executor.awaitTermination(2, TimeUnit.SECONDS); // bounded: a task still running is handed back by its lease
     }
 }
