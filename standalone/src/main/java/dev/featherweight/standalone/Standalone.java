@@ -12,7 +12,8 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * {@code bin/featherweight [--demo] [--data-dir=.fw-data] [--port=8080]}: the whole platform in this JVM.
+ * {@code bin/featherweight [--demo] [--data-dir=.fw-data] [--port=8080]}: the whole platform in this JVM
+ * ({@code --load-benchmark[=N]}: see {@link LoadBenchmark}).
  * First start: creates the tenant "demo" with an API key and uploads the demo models of the repository's
  * models/ folder. {@code --demo}: runs the demo job and prints its result table. Runs until stopped.
  */
@@ -32,8 +33,12 @@ public final class Standalone {
             if (a.equals("--demo")) demo = true;
             else if (a.startsWith("--data-dir=")) dataDir = Path.of(a.substring(11));
             else if (a.startsWith("--port=")) port = Integer.parseInt(a.substring(7));
-            else {
-                System.err.println("usage: featherweight [--demo] [--data-dir=.fw-data] [--port=8080]");
+            else if (a.startsWith("--load-benchmark")) {
+                LoadBenchmark.run(a.contains("=") ? Integer.parseInt(a.substring(a.indexOf('=') + 1)) : 1000,
+                        Path.of(System.getProperty("fw.repo.root", ".")).toAbsolutePath().normalize());
+                System.exit(0);
+            } else {
+                System.err.println("usage: featherweight [--demo] [--data-dir=.fw-data] [--port=8080] | --load-benchmark[=1000]");
                 System.exit(2);
             }
         }

@@ -470,6 +470,29 @@ class PlatformMechanicsTest extends PlatformTestBase {
 
     @Test
     @Order(15)
+    void kafkaStoppedAndStartedAgainMidJobTheJobStillFinishesWithOneArtifactPerRecipe() throws Exception {
+        ApiClient api = tenantWithFeather("kafka-restart");
+        onlyQuantizer("quantizer-slow-kafka", "700ms");
+        String job = submit(api, """
+                {"modelId":"feather-3m","recipes":[{"method":"rtn","bits":4,"groupSize":32},{"method":"rtn","bits":8,"groupSize":32}]}""");
+        awaitRunning(api, job, 1);
+        // the broker gone for 10 s mid-task, with the second task's TaskAssigned waiting in its log: it comes back
+        // on the same port and the same log, and every client of the services reconnects by itself
+        stopKafka();
+        Thread.sleep(10_000);
+        startKafka();
+        JsonNode done = api.awaitJob(job, Duration.ofSeconds(300));
+        assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("SUCCEEDED");
+        for (JsonNode t : done.path("tasks")) assertThat(t.path("state").asString()).isEqualTo("SUCCEEDED");
+        JsonNode artifacts = artifactsOf(api, job);
+        assertThat(artifacts).hasSize(2);
+        for (JsonNode a : artifacts)
+            assertThat(blobsUnder(platform.dataDir().resolve("s3"), a.path("id").asString())).isEqualTo(a.path("files").size());
+        onlyQuantizer("quantizer-7", "0ms");
+    }
+
+    @Test
+    @Order(16)
     void postgresStoppedAndStartedAgainMidJobTheJobStillFinishesWithOneArtifactPerRecipe() throws Exception {
         ApiClient api = tenantWithFeather("pg-restart");
         onlyQuantizer("quantizer-slow-pg", "700ms");

@@ -48,7 +48,16 @@ abstract class PlatformTestBase {
     }
 
     String kafkaBootstrap() {
-        return platform.infra.getBean(org.springframework.kafka.test.EmbeddedKafkaKraftBroker.class).getBrokersAsString();
+        return platform.infra.getBean(EmbeddedKafka.class).bootstrapServers();
+    }
+
+    void stopKafka() throws Exception {
+        platform.infra.getBean(EmbeddedKafka.class).stop();
+    }
+
+    /** Starts the broker again on the same port and log. */
+    void startKafka() throws Exception {
+        platform.infra.getBean(EmbeddedKafka.class).start();
     }
 
     void stopS3() throws Exception {
