@@ -11,8 +11,11 @@ import java.util.List;
  * equal to the kernels' {@code FileType}).
  *
  * @param bitsPerWeight whole-file bits per weight: exact for single-type files (the block size of the type); for
- *                      the K-quant mixes the figure llama.cpp's examples/quantize/README.md reports for Llama 2 7B
- * @param requiresImatrix whether llama-quantize refuses the type without an importance matrix (none listed here)
+ *                      the K-quant mixes the figure llama.cpp's examples/quantize/README.md reports for Llama 2 7B, for the
+ *                      IQ mixes the figure llama-quantize's type list prints
+ * @param requiresImatrix whether llama-quantize refuses the type without an importance matrix (IQ1_*, IQ2_*, and IQ3_XXS:
+ *                        its attn_q/attn_k are IQ2_S, which ggml quantizes only with importance weights); a recipe
+ *                        then needs {@code imatrix: true}
  */
 @JsonPropertyOrder({"name", "id", "ggmlType", "bitsPerWeight", "requiresImatrix", "description"})
 public record GgufFileType(String name, int id, String ggmlType, double bitsPerWeight, boolean requiresImatrix, String description) {
@@ -34,7 +37,21 @@ public record GgufFileType(String name, int id, String ggmlType, double bitsPerW
             new GgufFileType("Q4_K_M", 15, "Q4_K", 4.84, false, "4-bit K-quant, medium mix (half of attn_v and ffn_down in Q6_K); the usual choice"),
             new GgufFileType("Q5_K_S", 16, "Q5_K", 5.52, false, "5-bit K-quant, small mix"),
             new GgufFileType("Q5_K_M", 17, "Q5_K", 5.68, false, "5-bit K-quant, medium mix"),
-            new GgufFileType("Q6_K", 18, "Q6_K", 6.5625, false, "6-bit K-quant, super-blocks of 256"));
+            new GgufFileType("Q6_K", 18, "Q6_K", 6.5625, false, "6-bit K-quant, super-blocks of 256"),
+            new GgufFileType("IQ4_NL", 25, "IQ4_NL", 4.5, false, "4-bit non-linear (16-value table), blocks of 32; attn_v Q5_K with GQA ≥ 4"),
+            new GgufFileType("IQ4_XS", 30, "IQ4_XS", 4.25, false, "4-bit non-linear, super-blocks of 256 with 6-bit sub-block scales; an imatrix helps"),
+            new GgufFileType("IQ3_M", 27, "IQ3_S", 3.66, false, "3-bit lattice (IQ3_S) with attn_v/attn_output Q4_K; an imatrix helps"),
+            new GgufFileType("IQ3_S", 26, "IQ3_S", 3.4375, false, "3-bit lattice, 512-point grid, super-blocks of 256; an imatrix helps"),
+            new GgufFileType("IQ3_XS", 22, "IQ3_S", 3.3, false, "3-bit lattice mix: IQ3_S with attn_q/attn_k and the middle ffn_gate/ffn_up in IQ3_XXS"),
+            new GgufFileType("IQ3_XXS", 23, "IQ3_XXS", 3.06, true, "3-bit lattice, 256-point grid, attn_q/attn_k IQ2_S; needs an importance matrix"),
+            new GgufFileType("TQ1_0", 36, "TQ1_0", 1.6875, false, "ternary (-1, 0, +1 per weight, 5 per byte) for ternary-trained models (BitNet b1.58, TriLM); others collapse"),
+            new GgufFileType("TQ2_0", 37, "TQ2_0", 2.0625, false, "ternary in 2 bits per weight (faster to decode than TQ1_0); for ternary-trained models"),
+            new GgufFileType("IQ2_XXS", 19, "IQ2_XXS", 2.06, true, "2-bit lattice quant (256-point E8 grid); output Q5_K, token_embd Q2_K"),
+            new GgufFileType("IQ2_XS", 20, "IQ2_XS", 2.31, true, "2-bit lattice quant (512-point grid); output Q5_K, token_embd Q2_K"),
+            new GgufFileType("IQ2_S", 28, "IQ2_XS", 2.5, true, "2-bit mix: IQ2_XS with token_embd and attn_output in IQ3_S"),
+            new GgufFileType("IQ2_M", 29, "IQ2_S", 2.7, true, "2-bit mix: IQ2_S (1024-point grid) with token_embd and attn_output in IQ3_S"),
+            new GgufFileType("IQ1_S", 24, "IQ1_S", 1.56, true, "1.5-bit ternary lattice quant; attn_output IQ2_XXS; heavy quality loss"),
+            new GgufFileType("IQ1_M", 31, "IQ1_M", 1.75, true, "1.75-bit ternary lattice quant with per-half shifts; attn_output IQ2_XXS"));
 
     public static GgufFileType find(String name) {
         return ALL.stream().filter(t -> t.name.equals(name)).findFirst().orElse(null);
@@ -53,6 +70,10 @@ public record GgufFileType(String name, int id, String ggmlType, double bitsPerW
                 new GgmlType("F32", 1, 4), new GgmlType("F16", 1, 2), new GgmlType("BF16", 1, 2),
                 new GgmlType("Q4_0", 32, 18), new GgmlType("Q4_1", 32, 20), new GgmlType("Q5_0", 32, 22), new GgmlType("Q5_1", 32, 24),
                 new GgmlType("Q8_0", 32, 34), new GgmlType("Q2_K", 256, 84), new GgmlType("Q3_K", 256, 110), new GgmlType("Q4_K", 256, 144),
-                new GgmlType("Q5_K", 256, 176), new GgmlType("Q6_K", 256, 210), new GgmlType("IQ4_NL", 32, 18));
+                new GgmlType("Q5_K", 256, 176), new GgmlType("Q6_K", 256, 210), new GgmlType("IQ4_NL", 32, 18),
+                new GgmlType("IQ4_XS", 256, 136), new GgmlType("IQ3_S", 256, 110), new GgmlType("IQ3_XXS", 256, 98),
+                new GgmlType("TQ1_0", 256, 54), new GgmlType("TQ2_0", 256, 66),
+                new GgmlType("IQ2_XXS", 256, 66), new GgmlType("IQ2_XS", 256, 74), new GgmlType("IQ2_S", 256, 82),
+                new GgmlType("IQ1_S", 256, 50), new GgmlType("IQ1_M", 256, 56));
     }
 }

@@ -73,8 +73,10 @@ class CatalogTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', quoteCharacter = '"', textBlock = """
-            gguf IQ4_XS (the kernels cannot write it)  | method=gguf,fileType=IQ4_XS        | r.fileType          | IQ4_XS is not allowed; one of [F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K]
-            gguf TQ1_0                                 | method=gguf,fileType=TQ1_0         | r.fileType          | TQ1_0 is not allowed; one of [F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K]
+            gguf IQ5_XS (no such file type)            | method=gguf,fileType=IQ5_XS        | r.fileType          | IQ5_XS is not allowed; one of [F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K, IQ4_NL, IQ4_XS, IQ3_M, IQ3_S, IQ3_XS, IQ3_XXS, TQ1_0, TQ2_0, IQ2_XXS, IQ2_XS, IQ2_S, IQ2_M, IQ1_S, IQ1_M]
+            gguf IQ3_XXS without an imatrix            | method=gguf,fileType=IQ3_XXS       | r.imatrix           | IQ3_XXS needs an importance matrix (llama-quantize refuses it without one): set imatrix to true
+            gguf IQ3_XXS with imatrix false            | method=gguf,fileType=IQ3_XXS,imatrix=false | r.imatrix   | IQ3_XXS needs an importance matrix (llama-quantize refuses it without one): set imatrix to true
+            gguf IQ2_XXS without an imatrix            | method=gguf,fileType=IQ2_XXS       | r.imatrix           | IQ2_XXS needs an importance matrix (llama-quantize refuses it without one): set imatrix to true
             gptq damp 0.0                              | method=gptq,damp=0.0               | r.damp              | must be > 0 and <= 1, got 0.0
             gptq damp above 1                          | method=gptq,damp=1.5               | r.damp              | must be > 0 and <= 1, got 1.5
             gptq bits 5                                | method=gptq,bits=5                 | r.bits              | 5 is not allowed; one of [2, 3, 4, 8]
@@ -124,6 +126,12 @@ class CatalogTest {
         assertThat(CATALOG.resolve(recipe("method", "rtn", "bits", 8, "groupSize", -1), FEATHER)).isEqualTo(new RtnMethod.Resolved(8, -1, true));
         assertThat(CATALOG.resolve(recipe("method", "gguf"), FEATHER)).isEqualTo(new GgufMethod.Resolved("Q4_K_M"));
         assertThat(CATALOG.resolve(recipe("method", "gguf", "fileType", "Q8_0"), FEATHER).nominalBits()).isEqualTo(8);
+        assertThat(CATALOG.resolve(recipe("method", "gguf", "fileType", "IQ3_XS"), FEATHER).nominalBits()).isEqualTo(3);
+        assertThat(CATALOG.resolve(recipe("method", "gguf", "fileType", "TQ2_0"), FEATHER).nominalBits()).isEqualTo(2);
+        assertThat(CATALOG.resolve(recipe("method", "gguf", "fileType", "BF16"), FEATHER).nominalBits()).isEqualTo(16);
+        assertThat(CATALOG.resolve(recipe("method", "gguf", "fileType", "IQ3_XXS", "imatrix", true), FEATHER))
+                .isEqualTo(new GgufMethod.Resolved("IQ3_XXS", true));
+        assertThat(CATALOG.validate(recipe("method", "gguf", "fileType", "IQ4_XS"), "r", FEATHER)).isEmpty();
     }
 
     @Test
@@ -185,7 +193,7 @@ class CatalogTest {
         assertThat(damp.path("maximum").asDouble()).isEqualTo(1.0);
         assertThat(gptq.path("parameters").get(0).path("allowed").toString()).isEqualTo("[2,3,4,8]");
         assertThat(gptq.path("parameters").get(0).has("exclusiveMinimum")).isFalse();
-        assertThat(doc.path("ggufFileTypes").findValuesAsString("name")).contains("Q4_K_M", "Q6_K").doesNotContain("IQ4_XS", "IQ4_NL", "TQ1_0", "TQ2_0");
+        assertThat(doc.path("ggufFileTypes").findValuesAsString("name")).contains("Q4_K_M", "Q6_K", "IQ4_XS", "IQ4_NL", "IQ3_M", "TQ1_0", "TQ2_0");
         assertThat(doc.path("ggmlTypes").get(0).path("blockSize").asInt()).isEqualTo(1);
         assertThat(doc.path("gpus").findValuesAsString("name")).contains("L4", "A100-40GB-PCIe");
         assertThat(doc.path("gpus").get(0).has("memoryBytes")).isTrue();

@@ -80,6 +80,15 @@ class JobSubmissionValidationTest {
                 .andExpect(content().string(containsString("eval.capacity.ctx")));
     }
 
+    /** A GGUF file type llama-quantize refuses without an importance matrix is refused at submit, naming the imatrix field. */
+    @Test
+    void anIqTypeThatNeedsAnImatrixIsRefusedWithoutOne() throws Exception {
+        mvc.perform(submit("{\"modelId\":\"feather-3m\",\"recipes\":[{\"method\":\"gguf\",\"fileType\":\"IQ3_XXS\"}]}"))
+                .andExpect(status().isBadRequest())
+                .andExpect(content().string(containsString("recipes[0].imatrix")))
+                .andExpect(content().string(containsString("IQ3_XXS needs an importance matrix")));
+    }
+
     @Test
     void aJobWithoutRecipesIsRefused() throws Exception {
         mvc.perform(submit("{\"modelId\":\"feather-3m\",\"recipes\":[]}"))

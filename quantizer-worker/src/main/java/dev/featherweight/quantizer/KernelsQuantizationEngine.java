@@ -7,6 +7,11 @@ import dev.featherweight.catalog.methods.GgufMethod;
 import dev.featherweight.kernels.core.GgmlType;
 import dev.featherweight.kernels.core.Parallel;
 import dev.featherweight.kernels.formats.gguf.GgufModelPlan;
+import dev.featherweight.kernels.formats.gguf.ImportanceMatrix;
+import dev.featherweight.kernels.infer.LoadedModel;
+import dev.featherweight.kernels.infer.ModelLoader;
+import dev.featherweight.kernels.infer.Numerics;
+import dev.featherweight.kernels.pipeline.ImatrixCollector;
 import dev.featherweight.kernels.formats.gguf.HfToGguf;
 import dev.featherweight.kernels.formats.safetensors.SafetensorsModel;
 import dev.featherweight.kernels.pipeline.CalibrationPipeline;
@@ -73,11 +78,29 @@ public class KernelsQuantizationEngine implements QuantizationEngine {
 
     /** HF folder → GGUF of a llama-quantize file type, byte-identical to llama.cpp's; written to a temp name, then renamed. */
     public static LlamaQuantize.Result gguf(Path modelDir, String fileType, Path out, int threads) throws Exception {
+        return gguf(modelDir, fileType, null, out, threads);
+    }
+
+    /**
+     * The same with an importance matrix when {@code imatrixText} is given: computed first over that calibration text
+     * as {@code fw imatrix} does by default (llama-imatrix: chunks of 512 tokens, llama.cpp's rounding with an f16 KV
+     * cache), then used as llama-quantize --imatrix uses it.
+     */
+    public static LlamaQuantize.Result gguf(Path modelDir, String fileType, Path imatrixText, Path out, int threads) throws Exception {
         Path tmp = out.resolveSibling(out.getFileName() + ".part");
+        ImportanceMatrix imatrix = null;
+        if (imatrixText != null) {
+            try (Parallel pool = new Parallel(threads); LoadedModel m = ModelLoader.open(modelDir, null, pool)) {
+                int[] tokens = m.encode(Files.readString(imatrixText));
+                imatrix = ImatrixCollector.compute(m.model(), tokens, 512, -1, imatrixText.getFileName().toString(),
+                        Numerics.parse("llamacpp-kvf16"), done -> { });
+            }
+        }
         LlamaQuantize.Result r;
         try (SafetensorsModel weights = SafetensorsModel.open(modelDir)) {
             GgufModelPlan plan = HfToGguf.plan(modelDir, weights, GgmlType.F32);
-            r = LlamaQuantize.quantize(plan, FileType.parse(fileType), null, null, tmp, threads, null);
+            r = LlamaQuantize.quantize(plan, FileType.parse(fileType), imatrix, imatrix == null ? null : imatrixText.getFileName().toString(),
+                    tmp, threads, null);
         }
         Files.move(tmp, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         return r;
@@ -112,7 +135,10 @@ public class KernelsQuantizationEngine implements QuantizationEngine {
         int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
         if (recipe instanceof GgufMethod.Resolved g) {
             try {
-                gguf(modelDir, g.fileType(), out, threads);
+                if (g.imatrix() && calibration == null) {
+                    throw new IllegalArgumentException("gguf " + g.fileType() + " with imatrix needs the worker's calibration text (FW_CALIBRATION)");
+                }
+                gguf(modelDir, g.fileType(), g.imatrix() ? calibration : null, out, threads);
             } catch (RuntimeException e) {
                 throw classified(recipe, e);
             }

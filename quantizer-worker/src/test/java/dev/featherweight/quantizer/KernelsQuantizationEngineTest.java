@@ -1,6 +1,7 @@
 package dev.featherweight.quantizer;
 
 import dev.featherweight.catalog.methods.GgufMethod;
+import dev.featherweight.kernels.formats.gguf.GgufFile;
 import dev.featherweight.catalog.methods.GptqMethod;
 import dev.featherweight.catalog.methods.Nf4Method;
 import dev.featherweight.catalog.methods.RtnMethod;
@@ -43,6 +44,38 @@ class KernelsQuantizationEngineTest {
         for (String f : List.of("model.safetensors", "config.json", "quantize_config.json")) {
             assertThat(Files.readAllBytes(tmp.resolve("task/model").resolve(f))).as(f).isEqualTo(Files.readAllBytes(cli.resolve(f)));
         }
+    }
+
+    /** gguf with imatrix: the worker's importance matrix over its calibration text, then the mix — the tensors fw imatrix + fw quantize --imatrix write. */
+    @Test
+    void aGgufRecipeWithImatrixHasTheTensorsOfTheCommandLinesImatrixThenQuantize(@TempDir Path tmp) throws Exception {
+        Path text = tmp.resolve("calibration.txt");
+        String dev = Files.readString(FEATHER.resolve("../../../shared/eval/dev.tinystories.txt").normalize());
+        Files.writeString(text, dev.substring(0, 6000)); // a few 512-token chunks
+        QuantizationEngine.Result r = new KernelsQuantizationEngine(text).quantize(FEATHER, new GgufMethod.Resolved("IQ4_XS", true), tmp.resolve("task"),
+                (done, total, module) -> { });
+        Path imatrix = tmp.resolve("cli.imatrix"), cli = tmp.resolve("cli.gguf"), plain = tmp.resolve("plain.gguf");
+        assertThat(new CommandLine(new Fw()).execute("imatrix", "--model", FEATHER.toString(), "--text", text.toString(), "--out", imatrix.toString())).isZero();
+        assertThat(new CommandLine(new Fw()).execute("quantize", "--model", FEATHER.toString(), "--type", "IQ4_XS", "--imatrix", imatrix.toString(),
+                "--out", cli.toString())).isZero();
+        assertThat(new CommandLine(new Fw()).execute("quantize", "--model", FEATHER.toString(), "--type", "IQ4_XS", "--out", plain.toString())).isZero();
+        int differFromPlain = 0;
+        try (GgufFile w = GgufFile.open(tmp.resolve("task").resolve(r.files().getFirst())); GgufFile c = GgufFile.open(cli); GgufFile p = GgufFile.open(plain)) {
+            assertThat(w.tensorInfos()).hasSameSizeAs(c.tensorInfos());
+            for (var t : c.tensorInfos()) {
+                assertThat(w.tensor(t.name()).data().mismatch(c.tensor(t.name()).data())).as(t.name()).isEqualTo(-1);
+                if (p.tensor(t.name()).data().mismatch(c.tensor(t.name()).data()) != -1) differFromPlain++;
+            }
+        }
+        assertThat(differFromPlain).as("tensors the imatrix changed").isEqualTo(28);
+    }
+
+    /** Without a calibration text the worker cannot compute an imatrix: refused on every attempt. */
+    @Test
+    void aGgufRecipeWithImatrixNeedsTheCalibrationText(@TempDir Path tmp) {
+        assertThatThrownBy(() -> new KernelsQuantizationEngine().quantize(FEATHER, new GgufMethod.Resolved("IQ4_XS", true), tmp, (d, t, m) -> { }))
+                .isInstanceOfSatisfying(TaskFailure.class, f -> assertThat(f.retryable).isFalse())
+                .hasMessageContaining("FW_CALIBRATION");
     }
 
     @Test

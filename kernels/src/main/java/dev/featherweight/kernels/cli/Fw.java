@@ -13,6 +13,9 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 PerplexityCommand.class,
+                KldCommand.class,
+                HellaSwagCommand.class,
+                HellaSwagCommand.Generate.class,
                 GenerateCommand.class,
                 SynthCommand.class,
                 CapacityCommand.class,

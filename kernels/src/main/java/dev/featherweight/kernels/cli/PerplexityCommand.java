@@ -102,7 +102,8 @@ public final class PerplexityCommand implements Callable<Integer> {
             } else {
                 System.out.printf(Locale.ROOT, "model       %s%n", model);
                 System.out.printf(Locale.ROOT, "mode        %s, ctx %d, %d chunks, numerics %s%n", r.mode(), r.ctx(), r.chunks(), o.numerics().label());
-                System.out.printf(Locale.ROOT, "perplexity  %.4f +/- %.5f%n", r.perplexity(), r.perplexityError());
+                // llama-perplexity's own line: PPL and the standard error of the mean NLL times PPL
+                System.out.printf(Locale.ROOT, "Final estimate: PPL = %.4f +/- %.5f%n", r.perplexity(), r.perplexityError());
                 System.out.printf(Locale.ROOT, "mean NLL    %.6f%n", r.nll());
                 System.out.printf(Locale.ROOT, "tokens      %d scored, %d evaluated, %d in input%n", r.tokensScored(), r.tokensEvaluated(), ids.length);
                 System.out.printf(Locale.ROOT, "time        %.2f s, %.0f tokens/s (%d threads)%n", r.seconds(), r.tokensPerSecond(), pool.threads());

@@ -9,7 +9,7 @@ import java.util.Locale;
  * <ul>
  *   <li>{@code roundActivations}: each matmul input is first rounded to the weight type's {@code vec_dot_type}
  *   (ggml-cpu type traits): F16 weights → fp16 activations, BF16 → bf16, Q4_0/Q5_0/Q8_0/IQ4_NL and
- *   Q4_1/Q5_1 → 8-bit blocks of 32 with an fp16 scale (Q8_0/Q8_1), Q2_K…Q6_K → 8-bit blocks of 256 with a
+ *   Q4_1/Q5_1 → 8-bit blocks of 32 with an fp16 scale (Q8_0/Q8_1), Q2_K…Q6_K, IQ4_XS, IQ3_XXS, IQ3_S, TQ1_0 and TQ2_0 → 8-bit blocks of 256 with a
  *   float scale (Q8_K); F32 weights keep f32 activations.</li>
  *   <li>{@code kvF16}: llama.cpp's default f16 KV cache: K and V stored as fp16, the queries and the softmax
  *   probabilities rounded to fp16 for the two attention products ({@code -ctk f32 -ctv f32} turns it off).</li>
@@ -63,7 +63,7 @@ public record Numerics(boolean roundActivations, boolean kvF16) {
                 if (cols % 32 != 0) return x;
                 for (int b = 0; b < n * cols; b += 32) q8_0(x, b, out);
             }
-            case "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K" -> {
+            case "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS", "IQ3_XXS", "IQ3_S", "TQ1_0", "TQ2_0" -> {
                 if (cols % 256 != 0) return x;
                 for (int b = 0; b < n * cols; b += 256) q8_K(x, b, out);
             }

@@ -4,6 +4,7 @@ import dev.featherweight.kernels.formats.gguf.ImportanceMatrix;
 import dev.featherweight.kernels.quant.gguf.FileType;
 import dev.featherweight.kernels.quant.gguf.GgufBlockCodec;
 import dev.featherweight.kernels.quant.gguf.GgufBlockCodecs;
+import dev.featherweight.kernels.quant.gguf.ImportanceMatrixRequiredException;
 import dev.featherweight.kernels.formats.FormatException;
 import dev.featherweight.kernels.formats.gguf.GgufModelPlan;
 import dev.featherweight.kernels.formats.gguf.GgufValue;
@@ -14,8 +15,10 @@ import dev.featherweight.kernels.core.GgmlType;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -54,7 +57,7 @@ public final class LlamaQuantize {
 
     /** Mutable counters of llama-quantize's quantize_state_impl that the rules read. */
     private static final class State {
-        int nAttentionWv, iAttentionWv, nLayer, iFfnDown, nFallback;
+        int nAttentionWv, iAttentionWv, nLayer, iFfnDown, iFfnGate, iFfnUp, nFallback;
         boolean hasOutput;
         int nGqa;
     }
@@ -67,6 +70,10 @@ public final class LlamaQuantize {
      */
     public static Result quantize(GgufModelPlan plan, FileType ftype, ImportanceMatrix imatrix, String imatrixFileName, Path out,
                                   int threads, Consumer<String> log) {
+        if (ftype.requiresImatrix() && imatrix == null) {
+            throw new ImportanceMatrixRequiredException(ftype + " needs an importance matrix: llama-quantize refuses IQ1_S, IQ1_M, IQ2_S, "
+                    + "IQ2_XXS and IQ2_XS without one (the result would be garbage); make one with fw imatrix and pass --imatrix FILE");
+        }
         LinkedHashMap<String, GgufValue> kv = new LinkedHashMap<>(plan.metadata());
         kv.remove("general.quantization_version");
         kv.put("general.quantization_version", GgufValue.uint32(2));
@@ -119,8 +126,10 @@ public final class LlamaQuantize {
                             + ": the importance matrix was made for another model");
                 }
             }
-            if (quantize && importance == null && GgufBlockCodecs.requiresImatrix(newType)) {
-                throw new FormatException(out, t.name(), newType + " needs an importance matrix for this tensor");
+            if (quantize && importance == null && needsImatrix(newType, t.name())) {
+                throw new ImportanceMatrixRequiredException("tensor '" + t.name() + "' is quantized to " + newType
+                        + ", which needs an importance matrix entry for it (llama-quantize: \"Missing importance matrix for tensor in a very low-bit quantization\")"
+                        + (imatrix == null ? ": pass --imatrix FILE" : ": the importance matrix has none"));
             }
             GgmlType type = newType;
             GgufWriter.Filler filler;
@@ -140,6 +149,22 @@ public final class LlamaQuantize {
         long size = GgufWriter.write(out, kv, entries);
         return new Result(out, size, choices, qs.nFallback);
     }
+
+    /**
+     * llama_model_quantize_impl's refusal: IQ2_XXS, IQ2_XS, IQ2_S and IQ1_S tensors, and IQ1_M ones other than
+     * token_embd/output, are never quantized without importance weights.
+     */
+    static boolean needsImatrix(GgmlType type, String name) {
+        return switch (type) {
+            case IQ2_XXS, IQ2_XS, IQ2_S, IQ1_S -> true;
+            case IQ1_M -> !name.equals("token_embd.weight") && !name.equals("output.weight");
+            default -> false;
+        };
+    }
+
+    /** llama-quantize's mixes of 2 bits and below, which share their rules for output, token_embd, attn_v, ffn_down, attn_output. */
+    private static final Set<FileType> IQ2_IQ1_MIXES = EnumSet.of(FileType.IQ2_XXS, FileType.IQ2_XS, FileType.IQ2_S, FileType.IQ2_M,
+            FileType.IQ1_S, FileType.IQ1_M);
 
     private static int nonUnitDims(long[] ne) {
         int n = ne.length;
@@ -185,9 +210,29 @@ public final class LlamaQuantize {
         String name = t.name();
         if (name.equals("output.weight") || (!qs.hasOutput && name.equals("token_embd.weight"))) {
             if (t.rowLength() % newType.blockSize != 0) newType = GgmlType.Q8_0;
+            else if (ftype == FileType.IQ3_XXS || IQ2_IQ1_MIXES.contains(ftype)) newType = GgmlType.Q5_K;
             else if (newType != GgmlType.Q8_0) newType = GgmlType.Q6_K;
         } else if (name.equals("token_embd.weight")) {
-            // unchanged for every file type Featherweight writes (only IQ*/TQ* mixes change it)
+            switch (ftype) {
+                case IQ2_XXS, IQ2_XS, IQ1_S, IQ1_M -> newType = GgmlType.Q2_K;
+                case IQ2_S, IQ2_M, IQ3_XXS -> newType = GgmlType.IQ3_S;
+                case TQ1_0, TQ2_0 -> newType = GgmlType.Q4_K;
+                default -> {
+                }
+            }
+        } else if (IQ2_IQ1_MIXES.contains(ftype)) {
+            boolean iq2sOrM = ftype == FileType.IQ2_S || ftype == FileType.IQ2_M;
+            if (name.contains("attn_v.weight")) {
+                // dense models only (n_expert = 0): GQA ≥ 4 gets Q4_K
+                newType = qs.nGqa >= 4 ? GgmlType.Q4_K : iq2sOrM ? GgmlType.IQ3_S : GgmlType.Q2_K;
+                qs.iAttentionWv++;
+            } else if (name.contains("ffn_down")) {
+                if (qs.iFfnDown < qs.nLayer / 8) newType = iq2sOrM ? GgmlType.IQ3_S : GgmlType.Q2_K;
+                qs.iFfnDown++;
+            } else if (name.contains("attn_output.weight")) {
+                if (ftype == FileType.IQ1_S || ftype == FileType.IQ1_M) newType = GgmlType.IQ2_XXS;
+                else if (iq2sOrM) newType = GgmlType.IQ3_S;
+            }
         } else if (name.contains("attn_v.weight")) {
             switch (ftype) {
                 case Q2_K -> newType = qs.nGqa >= 4 ? GgmlType.Q4_K : GgmlType.Q3_K;
@@ -199,10 +244,21 @@ public final class LlamaQuantize {
                 case Q4_K_S -> {
                     if (qs.iAttentionWv < 4) newType = GgmlType.Q5_K;
                 }
+                case IQ3_XXS -> newType = qs.nGqa >= 4 ? GgmlType.Q4_K : !hasImatrix ? GgmlType.IQ3_S : GgmlType.IQ3_XXS;
+                case IQ3_XS, IQ3_S -> {
+                    if (qs.nGqa >= 4) newType = GgmlType.Q4_K;
+                }
+                case IQ3_M -> newType = GgmlType.Q4_K;
+                case IQ4_NL, IQ4_XS -> {
+                    if (qs.nGqa >= 4) newType = GgmlType.Q5_K;
+                }
                 default -> {
                 }
             }
             qs.iAttentionWv++;
+        } else if (name.contains("attn_k.weight") || name.contains("attn_q.weight")) {
+            if (ftype == FileType.IQ3_XS) newType = GgmlType.IQ3_XXS;
+            else if (ftype == FileType.IQ3_XXS) newType = GgmlType.IQ2_S;
         } else if (name.contains("ffn_down")) {
             int i = qs.iFfnDown, n = qs.nLayer;
             switch (ftype) {
@@ -214,6 +270,15 @@ public final class LlamaQuantize {
                 }
                 case Q4_K_S -> {
                     if (i < n / 8) newType = GgmlType.Q5_K;
+                }
+                case IQ3_XXS -> {
+                    if (!hasImatrix) newType = i < n / 8 ? GgmlType.Q4_K : GgmlType.Q3_K;
+                }
+                case IQ3_M -> {
+                    if (i < n / 8) newType = GgmlType.Q4_K;
+                }
+                case IQ4_NL, IQ4_XS -> {
+                    if (i < n / 8 && !hasImatrix) newType = GgmlType.Q5_K;
                 }
                 case Q4_0, Q5_0 -> {
                     // Guard the first ffn_down layers, only with an imatrix so plain quantization never changes.
@@ -228,23 +293,33 @@ public final class LlamaQuantize {
                 case Q2_K -> newType = GgmlType.Q3_K;
                 case Q3_K_M -> newType = GgmlType.Q4_K;
                 case Q3_K_L -> newType = GgmlType.Q5_K;
+                case IQ3_XXS -> newType = GgmlType.IQ3_S;
+                case IQ3_M -> newType = GgmlType.Q4_K;
                 default -> {
                 }
             }
         } else if (name.contains("attn_qkv.weight")) {
             switch (ftype) {
-                case Q3_K_M, Q3_K_L -> newType = GgmlType.Q4_K;
+                case Q3_K_M, Q3_K_L, IQ3_M -> newType = GgmlType.Q4_K;
                 case Q4_K_M -> newType = GgmlType.Q5_K;
                 case Q5_K_M -> newType = GgmlType.Q6_K;
                 default -> {
                 }
             }
+        } else if (name.contains("ffn_gate") || name.contains("ffn_up")) {
+            // IQ3_XS keeps the outer eighths of the gate/up projections at IQ3_S, the middle at IQ3_XXS.
+            boolean gate = name.contains("ffn_gate");
+            int i = gate ? qs.iFfnGate : qs.iFfnUp, n = qs.nLayer;
+            if (ftype == FileType.IQ3_XS && i >= n / 8 && i < 7 * n / 8) newType = GgmlType.IQ3_XXS;
+            if (gate) qs.iFfnGate++;
+            else qs.iFfnUp++;
         }
         long nx = t.rowLength();
         if (nx % newType.blockSize != 0) {
             GgmlType requested = newType;
             newType = switch (newType) {
-                case Q2_K, Q3_K -> GgmlType.IQ4_NL;
+                case Q2_K, Q3_K, IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S, IQ1_S, IQ1_M, IQ4_XS -> GgmlType.IQ4_NL;
+                case TQ1_0, TQ2_0 -> GgmlType.Q4_0;
                 case Q4_K -> GgmlType.Q5_0;
                 case Q5_K -> GgmlType.Q5_1;
                 case Q6_K -> GgmlType.Q8_0;

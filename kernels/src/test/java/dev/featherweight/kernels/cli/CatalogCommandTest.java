@@ -42,7 +42,7 @@ class CatalogCommandTest {
 
     @Test
     void singleTypeFilesReportTheirBlockBitsPerWeight() {
-        for (String name : new String[]{"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q6_K"})
+        for (String name : new String[]{"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q6_K", "IQ4_NL", "IQ4_XS", "IQ3_S", "TQ1_0", "TQ2_0"})
             assertThat(GgufFileType.find(name).bitsPerWeight()).as(name).isEqualTo(FileType.parse(name).defaultType.bitsPerWeight());
     }
 
@@ -56,7 +56,7 @@ class CatalogCommandTest {
 
         String[] table = run("catalog");
         assertThat(table[0]).contains("gptq — GPTQ (calibrated)", "damp", "default 0.01; > 0 and <= 1", "Q4_K_M", "KV-cache types: fp32")
-                .doesNotContain("IQ4_XS");
+                .contains("IQ4_XS", "imatrix");
     }
 
     static String[] run(String... args) {

@@ -70,6 +70,8 @@ class InferCommandsTest {
         JsonNode j = new ObjectMapper().readTree(run.out());
         assertThat(j.get("tokens").asLong()).isEqualTo(ref.get("tokens_scored").asLong());
         assertThat(j.get("perplexity").asDouble()).isCloseTo(ref.get("perplexity").asDouble(), org.assertj.core.data.Percentage.withPercentage(0.01));
+        // llama-perplexity's "±" (printed with 5 decimals)
+        assertThat(j.get("perplexityError").asDouble()).isCloseTo(ref.get("ppl_err").asDouble(), org.assertj.core.data.Offset.offset(0.00002));
     }
 
     @Test
@@ -77,7 +79,40 @@ class InferCommandsTest {
         Run run = fw("perplexity", "--model", SharedData.demoModel("feather-3m").toString(),
                 "--text", SharedData.shared("eval/dev.tinystories.txt").toString(), "--max-tokens", "2048", "--chunks", "3", "--threads", "2");
         assertThat(run.exit()).as(run.err()).isZero();
-        assertThat(run.out()).contains("perplexity").contains("3 chunks").contains("381 scored");
+        assertThat(run.out()).containsPattern("Final estimate: PPL = \\d+\\.\\d{4} \\+/- \\d+\\.\\d{5}").contains("3 chunks").contains("381 scored");
+    }
+
+    /**
+     * fw kld: the base run writes llama.cpp's base logits file, a second run reuses it without --base or --text and
+     * prints the same numbers as JSON; the base model against its own file differs only by the file's 16-bit codes.
+     */
+    @Test
+    void kldWritesAndReusesTheBaseLogitsFile(@TempDir Path tmp) throws Exception {
+        Path golden = SharedData.shared("golden/gguf"), file = tmp.resolve("base.kld");
+        String q4 = golden.resolve("feather-3m-Q4_K_M.gguf").toString();
+        Run table = fw("kld", "--base", golden.resolve("feather-3m-F32.gguf").toString(), "--model", q4,
+                "--text", SharedData.shared("eval/dev.tinystories.txt").toString(), "--chunks", "3", "--threads", "2", "--base-logits", file.toString());
+        assertThat(table.exit()).as(table.err()).isZero();
+        assertThat(table.out()).contains("Mean PPL(Q)", "Mean    KLD:", "99.0%   KLD:", "RMS Δp    :", "Same top p:");
+        // header, 3 × 256 tokens, 3 × 127 rows of 516 uint16
+        assertThat(Files.size(file)).isEqualTo(20 + 4 * 256 * 3 + 2L * 516 * 127 * 3);
+
+        Run again = fw("kld", "--model", q4, "--base-logits", file.toString(), "--threads", "2", "--json");
+        assertThat(again.exit()).as(again.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(again.out());
+        assertThat(j.get("chunks").asInt()).isEqualTo(3);
+        assertThat(j.get("tokens").asLong()).isEqualTo(381);
+        assertThat(table.out()).contains(String.format(java.util.Locale.ROOT, "Mean    KLD: %10.6f", j.get("kldMean").asDouble()));
+        assertThat(j.get("kldMean").asDouble()).isBetween(1e-4, 0.1);
+        assertThat(j.get("sameTopP").asDouble()).isBetween(0.8, 1.0);
+        for (String key : new String[]{"pplModel", "pplBase", "kldMedian", "kld99", "kldMax", "deltaPRms"}) assertThat(j.has(key)).as(key).isTrue();
+
+        Run self = fw("kld", "--model", golden.resolve("feather-3m-F32.gguf").toString(), "--base-logits", file.toString(), "--threads", "2", "--json");
+        assertThat(self.exit()).as(self.err()).isZero();
+        JsonNode s = new ObjectMapper().readTree(self.out());
+        assertThat(s.get("kldMean").asDouble()).isLessThan(1e-6);
+        assertThat(s.get("pplModel").asDouble()).isCloseTo(s.get("pplBase").asDouble(), org.assertj.core.data.Percentage.withPercentage(0.01));
+        assertThat(s.get("sameTopP").asDouble()).isGreaterThan(0.99);
     }
 
     @Test

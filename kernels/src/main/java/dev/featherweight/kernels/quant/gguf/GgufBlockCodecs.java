@@ -29,7 +29,9 @@ public final class GgufBlockCodecs {
     static {
         for (GgufBlockCodec c : List.of(new F32Codec(), new F16Codec(), new Bf16Codec(), new Q8_0Codec(), new Q4_0Codec(),
                 new Q4_1Codec(), new Q5_0Codec(), new Q5_1Codec(), new Q2_KCodec(), new Q3_KCodec(), new Q4_KCodec(),
-                new Q5_KCodec(), new Q6_KCodec(), new Q8_KCodec(), new IQ4_NLCodec())) {
+                new Q5_KCodec(), new Q6_KCodec(), new Q8_KCodec(), new IQ4_NLCodec(),
+                new IQ4_XSCodec(), new IQ3_XXSCodec(), new IQ3_SCodec(), new TQ1_0Codec(), new TQ2_0Codec(),
+                new IQ2_XXSCodec(), new IQ2_XSCodec(), new IQ2_SCodec(), new IQ1_SCodec(), new IQ1_MCodec())) {
             TABLE.put(c.type(), c);
         }
     }
@@ -49,8 +51,8 @@ public final class GgufBlockCodecs {
     }
 
     /**
-     * {@code ggml_quantize_requires_imatrix}: true only for IQ2_XXS (16), IQ2_XS (17) and IQ1_S (19),
-     * none of which Featherweight writes; every type in this table quantizes without one.
+     * {@code ggml_quantize_requires_imatrix}: true only for IQ2_XXS (16), IQ2_XS (17) and IQ1_S (19); their
+     * codecs throw {@link ImportanceMatrixRequiredException} without one.
      */
     public static boolean requiresImatrix(int ggmlTypeId) {
         return ggmlTypeId == 16 || ggmlTypeId == 17 || ggmlTypeId == 19;
@@ -89,6 +91,15 @@ public final class GgufBlockCodecs {
                     float v = HalfFloats.bf16ToFp32(data.get(I16_LE, offset + 2 * i));
                     if (Float.isNaN(v)) throw new InvalidBlockDataException(type, i, "found nan value");
                     if (Float.isInfinite(v)) throw new InvalidBlockDataException(type, i, "found inf value");
+                }
+            }
+            case IQ1_M -> {
+                // block_iq1_m has no d field: its fp16 super-scale is the top nibbles of the four scale words
+                for (long i = 0; i < blocks; i++) {
+                    long b = offset + i * type.typeSize + 48;
+                    int bits = (data.get(I16_LE, b) & 0xFFFF) >> 12 | (data.get(I16_LE, b + 2) & 0xFFFF) >> 8 & 0x00f0
+                            | (data.get(I16_LE, b + 4) & 0xFFFF) >> 4 & 0x0f00 | data.get(I16_LE, b + 6) & 0xf000;
+                    checkFp16(type, i, (short) bits);
                 }
             }
             default -> {
