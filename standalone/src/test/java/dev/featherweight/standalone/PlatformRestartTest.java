@@ -55,6 +55,10 @@ class PlatformRestartTest {
             for (JsonNode task : running.path("tasks")) states.add(task.path("state").asString());
             assertThat(states).containsExactlyInAnyOrder("RUNNING", "ASSIGNED", "ASSIGNED");
         }
+        // the broker's log is lost (a broker without persistent storage, or a new one): only PostgreSQL knows the work
+        try (var kafkaLog = Files.walk(data.resolve("kafka"))) {
+            kafkaLog.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
         try (Platform second = start(data, s3Port, Map.of())) {
             ApiClient api = new ApiClient(second.gatewayUrl(), key);
             JsonNode done = api.awaitJob(job, Duration.ofSeconds(120));
