@@ -67,6 +67,9 @@ public class KernelsEvaluationEngine implements EvaluationEngine {
     @Override
     public List<CapacityRow> capacity(Path sourceModel, long weightBytes, List<String> gpus, int ctx, String kvDtype, Precision precision) {
         ModelShape shape = SizedModel.shapeOf(sourceModel.getFileName().toString(), LlamaConfig.read(sourceModel));
+        if (ctx > shape.maxPositions()) // the same for every GPU and every attempt: the job's mistake, not a capacity of 0
+            throw new IllegalArgumentException("capacity at ctx " + ctx + ": the model has only " + shape.maxPositions()
+                    + " positions (max_position_embeddings); ask for ctx <= " + shape.maxPositions());
         KvDType kv = KvDType.parse(kvDtype);
         GpuCatalog catalog = GpuCatalog.builtIn();
         List<CapacityRow> rows = new ArrayList<>();

@@ -150,7 +150,7 @@ class EvalHandlerTest {
     EvalHandler handler() {
         InternalClients clients = new InternalClients(new InternalHttpProperties.Http(Duration.ofSeconds(2), Duration.ofSeconds(10), 0, Duration.ZERO), List.of());
         var http = clients.restClient(URI.create("http://127.0.0.1:" + registry.getAddress().getPort()));
-        RegistryClient client = new RegistryClient(clients.client(RegistryApi.class, http), new RegistryFiles(http), tmp.resolve("cache"), 1L << 30);
+        RegistryClient client = new RegistryClient(clients.client(RegistryApi.class, http), new RegistryFiles(http), tmp.resolve("cache"), 1L << 30, Duration.ZERO);
         return new EvalHandler(engine, client, tmp, tmp);
     }
 
