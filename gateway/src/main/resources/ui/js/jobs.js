@@ -15,6 +15,10 @@ function presets(catalog) {
     ['GPTQ 4-bit g128', [{ method: 'gptq', bits: 4, groupSize: 128 }]],
     ['AWQ 4-bit', [{ method: 'awq', bits: 4 }]],
     ['NF4 + double quant', [{ method: 'nf4', doubleQuant: true }]],
+    ['vLLM compressed-tensors: W4A16 GPTQ, W8A8 + SmoothQuant, FP8', [
+      { method: 'compressed-tensors', scheme: 'W4A16', algorithm: 'gptq' },
+      { method: 'compressed-tensors', scheme: 'W8A8', smoothing: 0.5 },
+      { method: 'compressed-tensors', scheme: 'FP8_DYNAMIC' }]],
     ['every GGUF K-mix', fileTypes.filter(t => /^Q\d_K/.test(t)).map(t => ({ method: 'gguf', fileType: t }))],
   ];
   const known = new Set(catalog.methods.map(m => m.name));
@@ -79,6 +83,12 @@ export async function form(root) {
           <div class="field"><label for="f-eval-perplexity-text">Evaluation text</label><input id="f-eval-perplexity-text" data-field="eval.perplexity.text" value="demo-stories" aria-describedby="f-eval-perplexity-text-error"><span class="field-error" id="f-eval-perplexity-text-error"></span></div>
           <div class="field"><label for="f-eval-perplexity-ctx">Perplexity context</label><input id="f-eval-perplexity-ctx" type="number" data-field="eval.perplexity.ctx" value="128" aria-describedby="f-eval-perplexity-ctx-error"><span class="field-error" id="f-eval-perplexity-ctx-error"></span></div>
           <div class="field"><label for="f-eval-perplexity-chunks">Chunks</label><input id="f-eval-perplexity-chunks" type="number" data-field="eval.perplexity.chunks" value="8" aria-describedby="f-eval-perplexity-chunks-error"><span class="field-error" id="f-eval-perplexity-chunks-error"></span></div>
+          </div></fieldset>
+        <fieldset><legend><input type="checkbox" id="kld-on"> <label for="kld-on">KL divergence against the source model (perplexity's text and context)</label></legend></fieldset>
+        <fieldset><legend><input type="checkbox" id="mc-on"> <label for="mc-on">Multiple choice (HellaSwag format)</label></legend>
+          <div class="row">
+          <div class="field"><label for="f-eval-multipleChoice-tasks">Task file</label><input id="f-eval-multipleChoice-tasks" data-field="eval.multipleChoice.tasks" value="demo-stories.hellaswag" aria-describedby="f-eval-multipleChoice-tasks-error"><span class="field-error" id="f-eval-multipleChoice-tasks-error"></span></div>
+          <div class="field"><label for="f-eval-multipleChoice-limit">Tasks (0 = all)</label><input id="f-eval-multipleChoice-limit" type="number" data-field="eval.multipleChoice.limit" value="0" aria-describedby="f-eval-multipleChoice-limit-error"><span class="field-error" id="f-eval-multipleChoice-limit-error"></span></div>
           </div></fieldset>
         <fieldset><legend><input type="checkbox" id="cap-on" checked> <label for="cap-on">Capacity</label></legend>
           <div role="group" aria-label="GPUs" class="gpus" data-field="eval.capacity.gpus">
@@ -157,6 +167,8 @@ export async function form(root) {
     const n = id => root.querySelector(id).value === '' ? null : Number(root.querySelector(id).value);
     const evalSpec = {};
     if (root.querySelector('#ppl-on').checked) evalSpec.perplexity = { text: v('#f-eval-perplexity-text'), ctx: n('#f-eval-perplexity-ctx'), chunks: n('#f-eval-perplexity-chunks') };
+    if (root.querySelector('#kld-on').checked) evalSpec.kld = true;
+    if (root.querySelector('#mc-on').checked) evalSpec.multipleChoice = { tasks: v('#f-eval-multipleChoice-tasks'), limit: n('#f-eval-multipleChoice-limit') ?? 0 };
     if (root.querySelector('#cap-on').checked) evalSpec.capacity = {
       gpus: [...root.querySelectorAll('.gpus input:checked')].map(c => c.value), ctx: n('#f-eval-capacity-ctx'), kvDtype: v('#f-eval-capacity-kvDtype') };
     return {

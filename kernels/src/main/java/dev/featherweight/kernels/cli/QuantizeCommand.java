@@ -32,7 +32,7 @@ import java.util.concurrent.Callable;
  * byte-identical to convert_hf_to_gguf.py + llama-quantize.
  */
 @Command(name = "quantize", mixinStandardHelpOptions = true,
-        description = "Quantize a model. --method rtn|gptq|awq|nf4|fp4|llm-int8: a Hugging Face folder for transformers/vLLM. --format gguf: llama.cpp file types (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K_S/M/L, Q4_K_S/M, Q5_K_S/M, Q6_K), or a mix for a size budget (--target-bpw / --target-bytes).")
+        description = "Quantize a model. --method rtn|gptq|awq|nf4|fp4|llm-int8: a Hugging Face folder for transformers/vLLM. --format compressed-tensors --scheme W4A16|W8A16|W8A8|FP8_DYNAMIC|FP8 [--algorithm rtn|gptq|awq] [--smoothing A]: a compressed-tensors folder for vLLM. --format gguf: llama.cpp file types (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K_S/M/L, Q4_K_S/M, Q5_K_S/M, Q6_K, IQ4_NL, IQ4_XS, IQ3_XXS/XS/S/M, IQ2_XXS/XS/S/M, IQ1_S/M, TQ1_0, TQ2_0; IQ1/IQ2 and IQ3_XXS need --imatrix), or a mix for a size budget (--target-bpw / --target-bytes).")
 public final class QuantizeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -40,7 +40,7 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "Hugging Face folder, or a GGUF F32/F16/BF16 file")
     Path model;
 
-    @Option(names = "--format", defaultValue = "gguf", description = "output format (default ${DEFAULT-VALUE})")
+    @Option(names = "--format", defaultValue = "gguf", description = "gguf (default) or compressed-tensors (with --scheme)")
     String format;
 
     @Option(names = "--type", description = "GGUF file type, e.g. Q4_K_M (with --format gguf)")
@@ -70,13 +70,17 @@ public final class QuantizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (format.equalsIgnoreCase("compressed-tensors")) {
+            if (methodOptions.method != null) throw new IllegalArgumentException("--format compressed-tensors takes --algorithm rtn|gptq|awq, not --method");
+            methodOptions.method = "compressed-tensors";
+        }
         if (methodOptions.method != null) return methodOptions.run(model, out, threads, json, spec);
         int budgets = (type != null ? 1 : 0) + (targetBpw != null ? 1 : 0) + (targetBytes != null ? 1 : 0);
         if (budgets != 1) {
             throw new IllegalArgumentException("--format gguf needs exactly one of --type, --target-bpw, --target-bytes (or give --method rtn|gptq|awq|nf4|fp4|llm-int8)");
         }
         if (!format.equalsIgnoreCase("gguf")) {
-            throw new IllegalArgumentException("unknown --format '" + format + "' (this build writes gguf)");
+            throw new IllegalArgumentException("unknown --format '" + format + "' (gguf or compressed-tensors)");
         }
         FileType ftype = type == null ? null : FileType.parse(type);
         BudgetMix.Budget budget = targetBpw != null ? new BudgetMix.Budget.BitsPerWeight(targetBpw)

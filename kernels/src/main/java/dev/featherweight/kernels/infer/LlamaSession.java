@@ -7,6 +7,8 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.util.Arrays;
+
 /**
  * One sequence through a {@link LlamaModel}: the KV cache and scratch buffers, and the forward pass.
  * Activations are float32, row-major, one row per token. Not thread-safe (the matmuls inside use the
@@ -59,6 +61,20 @@ public final class LlamaSession {
         return model;
     }
 
+    /**
+     * The heap a session of {@code maxTokens} positions holds once it ran a batch of n = maxTokens tokens through every
+     * layer and the output: the KV caches, the RoPE tables, the batch buffers of {@link #ensureCapacity} and the logits
+     * with the normalized rows they come from. The one formula of a forward pass's memory (perplexity sizes its heap by it).
+     */
+    public static long heapBytes(LlamaModel.Config c, int maxTokens) {
+        long n = maxTokens;
+        long kv = 2L * c.layers() * n * c.kvDim();
+        long rope = n * c.headDim();
+        long buffers = n * (2L * c.dim() + 2L * c.qDim() + 2L * c.kvDim() + 2L * c.ffnDim());
+        long logits = n * ((long) c.vocab() + 2L * c.dim());
+        return 4 * (kv + rope + buffers + logits);
+    }
+
     public int maxTokens() {
         return maxTokens;
     }
@@ -109,19 +125,51 @@ public final class LlamaSession {
      * given weights instead of the model's (the model is not changed).
      */
     public void forwardBlock(int layer, float[] hidden, int n, int startPos, BlockWeights w) {
+        checkPositions(startPos, n);
+        ensureCapacity(n);
+        int dim = c.dim();
+        rmsNorm(hidden, w.attnNorm(), xb, n, dim);
+        selfAttentionInto(layer, xb, n, startPos, w);
+        for (int i = 0; i < n * dim; i++) hidden[i] += tmp[i];
+        rmsNorm(hidden, w.ffnNorm(), xb, n, dim);
+        mlpInto(layer, xb, n, w);
+        for (int i = 0; i < n * dim; i++) hidden[i] += tmp[i];
+    }
+
+    /**
+     * The block's self-attention alone (Hugging Face's {@code self_attn} module: q/k/v, RoPE, causal attention,
+     * o_proj) on already normalized inputs x (n × dim) at positions startPos…: a new n × dim array. AWQ judges its
+     * q/k/v scales on this output. Writes the layer's KV cache as {@link #forwardBlock} does.
+     */
+    public float[] selfAttention(int layer, float[] x, int n, int startPos, BlockWeights w) {
+        checkPositions(startPos, n);
+        ensureCapacity(n);
+        selfAttentionInto(layer, x, n, startPos, w);
+        return Arrays.copyOf(tmp, n * c.dim());
+    }
+
+    /** The block's MLP alone ({@code mlp}: down(silu(gate·x) · up·x)) on normalized inputs x (n × dim): a new n × dim array. */
+    public float[] mlp(float[] x, int n, BlockWeights w) {
+        ensureCapacity(n);
+        mlpInto(-1, x, n, w);
+        return Arrays.copyOf(tmp, n * c.dim());
+    }
+
+    private void checkPositions(int startPos, int n) {
         if (startPos < 0 || startPos + n > maxTokens) {
             throw new IllegalArgumentException("positions " + startPos + ".." + (startPos + n - 1) + " exceed this session's " + maxTokens);
         }
-        ensureCapacity(n);
-        int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim();
+    }
 
-        rmsNorm(hidden, w.attnNorm(), xb, n, dim);
-        observe(layer, "attn_q", xb, n, dim);
-        observe(layer, "attn_k", xb, n, dim);
-        observe(layer, "attn_v", xb, n, dim);
-        matmul(w.q(), xb, n, q);
-        matmul(w.k(), xb, n, k);
-        matmul(w.v(), xb, n, v);
+    /** self_attn on normalized x (n × dim) into tmp (n × dim). */
+    private void selfAttentionInto(int layer, float[] x, int n, int startPos, BlockWeights w) {
+        int qDim = c.qDim(), kvDim = c.kvDim();
+        observe(layer, "attn_q", x, n, c.dim());
+        observe(layer, "attn_k", x, n, c.dim());
+        observe(layer, "attn_v", x, n, c.dim());
+        matmul(w.q(), x, n, q);
+        matmul(w.k(), x, n, k);
+        matmul(w.v(), x, n, v);
         addBias(q, w.qBias(), n, qDim);
         addBias(k, w.kBias(), n, kvDim);
         addBias(v, w.vBias(), n, kvDim);
@@ -144,18 +192,17 @@ public final class LlamaSession {
 
         observe(layer, "attn_output", att, n, qDim);
         matmul(w.o(), att, n, tmp);
-        for (int i = 0; i < n * dim; i++) hidden[i] += tmp[i];
+    }
 
-        rmsNorm(hidden, w.ffnNorm(), xb, n, dim);
-        observe(layer, "ffn_gate", xb, n, dim);
-        observe(layer, "ffn_up", xb, n, dim);
-        matmul(w.gate(), xb, n, gate);
-        matmul(w.up(), xb, n, up);
-        int ffn = c.ffnDim();
-        swiglu(gate, up, n * ffn);
-        observe(layer, "ffn_down", gate, n, ffn);
+    /** The MLP on normalized x (n × dim) into tmp (n × dim). */
+    private void mlpInto(int layer, float[] x, int n, BlockWeights w) {
+        observe(layer, "ffn_gate", x, n, c.dim());
+        observe(layer, "ffn_up", x, n, c.dim());
+        matmul(w.gate(), x, n, gate);
+        matmul(w.up(), x, n, up);
+        swiglu(gate, up, n * c.ffnDim());
+        observe(layer, "ffn_down", gate, n, c.ffnDim());
         matmul(w.down(), gate, n, tmp);
-        for (int i = 0; i < n * dim; i++) hidden[i] += tmp[i];
     }
 
     /** Writes n tokens' k or v rows (n × kvDim) into the cache at [kvHead][d][startPos + t]. */
@@ -313,12 +360,12 @@ public final class LlamaSession {
                 }
                 for (; p < maxLen; p++) {
                     float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-                    for (int d = 0; d < hd; d++) {
+                    for (int d = 0; d < hd; d++) { // the vector lanes' fused operations, so a score's bits do not depend on the width
                         float kv = kc[kvBase + d * maxTokens + p];
-                        s0 += q[q0 + d] * scale * kv;
-                        s1 += q[q1 + d] * scale * kv;
-                        s2 += q[q2 + d] * scale * kv;
-                        s3 += q[q3 + d] * scale * kv;
+                        s0 = Math.fma(kv, q[q0 + d] * scale, s0);
+                        s1 = Math.fma(kv, q[q1 + d] * scale, s1);
+                        s2 = Math.fma(kv, q[q2 + d] * scale, s2);
+                        s3 = Math.fma(kv, q[q3 + d] * scale, s3);
                     }
                     sc[p] = s0;
                     sc[stride + p] = s1;
@@ -340,18 +387,23 @@ public final class LlamaSession {
                 // out_i[d] = Σ_p P_i[p]·V[d][p], again four queries per V load.
                 for (int d = 0; d < hd; d++) {
                     int vo = kvBase + d * maxTokens;
-                    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-                    p = 0;
-                    for (; p < upper; p += L) {
-                        FloatVector vv = FloatVector.fromArray(S, vc, vo + p);
-                        a0 = vv.fma(FloatVector.fromArray(S, sc, p), a0);
-                        a1 = vv.fma(FloatVector.fromArray(S, sc, stride + p), a1);
-                        a2 = vv.fma(FloatVector.fromArray(S, sc, 2 * stride + p), a2);
-                        a3 = vv.fma(FloatVector.fromArray(S, sc, 3 * stride + p), a3);
+                    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                    int vEnd = maxLen & -MatmulKernel.VIRTUAL_LANES; // the sum over positions in the width-independent order
+                    for (int phase = 0; phase < MatmulKernel.VIRTUAL_LANES; phase += L) {
+                        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+                        for (p = phase; p < vEnd; p += MatmulKernel.VIRTUAL_LANES) {
+                            FloatVector vv = FloatVector.fromArray(S, vc, vo + p);
+                            a0 = vv.fma(FloatVector.fromArray(S, sc, p), a0);
+                            a1 = vv.fma(FloatVector.fromArray(S, sc, stride + p), a1);
+                            a2 = vv.fma(FloatVector.fromArray(S, sc, 2 * stride + p), a2);
+                            a3 = vv.fma(FloatVector.fromArray(S, sc, 3 * stride + p), a3);
+                        }
+                        s0 = MatmulKernel.addLanes(s0, a0);
+                        s1 = MatmulKernel.addLanes(s1, a1);
+                        s2 = MatmulKernel.addLanes(s2, a2);
+                        s3 = MatmulKernel.addLanes(s3, a3);
                     }
-                    float s0 = MatmulKernel.sumLanes(a0), s1 = MatmulKernel.sumLanes(a1);
-                    float s2 = MatmulKernel.sumLanes(a2), s3 = MatmulKernel.sumLanes(a3);
-                    for (; p < maxLen; p++) {
+                    for (p = vEnd; p < maxLen; p++) {
                         float vv = vc[vo + p];
                         s0 += sc[p] * vv;
                         s1 += sc[stride + p] * vv;
@@ -387,15 +439,18 @@ public final class LlamaSession {
         float max = Float.NEGATIVE_INFINITY;
         for (int j = 0; j < len; j++) max = Math.max(max, sc[o + j]);
         FloatVector vmax = FloatVector.broadcast(S, max);
-        FloatVector vsum = FloatVector.zero(S);
-        int L = S.length(), upper = S.loopBound(len), p = 0;
-        for (; p < upper; p += L) {
-            FloatVector e = exp(FloatVector.fromArray(S, sc, o + p).sub(vmax));
-            e.intoArray(sc, o + p);
-            vsum = vsum.add(e);
+        int L = S.length(), end = len & -MatmulKernel.VIRTUAL_LANES, p;
+        float sum = 0;
+        for (int phase = 0; phase < MatmulKernel.VIRTUAL_LANES; phase += L) { // the width-independent order of the sum
+            FloatVector vsum = FloatVector.zero(S);
+            for (p = phase; p < end; p += MatmulKernel.VIRTUAL_LANES) {
+                FloatVector e = exp(FloatVector.fromArray(S, sc, o + p).sub(vmax));
+                e.intoArray(sc, o + p);
+                vsum = vsum.add(e);
+            }
+            sum = MatmulKernel.addLanes(sum, vsum);
         }
-        float sum = MatmulKernel.sumLanes(vsum);
-        for (; p < len; p++) {
+        for (p = end; p < len; p++) {
             float e = (float) Math.exp(sc[o + p] - max);
             sc[o + p] = e;
             sum += e;

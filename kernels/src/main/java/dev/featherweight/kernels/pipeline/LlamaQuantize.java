@@ -245,23 +245,10 @@ public final class LlamaQuantize {
         }
     }
 
-    /** Quantizes a tensor row-chunk by row-chunk (at most ~4 MB of floats on the heap at a time). */
+    /** Quantizes a tensor row by row, each thread reading (converting, un-permuting) and quantizing its own rows. */
     private static void quantizeTensor(GgufModelPlan.SourceTensor t, GgmlType type, float[] importance, java.lang.foreign.MemorySegment dst, int threads) {
         GgufBlockCodec codec = GgufBlockCodecs.of(type);
-        int n = (int) t.rowLength();
-        long rows = t.rowCount();
-        int chunk = (int) Math.max(1, Math.min(rows, (1 << 20) / n));
-        float[] buf = new float[chunk * n];
-        float[] row = new float[n];
-        long rowBytes = type.rowBytes(n);
-        for (long r0 = 0; r0 < rows; r0 += chunk) {
-            int k = (int) Math.min(chunk, rows - r0);
-            for (int i = 0; i < k; i++) {
-                t.rows().read(r0 + i, row);
-                System.arraycopy(row, 0, buf, i * n, n);
-            }
-            GgufBlockCodecs.quantizeRows(codec, buf, 0, k, n, dst, r0 * rowBytes, importance, threads);
-        }
+        GgufBlockCodecs.quantizeRows(codec, t.rows()::read, t.rowCount(), (int) t.rowLength(), dst, 0, importance, threads);
         if (type.isQuantized()) GgufBlockCodecs.validateRowData(type, dst, 0, dst.byteSize());
     }
 
