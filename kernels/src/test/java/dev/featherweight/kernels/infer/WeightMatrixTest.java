@@ -56,7 +56,10 @@ class WeightMatrixTest {
         long rowBytes = type.rowBytes(cols);
         try (Arena arena = Arena.ofShared()) {
             MemorySegment seg = arena.allocate(rowBytes * rows, 16);
-            for (int r = 0; r < rows; r++) codec.quantizeRow(w, r * cols, cols, seg, r * rowBytes, null);
+            // the types ggml quantizes only with importance weights get uniform ones
+            float[] importance = GgufBlockCodecs.requiresImatrix(type) ? new float[cols] : null;
+            if (importance != null) java.util.Arrays.fill(importance, 1f);
+            for (int r = 0; r < rows; r++) codec.quantizeRow(w, r * cols, cols, seg, r * rowBytes, importance);
             WeightMatrix m = WeightMatrices.of(new Tensor("w", type, new long[]{rows, cols}, seg));
             assertThat(m.rows()).isEqualTo(rows);
             assertThat(m.cols()).isEqualTo(cols);

@@ -165,6 +165,7 @@ final class IQ1_MCodec extends BlockCodec {
         float scale;
         int besti1, besti2, bestK;
         private final float[] sumqx = new float[4], sumq2 = new float[4];
+        private final float[] head0x = new float[4], head02 = new float[4], head1x = new float[4], head12 = new float[4];
         /** w·v·x and w·v² of sorted weight j at level l under combination k: [(k·3 + l)·16 + j]. */
         private final float[] tx = new float[4 * 3 * BLOCK], t2 = new float[4 * 3 * BLOCK];
 
@@ -182,19 +183,29 @@ final class IQ1_MCodec extends BlockCodec {
             float bestScore = -Float.MAX_VALUE;
             scale = max;
             besti1 = besti2 = bestK = -1;
+            // Each sum is the sequence level-0 terms (j < i1), level-1 terms (i1 ≤ j < i2), level-2 terms (j ≥ i2),
+            // added in j order as ggml does. Its first two parts are running sums shared by all splits with the same
+            // i1 (and, for the level-1 part, computed incrementally as i2 grows): the same float additions in the same
+            // order, so the same bits, with only the level-2 tail added per split.
+            java.util.Arrays.fill(head0x, 0);
+            java.util.Arrays.fill(head02, 0);
             for (int i1 = 0; i1 <= BLOCK; ++i1) {
+                if (i1 > 0) {
+                    for (int k = 0; k < 4; ++k) {
+                        head0x[k] += tx[k * 3 * BLOCK + i1 - 1];
+                        head02[k] += t2[k * 3 * BLOCK + i1 - 1];
+                    }
+                }
+                System.arraycopy(head0x, 0, head1x, 0, 4);
+                System.arraycopy(head02, 0, head12, 0, 4);
                 for (int i2 = i1; i2 <= BLOCK; ++i2) {
                     for (int k = 0; k < 4; ++k) {
-                        float sx = 0, s2 = 0;
                         int base = k * 3 * BLOCK;
-                        for (int j = 0; j < i1; ++j) {
-                            sx += tx[base + j];
-                            s2 += t2[base + j];
+                        if (i2 > i1) {
+                            head1x[k] += tx[base + BLOCK + i2 - 1];
+                            head12[k] += t2[base + BLOCK + i2 - 1];
                         }
-                        for (int j = i1; j < i2; ++j) {
-                            sx += tx[base + BLOCK + j];
-                            s2 += t2[base + BLOCK + j];
-                        }
+                        float sx = head1x[k], s2 = head12[k];
                         for (int j = i2; j < BLOCK; ++j) {
                             sx += tx[base + 2 * BLOCK + j];
                             s2 += t2[base + 2 * BLOCK + j];

@@ -8,6 +8,11 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * One lattice of 8-weight grid points of the IQ2/IQ1 types and the lookup tables llama.cpp's
  * {@code iq2xs_init_impl} builds from it: the grid (each point = 8 levels 0..2), the map from a packed
@@ -32,6 +37,16 @@ final class IqGrid {
     private final int[] map;
     /** Neighbour lists: at an offset, the count, then that many grid indices. */
     private final short[] neighbours;
+    /**
+     * The neighbours' levels as floats, transposed for the lanes: for the list at offset o with c entries, weight i of
+     * neighbour j is at [8o + i·c + j].
+     */
+    private final float[] neighbourLevels;
+    /** The longest neighbour list. */
+    private final int maxNeighbours;
+
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final ThreadLocal<float[]> DISTANCES = ThreadLocal.withInitial(() -> new float[0]);
 
     private IqGrid(String resource, int size, int nwant) {
         this.size = size;
@@ -44,6 +59,17 @@ final class IqGrid {
             map[packed[g]] = g;
         }
         neighbours = buildNeighbours(nwant);
+        neighbourLevels = new float[8 * neighbours.length];
+        int longest = 0;
+        for (int u = 0; u < MAP_SIZE; u++) {
+            if (map[u] >= 0 || !levelsAtMostTwo(u)) continue;
+            int o = -map[u] - 1, c = neighbours[o];
+            longest = Math.max(longest, c);
+            for (int j = 0; j < c; j++) {
+                for (int i = 0; i < 8; i++) neighbourLevels[8 * o + i * c + j] = levels[8 * neighbours[o + 1 + j] + i];
+            }
+        }
+        maxNeighbours = longest;
     }
 
     /** IQ2_XXS: 256 points, neighbours at the 2 nearest distances. */
@@ -94,66 +120,75 @@ final class IqGrid {
         return -map[u] - 1;
     }
 
-    int neighbourCount(int list) {
-        return neighbours[list];
-    }
-
-    int neighbour(int list, int j) {
-        return neighbours[list + j];
-    }
-
     /**
      * {@code iq2_find_best_neighbour}: among u's neighbours the grid point minimizing Σ w·(scale·(2l+1) − x)²
-     * (first one on ties), its levels written to L[lo ..]; returns its index.
+     * (first one on ties), its levels written to L[lo ..]; returns its index. The neighbours are scored a vector of
+     * lanes at a time, each lane summing its 8 terms in ggml's order with the same float operations (no fused
+     * multiply-add), so every distance has ggml's bits; the first minimum is then picked in list order.
      */
     int bestNeighbour(int u, float[] xval, int xo, float[] w, int wo, float scale, byte[] L, int lo) {
         int list = neighbourList(u);
         int count = neighbours[list];
-        float bestD2 = Float.MAX_VALUE;
-        int best = -1;
-        for (int j = 1; j <= count; ++j) {
-            int g = neighbours[list + j];
-            float d2 = 0;
+        float[] d2 = distances();
+        int base = 8 * list;
+        for (int j0 = 0; j0 < count; j0 += S.length()) {
+            VectorMask<Float> m = S.indexInRange(j0, count);
+            FloatVector acc = FloatVector.zero(S);
             for (int i = 0; i < 8; ++i) {
-                float q = 2 * levels[8 * g + i] + 1;
-                float diff = scale * q - xval[xo + i];
-                d2 += w[wo + i] * diff * diff;
+                FloatVector q = FloatVector.fromArray(S, neighbourLevels, base + i * count + j0, m).mul(2f).add(1f);
+                FloatVector diff = q.mul(scale).sub(xval[xo + i]);
+                acc = acc.add(diff.mul(w[wo + i]).mul(diff));
             }
-            if (d2 < bestD2) {
-                bestD2 = d2;
-                best = g;
-            }
+            acc.intoArray(d2, j0, m);
         }
-        if (best < 0) throw new IllegalStateException("no grid neighbour for point " + u + " (non-finite input?)");
-        System.arraycopy(levels, 8 * best, L, lo, 8);
-        return best;
+        return pickFirstMinimum(list, count, d2, L, lo);
     }
 
     /**
      * {@code iq1_find_best_neighbour2}: the neighbour minimizing Σ w·(scale·xg[l] − x)² with the shifted
-     * level values xg of IQ1_S/IQ1_M; levels to L[lo ..]; returns its index.
+     * level values xg of IQ1_S/IQ1_M (lanes as in {@link #bestNeighbour}); levels to L[lo ..]; returns its index.
      */
     int bestNeighbourShifted(int u, float[] x, int xo, float[] w, int wo, float scale, float[] xg, byte[] L, int lo) {
         int list = neighbourList(u);
         int count = neighbours[list];
+        float[] d2 = distances();
+        int base = 8 * list;
+        FloatVector v0 = FloatVector.broadcast(S, xg[0]), v1 = FloatVector.broadcast(S, xg[1]), v2 = FloatVector.broadcast(S, xg[2]);
+        for (int j0 = 0; j0 < count; j0 += S.length()) {
+            VectorMask<Float> m = S.indexInRange(j0, count);
+            FloatVector acc = FloatVector.zero(S);
+            for (int i = 0; i < 8; ++i) {
+                FloatVector level = FloatVector.fromArray(S, neighbourLevels, base + i * count + j0, m);
+                FloatVector q = v0.blend(v1, level.compare(VectorOperators.EQ, 1f)).blend(v2, level.compare(VectorOperators.EQ, 2f));
+                FloatVector diff = q.mul(scale).sub(x[xo + i]);
+                acc = acc.add(diff.mul(w[wo + i]).mul(diff));
+            }
+            acc.intoArray(d2, j0, m);
+        }
+        return pickFirstMinimum(list, count, d2, L, lo);
+    }
+
+    private int pickFirstMinimum(int list, int count, float[] d2, byte[] L, int lo) {
         float bestD2 = Float.MAX_VALUE;
         int best = -1;
-        for (int j = 1; j <= count; ++j) {
-            int g = neighbours[list + j];
-            float d2 = 0;
-            for (int i = 0; i < 8; ++i) {
-                float q = xg[levels[8 * g + i]];
-                float diff = scale * q - x[xo + i];
-                d2 += w[wo + i] * diff * diff;
-            }
-            if (d2 < bestD2) {
-                bestD2 = d2;
-                best = g;
+        for (int j = 0; j < count; ++j) {
+            if (d2[j] < bestD2) {
+                bestD2 = d2[j];
+                best = neighbours[list + 1 + j];
             }
         }
-        if (best < 0) throw new IllegalStateException("no grid neighbour for point " + u + " (non-finite input?)");
+        if (best < 0) throw new IllegalStateException("no grid neighbour (non-finite input?)");
         System.arraycopy(levels, 8 * best, L, lo, 8);
         return best;
+    }
+
+    private float[] distances() {
+        float[] d = DISTANCES.get();
+        if (d.length < maxNeighbours + S.length()) {
+            d = new float[maxNeighbours + S.length()];
+            DISTANCES.set(d);
+        }
+        return d;
     }
 
     /** Packed levels of L[lo .. lo+8) (2 bits each, weight i at bits 2i). */
