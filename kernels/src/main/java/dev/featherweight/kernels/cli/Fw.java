@@ -27,6 +27,7 @@ import java.nio.file.Path;
                 SimulateCommand.class,
                 InspectCommand.class,
                 QuantizeCommand.class,
+                RecommendCommand.class,
                 ImatrixCommand.class,
                 BenchCommand.class,
         })
