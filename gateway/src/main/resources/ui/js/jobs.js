@@ -80,6 +80,12 @@ export async function form(root) {
           <div class="field"><label for="f-eval-perplexity-ctx">Perplexity context</label><input id="f-eval-perplexity-ctx" type="number" data-field="eval.perplexity.ctx" value="128" aria-describedby="f-eval-perplexity-ctx-error"><span class="field-error" id="f-eval-perplexity-ctx-error"></span></div>
           <div class="field"><label for="f-eval-perplexity-chunks">Chunks</label><input id="f-eval-perplexity-chunks" type="number" data-field="eval.perplexity.chunks" value="8" aria-describedby="f-eval-perplexity-chunks-error"><span class="field-error" id="f-eval-perplexity-chunks-error"></span></div>
           </div></fieldset>
+        <fieldset><legend><input type="checkbox" id="kld-on"> <label for="kld-on">KL divergence against the source model (perplexity's text and context)</label></legend></fieldset>
+        <fieldset><legend><input type="checkbox" id="mc-on"> <label for="mc-on">Multiple choice (HellaSwag format)</label></legend>
+          <div class="row">
+          <div class="field"><label for="f-eval-multipleChoice-tasks">Task file</label><input id="f-eval-multipleChoice-tasks" data-field="eval.multipleChoice.tasks" value="demo-stories.hellaswag" aria-describedby="f-eval-multipleChoice-tasks-error"><span class="field-error" id="f-eval-multipleChoice-tasks-error"></span></div>
+          <div class="field"><label for="f-eval-multipleChoice-limit">Tasks (0 = all)</label><input id="f-eval-multipleChoice-limit" type="number" data-field="eval.multipleChoice.limit" value="0" aria-describedby="f-eval-multipleChoice-limit-error"><span class="field-error" id="f-eval-multipleChoice-limit-error"></span></div>
+          </div></fieldset>
         <fieldset><legend><input type="checkbox" id="cap-on" checked> <label for="cap-on">Capacity</label></legend>
           <div role="group" aria-label="GPUs" class="gpus" data-field="eval.capacity.gpus">
             ${gpus.map((g, i) => html`<span class="check"><input type="checkbox" id="gpu-${i}" value="${g.name}" ${['L4', 'A100-40GB-PCIe', 'H100-80GB-SXM'].includes(g.name) ? 'checked' : ''}><label for="gpu-${i}">${g.name}</label></span>`)}
@@ -157,6 +163,8 @@ export async function form(root) {
     const n = id => root.querySelector(id).value === '' ? null : Number(root.querySelector(id).value);
     const evalSpec = {};
     if (root.querySelector('#ppl-on').checked) evalSpec.perplexity = { text: v('#f-eval-perplexity-text'), ctx: n('#f-eval-perplexity-ctx'), chunks: n('#f-eval-perplexity-chunks') };
+    if (root.querySelector('#kld-on').checked) evalSpec.kld = true;
+    if (root.querySelector('#mc-on').checked) evalSpec.multipleChoice = { tasks: v('#f-eval-multipleChoice-tasks'), limit: n('#f-eval-multipleChoice-limit') ?? 0 };
     if (root.querySelector('#cap-on').checked) evalSpec.capacity = {
       gpus: [...root.querySelectorAll('.gpus input:checked')].map(c => c.value), ctx: n('#f-eval-capacity-ctx'), kvDtype: v('#f-eval-capacity-kvDtype') };
     return {

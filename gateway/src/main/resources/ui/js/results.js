@@ -28,10 +28,10 @@ async function paramsOf(model) {
   return c ? parameters(c) : null;
 }
 
-/** Columns shown for KL divergence / accuracy only when some artifact has them. */
+/** Columns shown for KL divergence / top-token agreement / task accuracy only when some artifact has them (eval-worker metric keys). */
 function extraColumns(artifacts) {
   const keys = new Set(artifacts.flatMap(a => Object.keys(a.metrics || {})));
-  return [['kl_divergence', 'KL divergence'], ['accuracy', 'Task accuracy']].filter(([k]) => keys.has(k));
+  return [['kld_mean', 'KL divergence'], ['same_top_p', 'Same top token'], ['mc_accuracy', 'Task accuracy']].filter(([k]) => keys.has(k));
 }
 
 export async function artifacts(root) {
@@ -154,6 +154,9 @@ export async function compare(root) {
     if (base != null && baseBytes) points.push({ label: `${name} (base)`, x: baseBytes, y: base, kind: 'reference' });
     charts.append(scatter({ name: `Size vs perplexity of ${name} (Pareto front marked)`, xLabel: 'Size', yLabel: 'Perplexity', points, format: bytes }));
   } else charts.insertAdjacentHTML('beforeend', '<p>No perplexity measured for these artifacts: run a job with perplexity to see the size-vs-perplexity chart.</p>');
+  const withKld = list.filter(a => metric(a, 'kld_mean') != null);
+  if (withKld.length) charts.append(scatter({ name: `Size vs KL divergence from ${name} (Pareto front marked)`, xLabel: 'Size', yLabel: 'KL divergence',
+    points: withKld.map(a => ({ label: a.label, x: a.totalBytes, y: metric(a, 'kld_mean') })), format: bytes }));
   if (cap.length) {
     const ctx = cap[0].ctx, cols = cap.filter(c => c.ctx === ctx);
     charts.append(groupedBars({ name: `Maximum concurrent sequences per GPU (context ${ctx})`, categories: cols.map(c => c.gpu),

@@ -19,7 +19,27 @@ class ContractsJsonTest {
                 new Recipe.Nf4(64, true), new Recipe.Fp4(64, false),
                 new Recipe.LlmInt8(6.0), new Recipe.Rtn(4, 32, false)),
                 new EvalSpec(new EvalSpec.Perplexity("demo-stories", 256, 4),
-                        new EvalSpec.Capacity(List.of("A100-40GB-PCIe", "L4"), 4096, "fp16")));
+                        new EvalSpec.Capacity(List.of("A100-40GB-PCIe", "L4"), 4096, "fp16"),
+                        new EvalSpec.Kld(null, 256, null), new EvalSpec.MultipleChoice("demo-stories.hellaswag", 100)));
+    }
+
+    @Test
+    void kldIsTrueOrAnObjectAndTakesThePerplexitySettings() {
+        EvalSpec on = Json.MAPPER.readValue("{\"perplexity\":{\"text\":\"demo-stories\",\"ctx\":128,\"chunks\":8},\"kld\":true,"
+                + "\"multipleChoice\":{\"tasks\":\"demo-stories.hellaswag\",\"limit\":50}}", EvalSpec.class);
+        assertThat(on.kld()).isEqualTo(new EvalSpec.Kld(null, null, null));
+        assertThat(on.kld().textOr(on.perplexity())).isEqualTo("demo-stories");
+        assertThat(on.kld().ctxOr(on.perplexity())).isEqualTo(128);
+        assertThat(on.kld().chunksOr(on.perplexity())).isEqualTo(8);
+        assertThat(on.multipleChoice()).isEqualTo(new EvalSpec.MultipleChoice("demo-stories.hellaswag", 50));
+        EvalSpec own = Json.MAPPER.readValue("{\"kld\":{\"text\":\"wiki\",\"ctx\":64}}", EvalSpec.class);
+        assertThat(own.kld()).isEqualTo(new EvalSpec.Kld("wiki", 64, null));
+        assertThat(own.kld().chunksOr(own.perplexity())).isZero();
+        assertThat(Json.MAPPER.readValue("{\"kld\":false}", EvalSpec.class).kld()).isNull();
+        List<String> errors = new java.util.ArrayList<>();
+        new EvalSpec(null, null, new EvalSpec.Kld("../x", 2, null), new EvalSpec.MultipleChoice(null, -1)).validate("eval", errors);
+        assertThat(errors).hasSize(4).anyMatch(e -> e.startsWith("eval.kld.text")).anyMatch(e -> e.startsWith("eval.kld.ctx"))
+                .anyMatch(e -> e.startsWith("eval.multipleChoice.tasks")).anyMatch(e -> e.startsWith("eval.multipleChoice.limit"));
     }
 
     @Test

@@ -9,7 +9,10 @@ import dev.featherweight.kernels.formats.FormatException;
 import dev.featherweight.worker.TaskFailure;
 import dev.featherweight.worker.TaskHandler;
 
+import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
+import java.util.concurrent.ConcurrentHashMap;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -17,17 +20,28 @@ import java.util.Map;
 
 /**
  * One evaluation task: perplexity of the source model (cached in the registry per model, text, ctx and
- * chunks) and of the artifact, their difference, and the capacity table; metrics go to the artifact.
+ * chunks) and of the artifact, their difference; KL divergence against the source model (its base logits file
+ * computed once per model, text, ctx and chunks on this worker and reused for every artifact); multiple-choice
+ * accuracy; and the capacity table. Metrics go to the artifact.
  */
 public class EvalHandler implements TaskHandler {
     private final EvaluationEngine engine;
     private final RegistryClient registry;
     private final Path textsDir;
+    private final Path baseLogitsDir;
+    /** One lock per base logits file, so that concurrent tasks of a job compute a model/text pair's base only once. */
+    private final ConcurrentHashMap<String, Object> baseLocks = new ConcurrentHashMap<>();
 
-    public EvalHandler(EvaluationEngine engine, RegistryClient registry, Path textsDir) {
+    public EvalHandler(EvaluationEngine engine, RegistryClient registry, Path textsDir) throws IOException {
+        this(engine, registry, textsDir, Files.createTempDirectory("fw-kld-base"));
+    }
+
+    /** baseLogitsDir: where the base models' logits files are kept, reused by every artifact evaluated on this worker. */
+    public EvalHandler(EvaluationEngine engine, RegistryClient registry, Path textsDir, Path baseLogitsDir) {
         this.engine = engine;
         this.registry = registry;
         this.textsDir = textsDir;
+        this.baseLogitsDir = baseLogitsDir;
     }
 
     @Override
@@ -47,7 +61,8 @@ public class EvalHandler implements TaskHandler {
         Artifact artifact = registry.artifact(task.tenantId(), task.artifactId());
         Path source = registry.fetchModel(task.tenantId(), task.modelId());
         Map<String, Double> metrics = new LinkedHashMap<>();
-        int steps = (spec.perplexity() == null ? 0 : 2) + (spec.capacity() == null ? 0 : 1), step = 0;
+        int steps = (spec.perplexity() == null ? 0 : 2) + (spec.capacity() == null ? 0 : 1) + (spec.kld() == null ? 0 : 2)
+                + (spec.multipleChoice() == null ? 0 : 1), step = 0;
         if (spec.perplexity() != null) {
             EvalSpec.Perplexity p = spec.perplexity();
             Path text = textsDir.resolve(p.text() + ".txt");
@@ -66,6 +81,29 @@ public class EvalHandler implements TaskHandler {
             metrics.put("perplexity", quantized);
             metrics.put("perplexity_delta", quantized - base);
         }
+        if (spec.kld() != null) {
+            EvalSpec.Kld k = spec.kld();
+            String textId = k.textOr(spec.perplexity());
+            int ctx = k.ctxOr(spec.perplexity()), chunks = k.chunksOr(spec.perplexity());
+            Path text = evaluationText(textId);
+            String key = String.format(Locale.ROOT, "%s.%s.%s.ctx%d.chunks%d.kld", task.tenantId(), task.modelId(), textId, ctx, chunks);
+            Path base = baseLogitsDir.resolve(key);
+            synchronized (baseLocks.computeIfAbsent(key, x -> new Object())) {
+                if (!Files.exists(base)) {
+                    Path partial = baseLogitsDir.resolve(key + ".partial");
+                    engine.kldBase(source, source, text, ctx, chunks, partial);
+                    Files.move(partial, base, StandardCopyOption.ATOMIC_MOVE);
+                }
+            }
+            context.progress(++step, steps, "base logits of the source model", 0);
+            metrics.putAll(engine.kld(registry.fetchArtifact(task.tenantId(), task.artifactId()), source, base));
+            context.progress(++step, steps, "KL divergence of the artifact", 0);
+        }
+        if (spec.multipleChoice() != null) {
+            EvalSpec.MultipleChoice mc = spec.multipleChoice();
+            metrics.putAll(engine.multipleChoice(registry.fetchArtifact(task.tenantId(), task.artifactId()), source, evaluationText(mc.tasks()), mc.limit()));
+            context.progress(++step, steps, "multiple choice", 0);
+        }
         if (spec.capacity() != null) {
             EvalSpec.Capacity c = spec.capacity();
             for (EvaluationEngine.CapacityRow r : engine.capacity(source, artifact.totalBytes(), c.gpus(), c.ctx(), c.kvDtype())) {
@@ -81,5 +119,11 @@ public class EvalHandler implements TaskHandler {
         }
         registry.artifactMetrics(task.artifactId(), metrics);
         return new Outcome(task.artifactId(), metrics, 0);
+    }
+
+    private Path evaluationText(String id) throws TaskFailure {
+        Path text = textsDir.resolve(id + ".txt");
+        if (!Files.isRegularFile(text)) throw new TaskFailure("evaluation text '" + id + "' not found in " + textsDir, false);
+        return text;
     }
 }

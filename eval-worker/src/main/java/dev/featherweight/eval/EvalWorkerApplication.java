@@ -33,7 +33,7 @@ public class EvalWorkerApplication {
     }
 
     @Bean
-    public EvalHandler evalHandler(EvaluationEngine engine, RegistryClient registry, EvalProperties eval) {
+    public EvalHandler evalHandler(EvaluationEngine engine, RegistryClient registry, EvalProperties eval) throws java.io.IOException {
         return new EvalHandler(engine, registry, eval.textsDir());
     }
 

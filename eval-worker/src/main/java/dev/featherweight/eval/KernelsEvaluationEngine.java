@@ -14,11 +14,17 @@ import dev.featherweight.kernels.infer.LoadedModel;
 import dev.featherweight.kernels.infer.ModelLoader;
 import dev.featherweight.kernels.core.Parallel;
 import dev.featherweight.kernels.infer.Perplexity;
+import dev.featherweight.kernels.formats.HellaSwagTasks;
+import dev.featherweight.kernels.infer.HellaSwag;
+import dev.featherweight.kernels.infer.KlDivergence;
+import dev.featherweight.kernels.infer.Numerics;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The kernels behind the {@link EvaluationEngine} port: perplexity as {@code fw perplexity} computes it
@@ -76,6 +82,45 @@ public class KernelsEvaluationEngine implements EvaluationEngine {
             }
         }
         return rows;
+    }
+
+    @Override
+    public void kldBase(Path baseModel, Path tokenizerDir, Path text, int ctx, int chunks, Path out) throws Exception {
+        try (Parallel pool = new Parallel(threads);
+             LoadedModel lm = ModelLoader.open(modelPath(baseModel), tokenizerDir, pool)) {
+            KlDivergence.writeBase(lm.model(), lm.encode(Files.readString(text)), ctx, chunks, Numerics.LLAMACPP_KV_F16, out, null);
+        }
+    }
+
+    @Override
+    public Map<String, Double> kld(Path model, Path tokenizerDir, Path baseLogits) throws Exception {
+        try (Parallel pool = new Parallel(threads);
+             LoadedModel lm = ModelLoader.open(modelPath(model), tokenizerDir, pool)) {
+            KlDivergence.Result r = KlDivergence.compare(lm.model(), baseLogits, 0, Numerics.LLAMACPP_KV_F16, null);
+            Map<String, Double> m = new LinkedHashMap<>();
+            m.put("kld_mean", r.kldMean());
+            m.put("kld_median", r.kldMedian());
+            m.put("kld_p99", r.kld99());
+            m.put("kld_max", r.kldMax());
+            m.put("same_top_p", r.sameTopP());
+            m.put("delta_p_rms", r.deltaPRms());
+            m.put("ppl", r.pplModel());
+            m.put("ppl_unc", r.pplModelUnc());
+            return m;
+        }
+    }
+
+    @Override
+    public Map<String, Double> multipleChoice(Path model, Path tokenizerDir, Path tasks, int limit) throws Exception {
+        try (Parallel pool = new Parallel(threads);
+             LoadedModel lm = ModelLoader.open(modelPath(model), tokenizerDir, pool)) {
+            HellaSwag.Result r = HellaSwag.score(lm.model(), lm::encode, HellaSwagTasks.parse(Files.readString(tasks)), limit, Numerics.LLAMACPP_KV_F16);
+            Map<String, Double> m = new LinkedHashMap<>();
+            m.put("mc_accuracy", r.accuracy());
+            m.put("mc_accuracy_unc", r.accuracyUnc());
+            m.put("mc_tasks", (double) r.tasks());
+            return m;
+        }
     }
 
     @Override

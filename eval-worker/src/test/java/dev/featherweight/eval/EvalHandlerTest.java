@@ -121,6 +121,25 @@ class EvalHandlerTest {
             return gpus.stream().map(g -> new CapacityRow(g, 24_000_000_000L, weightBytes, 512.0, 1_000_000L, 1000L, 1200L, 64.0, 900.0, null)).toList();
         }
 
+        /** The "base logits file" holds the base model's name, so the KLD call can show which base it was handed. */
+        @Override
+        public void kldBase(Path baseModel, Path tokenizerDir, Path text, int ctx, int chunks, Path out) throws java.io.IOException {
+            perplexityCalls.add("kld base ctx" + ctx + " chunks" + chunks + " " + text.getFileName());
+            Files.writeString(out, "base of " + baseModel.getFileName());
+        }
+
+        @Override
+        public Map<String, Double> kld(Path model, Path tokenizerDir, Path baseLogits) throws java.io.IOException {
+            perplexityCalls.add("kld artifact against " + Files.readString(baseLogits));
+            return Map.of("kld_mean", 0.005, "same_top_p", 0.96);
+        }
+
+        @Override
+        public Map<String, Double> multipleChoice(Path model, Path tokenizerDir, Path tasks, int limit) {
+            perplexityCalls.add("mc " + tasks.getFileName() + " limit" + limit);
+            return Map.of("mc_accuracy", 0.5325, "mc_accuracy_unc", 0.025);
+        }
+
         @Override
         public String version() {
             return "test";
@@ -131,7 +150,7 @@ class EvalHandlerTest {
         InternalClients clients = new InternalClients(new InternalHttpProperties.Http(Duration.ofSeconds(2), Duration.ofSeconds(10), 0, Duration.ZERO), List.of());
         var http = clients.restClient(URI.create("http://127.0.0.1:" + registry.getAddress().getPort()));
         RegistryClient client = new RegistryClient(clients.client(RegistryApi.class, http), new RegistryFiles(http), tmp.resolve("cache"), 1L << 30);
-        return new EvalHandler(engine, client, tmp);
+        return new EvalHandler(engine, client, tmp, tmp);
     }
 
     TaskContext context(Message.TaskAssigned task) {
@@ -177,6 +196,26 @@ class EvalHandlerTest {
         handler.run(task(spec), context(task(spec)));
         handler.run(task(spec), context(task(spec)));
         assertThat(perplexityCalls).containsExactly("source ctx128 chunks8", "artifact ctx128 chunks8", "artifact ctx128 chunks8");
+    }
+
+    @Test
+    void kldReusesTheBaseLogitsAcrossArtifactsAndMultipleChoiceScoresTheTaskFile() throws Exception {
+        Files.writeString(tmp.resolve("tasks.txt"), "ctx\n0\na\nb\nc\nd\n");
+        EvalSpec spec = new EvalSpec(new EvalSpec.Perplexity("demo", 128, 8), null, new EvalSpec.Kld(null, null, null),
+                new EvalSpec.MultipleChoice("tasks", 40));
+        EvalHandler handler = handler();
+        TaskHandler.Outcome outcome = handler.run(task(spec), context(task(spec)));
+        handler.run(task(spec), context(task(spec)));
+        assertThat(outcome.metrics()).containsEntry("kld_mean", 0.005).containsEntry("same_top_p", 0.96)
+                .containsEntry("mc_accuracy", 0.5325).containsEntry("mc_accuracy_unc", 0.025);
+        assertThat(artifactMetrics).containsEntry("kld_mean", 0.005).containsEntry("mc_accuracy", 0.5325);
+        String sourceDir = perplexityCalls.stream().filter(c -> c.startsWith("kld artifact")).findFirst().orElseThrow();
+        assertThat(sourceDir).isEqualTo("kld artifact against base of " + "feather-3m");
+        // the base run once, with the perplexity spec's text, ctx and chunks; the artifact's KLD and accuracy each time
+        assertThat(perplexityCalls).filteredOn(c -> c.startsWith("kld base")).containsExactly("kld base ctx128 chunks8 demo.txt");
+        assertThat(perplexityCalls).filteredOn(c -> c.startsWith("kld artifact")).hasSize(2);
+        assertThat(perplexityCalls).filteredOn(c -> c.startsWith("mc ")).containsExactly("mc tasks.txt limit40", "mc tasks.txt limit40");
+        assertThat(events).filteredOn(e -> e instanceof Message.TaskProgress).extracting(e -> ((Message.TaskProgress) e).blocks()).contains(5);
     }
 
     @Test

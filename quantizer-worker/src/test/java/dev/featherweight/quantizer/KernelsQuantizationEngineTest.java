@@ -51,23 +51,21 @@ class KernelsQuantizationEngineTest {
     void aGgufRecipeWithImatrixHasTheTensorsOfTheCommandLinesImatrixThenQuantize(@TempDir Path tmp) throws Exception {
         Path text = tmp.resolve("calibration.txt");
         String dev = Files.readString(FEATHER.resolve("../../../shared/eval/dev.tinystories.txt").normalize());
-        Files.writeString(text, dev.substring(0, 6000)); // a few 512-token chunks
+        Files.writeString(text, dev.substring(0, 3000)); // one 512-token chunk
         QuantizationEngine.Result r = new KernelsQuantizationEngine(text).quantize(FEATHER, new GgufMethod.Resolved("IQ4_XS", true), tmp.resolve("task"),
                 (done, total, module) -> { });
-        Path imatrix = tmp.resolve("cli.imatrix"), cli = tmp.resolve("cli.gguf"), plain = tmp.resolve("plain.gguf");
+        Path imatrix = tmp.resolve("cli.imatrix"), cli = tmp.resolve("cli.gguf");
         assertThat(new CommandLine(new Fw()).execute("imatrix", "--model", FEATHER.toString(), "--text", text.toString(), "--out", imatrix.toString())).isZero();
         assertThat(new CommandLine(new Fw()).execute("quantize", "--model", FEATHER.toString(), "--type", "IQ4_XS", "--imatrix", imatrix.toString(),
                 "--out", cli.toString())).isZero();
-        assertThat(new CommandLine(new Fw()).execute("quantize", "--model", FEATHER.toString(), "--type", "IQ4_XS", "--out", plain.toString())).isZero();
-        int differFromPlain = 0;
-        try (GgufFile w = GgufFile.open(tmp.resolve("task").resolve(r.files().getFirst())); GgufFile c = GgufFile.open(cli); GgufFile p = GgufFile.open(plain)) {
+        try (GgufFile w = GgufFile.open(tmp.resolve("task").resolve(r.files().getFirst())); GgufFile c = GgufFile.open(cli)) {
             assertThat(w.tensorInfos()).hasSameSizeAs(c.tensorInfos());
             for (var t : c.tensorInfos()) {
                 assertThat(w.tensor(t.name()).data().mismatch(c.tensor(t.name()).data())).as(t.name()).isEqualTo(-1);
-                if (p.tensor(t.name()).data().mismatch(c.tensor(t.name()).data()) != -1) differFromPlain++;
             }
+            assertThat(w.get("quantize.imatrix.entries_count").asInt()).isEqualTo(28);
+            assertThat(w.get("quantize.imatrix.chunks_count").asInt()).isEqualTo(c.get("quantize.imatrix.chunks_count").asInt()).isPositive();
         }
-        assertThat(differFromPlain).as("tensors the imatrix changed").isEqualTo(28);
     }
 
     /** Without a calibration text the worker cannot compute an imatrix: refused on every attempt. */

@@ -55,7 +55,7 @@ public final class GgufMethod extends MethodDescriptor {
     }
 
     public List<String> rules() {
-        return List.of("a file type with requiresImatrix (IQ3_XXS) needs imatrix true");
+        return List.of("a file type with requiresImatrix (IQ1_*, IQ2_*, IQ3_XXS) needs imatrix true");
     }
 
     @Override

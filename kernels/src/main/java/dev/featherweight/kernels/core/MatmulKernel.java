@@ -14,6 +14,11 @@ import jdk.incubator.vector.VectorSpecies;
 public final class MatmulKernel {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int TILE_FLOATS = 64 * 1024;
+    /**
+     * Products of fewer multiply-adds than this run on the calling thread: waking a worker costs a few microseconds,
+     * about what 32 Ki multiply-adds take (a one-token product of a small model).
+     */
+    public static final long INLINE_WORK = 1 << 15;
 
     private MatmulKernel() {
     }
@@ -37,7 +42,7 @@ public final class MatmulKernel {
         }
         final int tileF = tile, nTilesF = nTiles;
         ThreadLocal<float[]> scratch = SCRATCH;
-        pool.forEach(nTilesF, ti -> {
+        pool.forEach(nTilesF, (long) rows * cols * nTokens, INLINE_WORK, ti -> {
             int r0 = ti * tileF, nr = Math.min(tileF, rows - r0);
             float[] wt = scratch.get();
             if (wt.length < nr * cols) {
@@ -81,35 +86,41 @@ public final class MatmulKernel {
         }
     }
 
-    /** Rows w0.. (4 consecutive rows of cols) times tokens x0.. (4 consecutive rows); out[o + u·stride + k] for token u, row k. */
+    /**
+     * Rows w0.. (4 consecutive rows of cols) times tokens x0.. (4 consecutive rows); out[o + u·stride + k] for token u,
+     * row k. Summation order of {@link #VIRTUAL_LANES} lanes whatever the CPU's width: a CPU with fewer lanes runs
+     * one pass per lane group ({@code phase}) over the same elements a wider one would give those lanes.
+     */
     private static void dot4x4(float[] w, int w0, int cols, float[] x, int x0, float[] out, int o, int stride) {
         int w1 = w0 + cols, w2 = w1 + cols, w3 = w2 + cols;
         int y1 = x0 + cols, y2 = y1 + cols, y3 = y2 + cols;
-        FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
-        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
-        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
-        int L = S.length(), upper = S.loopBound(cols), i = 0;
-        for (; i < upper; i += L) {
-            FloatVector v0 = FloatVector.fromArray(S, w, w0 + i);
-            FloatVector v1 = FloatVector.fromArray(S, w, w1 + i);
-            FloatVector v2 = FloatVector.fromArray(S, w, w2 + i);
-            FloatVector v3 = FloatVector.fromArray(S, w, w3 + i);
-            FloatVector xv = FloatVector.fromArray(S, x, x0 + i);
-            a00 = v0.fma(xv, a00); a01 = v1.fma(xv, a01); a02 = v2.fma(xv, a02); a03 = v3.fma(xv, a03);
-            xv = FloatVector.fromArray(S, x, y1 + i);
-            a10 = v0.fma(xv, a10); a11 = v1.fma(xv, a11); a12 = v2.fma(xv, a12); a13 = v3.fma(xv, a13);
-            xv = FloatVector.fromArray(S, x, y2 + i);
-            a20 = v0.fma(xv, a20); a21 = v1.fma(xv, a21); a22 = v2.fma(xv, a22); a23 = v3.fma(xv, a23);
-            xv = FloatVector.fromArray(S, x, y3 + i);
-            a30 = v0.fma(xv, a30); a31 = v1.fma(xv, a31); a32 = v2.fma(xv, a32); a33 = v3.fma(xv, a33);
+        float[] s = new float[16];
+        int L = S.length(), upper = cols & -VIRTUAL_LANES;
+        for (int phase = 0; phase < VIRTUAL_LANES; phase += L) {
+            FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
+            FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+            FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+            FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+            for (int i = phase; i < upper; i += VIRTUAL_LANES) {
+                FloatVector v0 = FloatVector.fromArray(S, w, w0 + i);
+                FloatVector v1 = FloatVector.fromArray(S, w, w1 + i);
+                FloatVector v2 = FloatVector.fromArray(S, w, w2 + i);
+                FloatVector v3 = FloatVector.fromArray(S, w, w3 + i);
+                FloatVector xv = FloatVector.fromArray(S, x, x0 + i);
+                a00 = v0.fma(xv, a00); a01 = v1.fma(xv, a01); a02 = v2.fma(xv, a02); a03 = v3.fma(xv, a03);
+                xv = FloatVector.fromArray(S, x, y1 + i);
+                a10 = v0.fma(xv, a10); a11 = v1.fma(xv, a11); a12 = v2.fma(xv, a12); a13 = v3.fma(xv, a13);
+                xv = FloatVector.fromArray(S, x, y2 + i);
+                a20 = v0.fma(xv, a20); a21 = v1.fma(xv, a21); a22 = v2.fma(xv, a22); a23 = v3.fma(xv, a23);
+                xv = FloatVector.fromArray(S, x, y3 + i);
+                a30 = v0.fma(xv, a30); a31 = v1.fma(xv, a31); a32 = v2.fma(xv, a32); a33 = v3.fma(xv, a33);
+            }
+            s[0] = addLanes(s[0], a00); s[1] = addLanes(s[1], a01); s[2] = addLanes(s[2], a02); s[3] = addLanes(s[3], a03);
+            s[4] = addLanes(s[4], a10); s[5] = addLanes(s[5], a11); s[6] = addLanes(s[6], a12); s[7] = addLanes(s[7], a13);
+            s[8] = addLanes(s[8], a20); s[9] = addLanes(s[9], a21); s[10] = addLanes(s[10], a22); s[11] = addLanes(s[11], a23);
+            s[12] = addLanes(s[12], a30); s[13] = addLanes(s[13], a31); s[14] = addLanes(s[14], a32); s[15] = addLanes(s[15], a33);
         }
-        float[] s = {
-                MatmulKernel.sumLanes(a00), MatmulKernel.sumLanes(a01), MatmulKernel.sumLanes(a02), MatmulKernel.sumLanes(a03),
-                MatmulKernel.sumLanes(a10), MatmulKernel.sumLanes(a11), MatmulKernel.sumLanes(a12), MatmulKernel.sumLanes(a13),
-                MatmulKernel.sumLanes(a20), MatmulKernel.sumLanes(a21), MatmulKernel.sumLanes(a22), MatmulKernel.sumLanes(a23),
-                MatmulKernel.sumLanes(a30), MatmulKernel.sumLanes(a31), MatmulKernel.sumLanes(a32), MatmulKernel.sumLanes(a33)};
-        for (; i < cols; i++) {
+        for (int i = upper; i < cols; i++) {
             float c0 = w[w0 + i], c1 = w[w1 + i], c2 = w[w2 + i], c3 = w[w3 + i];
             for (int u = 0; u < 4; u++) {
                 float xu = x[x0 + u * cols + i];
@@ -130,26 +141,29 @@ public final class MatmulKernel {
 
     private static void dot4x2(float[] w, int w0, int cols, float[] x, int x0, int x1, float[] out, int o0, int o1) {
         int w1 = w0 + cols, w2 = w1 + cols, w3 = w2 + cols;
-        FloatVector a00 = FloatVector.zero(S), a10 = a00, a20 = a00, a30 = a00;
-        FloatVector a01 = a00, a11 = a00, a21 = a00, a31 = a00;
-        int L = S.length(), upper = S.loopBound(cols), i = 0;
-        for (; i < upper; i += L) {
-            FloatVector xa = FloatVector.fromArray(S, x, x0 + i);
-            FloatVector xb = FloatVector.fromArray(S, x, x1 + i);
-            FloatVector v0 = FloatVector.fromArray(S, w, w0 + i);
-            FloatVector v1 = FloatVector.fromArray(S, w, w1 + i);
-            FloatVector v2 = FloatVector.fromArray(S, w, w2 + i);
-            FloatVector v3 = FloatVector.fromArray(S, w, w3 + i);
-            a00 = v0.fma(xa, a00); a01 = v0.fma(xb, a01);
-            a10 = v1.fma(xa, a10); a11 = v1.fma(xb, a11);
-            a20 = v2.fma(xa, a20); a21 = v2.fma(xb, a21);
-            a30 = v3.fma(xa, a30); a31 = v3.fma(xb, a31);
+        float s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
+        int L = S.length(), upper = cols & -VIRTUAL_LANES;
+        for (int phase = 0; phase < VIRTUAL_LANES; phase += L) {
+            FloatVector a00 = FloatVector.zero(S), a10 = a00, a20 = a00, a30 = a00;
+            FloatVector a01 = a00, a11 = a00, a21 = a00, a31 = a00;
+            for (int i = phase; i < upper; i += VIRTUAL_LANES) {
+                FloatVector xa = FloatVector.fromArray(S, x, x0 + i);
+                FloatVector xb = FloatVector.fromArray(S, x, x1 + i);
+                FloatVector v0 = FloatVector.fromArray(S, w, w0 + i);
+                FloatVector v1 = FloatVector.fromArray(S, w, w1 + i);
+                FloatVector v2 = FloatVector.fromArray(S, w, w2 + i);
+                FloatVector v3 = FloatVector.fromArray(S, w, w3 + i);
+                a00 = v0.fma(xa, a00); a01 = v0.fma(xb, a01);
+                a10 = v1.fma(xa, a10); a11 = v1.fma(xb, a11);
+                a20 = v2.fma(xa, a20); a21 = v2.fma(xb, a21);
+                a30 = v3.fma(xa, a30); a31 = v3.fma(xb, a31);
+            }
+            s00 = addLanes(s00, a00); s01 = addLanes(s01, a01);
+            s10 = addLanes(s10, a10); s11 = addLanes(s11, a11);
+            s20 = addLanes(s20, a20); s21 = addLanes(s21, a21);
+            s30 = addLanes(s30, a30); s31 = addLanes(s31, a31);
         }
-        float s00 = MatmulKernel.sumLanes(a00), s01 = MatmulKernel.sumLanes(a01);
-        float s10 = MatmulKernel.sumLanes(a10), s11 = MatmulKernel.sumLanes(a11);
-        float s20 = MatmulKernel.sumLanes(a20), s21 = MatmulKernel.sumLanes(a21);
-        float s30 = MatmulKernel.sumLanes(a30), s31 = MatmulKernel.sumLanes(a31);
-        for (; i < cols; i++) {
+        for (int i = upper; i < cols; i++) {
             float xa = x[x0 + i], xb = x[x1 + i];
             s00 += w[w0 + i] * xa; s01 += w[w0 + i] * xb;
             s10 += w[w1 + i] * xa; s11 += w[w1 + i] * xb;
@@ -160,32 +174,52 @@ public final class MatmulKernel {
         out[o1] = s01; out[o1 + 1] = s11; out[o1 + 2] = s21; out[o1 + 3] = s31;
     }
 
-    /** Vectorized dot product of a[ao ..) and b[bo ..) over n floats. */
+    /**
+     * The lane count every float sum of the forward pass is ordered by, whatever the CPU's: lane k of a sum holds the
+     * elements ≡ k (mod 16) and the lanes are added one by one, lane 0 first. A 16-lane CPU does that in one pass; an
+     * 8- or 4-lane one in 2 or 4 passes over the same elements, so logits, perplexities and calibrated artifacts are
+     * the same bits at 128, 256 and 512 bits.
+     */
+    public static final int VIRTUAL_LANES = 16;
+
+    static {
+        if (VIRTUAL_LANES % S.length() != 0) throw new ExceptionInInitializerError("vectors of " + S.length() + " floats: more than " + VIRTUAL_LANES);
+    }
+
     /**
      * Σ of the lanes, lane 0 first — the order of the Vector API's Java fallback. lanewise reduceLanes(ADD) may
      * add in another order once C2 compiles it, so the same forward pass would give different bits before and
      * after warm-up; calibration (GPTQ/AWQ, resumable runs) must reproduce every bit.
      */
     public static float sumLanes(FloatVector v) {
+        return addLanes(0f, v);
+    }
+
+    /** s + lane 0 + lane 1 + … in that order: one pass of a {@link #VIRTUAL_LANES} sum on a narrower CPU. */
+    public static float addLanes(float s, FloatVector v) {
         float[] a = LANES.get();
         v.intoArray(a, 0);
-        float s = 0;
         for (float x : a) s += x;
         return s;
     }
 
     private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[S.length()]);
 
+    /** Dot product of a[ao ..) and b[bo ..) over n floats, in the {@link #VIRTUAL_LANES} order (two chains of 16). */
     public static float dot(float[] a, int ao, float[] b, int bo, int n) {
-        FloatVector acc0 = FloatVector.zero(S), acc1 = acc0;
-        int L = S.length(), i = 0;
-        for (; i + 2 * L <= n; i += 2 * L) {
-            acc0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc0);
-            acc1 = FloatVector.fromArray(S, a, ao + i + L).fma(FloatVector.fromArray(S, b, bo + i + L), acc1);
+        int L = S.length(), end = n & -VIRTUAL_LANES;
+        float s = 0;
+        for (int phase = 0; phase < VIRTUAL_LANES; phase += L) {
+            FloatVector acc0 = FloatVector.zero(S), acc1 = acc0;
+            int i = phase;
+            for (; i + 2 * VIRTUAL_LANES - phase <= n; i += 2 * VIRTUAL_LANES) {
+                acc0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc0);
+                acc1 = FloatVector.fromArray(S, a, ao + i + VIRTUAL_LANES).fma(FloatVector.fromArray(S, b, bo + i + VIRTUAL_LANES), acc1);
+            }
+            if (i + VIRTUAL_LANES - phase <= n) acc0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc0);
+            s = addLanes(s, acc0.add(acc1));
         }
-        for (; i + L <= n; i += L) acc0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc0);
-        float s = MatmulKernel.sumLanes(acc0.add(acc1));
-        for (; i < n; i++) s += a[ao + i] * b[bo + i];
+        for (int i = end; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;
     }
 }

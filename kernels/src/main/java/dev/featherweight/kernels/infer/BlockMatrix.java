@@ -94,7 +94,7 @@ public final class BlockMatrix implements WeightMatrix {
             return;
         }
         int chunk = 64, tasks = (rows + chunk - 1) / chunk;
-        pool.forEach(tasks, ti -> {
+        pool.forEach(tasks, (long) rows * cols * nTokens, MatmulKernel.INLINE_WORK, ti -> {
             int r1 = Math.min(rows, (ti + 1) * chunk);
             for (int r = ti * chunk; r < r1; r++) {
                 for (int t = 0; t < nTokens; t++) out[t * rows + r] = dotRow(r, x, t * cols);

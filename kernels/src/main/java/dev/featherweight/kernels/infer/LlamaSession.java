@@ -313,12 +313,12 @@ public final class LlamaSession {
                 }
                 for (; p < maxLen; p++) {
                     float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-                    for (int d = 0; d < hd; d++) {
+                    for (int d = 0; d < hd; d++) { // the vector lanes' fused operations, so a score's bits do not depend on the width
                         float kv = kc[kvBase + d * maxTokens + p];
-                        s0 += q[q0 + d] * scale * kv;
-                        s1 += q[q1 + d] * scale * kv;
-                        s2 += q[q2 + d] * scale * kv;
-                        s3 += q[q3 + d] * scale * kv;
+                        s0 = Math.fma(kv, q[q0 + d] * scale, s0);
+                        s1 = Math.fma(kv, q[q1 + d] * scale, s1);
+                        s2 = Math.fma(kv, q[q2 + d] * scale, s2);
+                        s3 = Math.fma(kv, q[q3 + d] * scale, s3);
                     }
                     sc[p] = s0;
                     sc[stride + p] = s1;
@@ -340,18 +340,23 @@ public final class LlamaSession {
                 // out_i[d] = Σ_p P_i[p]·V[d][p], again four queries per V load.
                 for (int d = 0; d < hd; d++) {
                     int vo = kvBase + d * maxTokens;
-                    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-                    p = 0;
-                    for (; p < upper; p += L) {
-                        FloatVector vv = FloatVector.fromArray(S, vc, vo + p);
-                        a0 = vv.fma(FloatVector.fromArray(S, sc, p), a0);
-                        a1 = vv.fma(FloatVector.fromArray(S, sc, stride + p), a1);
-                        a2 = vv.fma(FloatVector.fromArray(S, sc, 2 * stride + p), a2);
-                        a3 = vv.fma(FloatVector.fromArray(S, sc, 3 * stride + p), a3);
+                    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                    int vEnd = maxLen & -MatmulKernel.VIRTUAL_LANES; // the sum over positions in the width-independent order
+                    for (int phase = 0; phase < MatmulKernel.VIRTUAL_LANES; phase += L) {
+                        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+                        for (p = phase; p < vEnd; p += MatmulKernel.VIRTUAL_LANES) {
+                            FloatVector vv = FloatVector.fromArray(S, vc, vo + p);
+                            a0 = vv.fma(FloatVector.fromArray(S, sc, p), a0);
+                            a1 = vv.fma(FloatVector.fromArray(S, sc, stride + p), a1);
+                            a2 = vv.fma(FloatVector.fromArray(S, sc, 2 * stride + p), a2);
+                            a3 = vv.fma(FloatVector.fromArray(S, sc, 3 * stride + p), a3);
+                        }
+                        s0 = MatmulKernel.addLanes(s0, a0);
+                        s1 = MatmulKernel.addLanes(s1, a1);
+                        s2 = MatmulKernel.addLanes(s2, a2);
+                        s3 = MatmulKernel.addLanes(s3, a3);
                     }
-                    float s0 = MatmulKernel.sumLanes(a0), s1 = MatmulKernel.sumLanes(a1);
-                    float s2 = MatmulKernel.sumLanes(a2), s3 = MatmulKernel.sumLanes(a3);
-                    for (; p < maxLen; p++) {
+                    for (p = vEnd; p < maxLen; p++) {
                         float vv = vc[vo + p];
                         s0 += sc[p] * vv;
                         s1 += sc[stride + p] * vv;
@@ -387,15 +392,18 @@ public final class LlamaSession {
         float max = Float.NEGATIVE_INFINITY;
         for (int j = 0; j < len; j++) max = Math.max(max, sc[o + j]);
         FloatVector vmax = FloatVector.broadcast(S, max);
-        FloatVector vsum = FloatVector.zero(S);
-        int L = S.length(), upper = S.loopBound(len), p = 0;
-        for (; p < upper; p += L) {
-            FloatVector e = exp(FloatVector.fromArray(S, sc, o + p).sub(vmax));
-            e.intoArray(sc, o + p);
-            vsum = vsum.add(e);
+        int L = S.length(), end = len & -MatmulKernel.VIRTUAL_LANES, p;
+        float sum = 0;
+        for (int phase = 0; phase < MatmulKernel.VIRTUAL_LANES; phase += L) { // the width-independent order of the sum
+            FloatVector vsum = FloatVector.zero(S);
+            for (p = phase; p < end; p += MatmulKernel.VIRTUAL_LANES) {
+                FloatVector e = exp(FloatVector.fromArray(S, sc, o + p).sub(vmax));
+                e.intoArray(sc, o + p);
+                vsum = vsum.add(e);
+            }
+            sum = MatmulKernel.addLanes(sum, vsum);
         }
-        float sum = MatmulKernel.sumLanes(vsum);
-        for (; p < len; p++) {
+        for (p = end; p < len; p++) {
             float e = (float) Math.exp(sc[o + p] - max);
             sc[o + p] = e;
             sum += e;

@@ -1,5 +1,7 @@
 package dev.featherweight.kernels.quant;
 
+import dev.featherweight.kernels.core.MatmulKernel;
+
 import dev.featherweight.kernels.core.Gemm;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -277,22 +279,25 @@ public final class Gptq {
         for (; i + L <= n; i += L) {
             FloatVector.fromArray(S, x, xo + i).fma(va, FloatVector.fromArray(S, y, yo + i)).intoArray(y, yo + i);
         }
-        for (; i < n; i++) y[yo + i] += alpha * x[xo + i];
+        for (; i < n; i++) y[yo + i] = Math.fma(x[xo + i], alpha, y[yo + i]); // the lanes' fused operation: same bits at any width
     }
 
     /**
      * dot(a, b) with a fixed summation order: lanes are added one by one rather than with reduceLanes, whose
-     * order may differ between the interpreter and compiled code — a resumed run must reproduce every bit.
+     * order may differ between the interpreter and compiled code — a resumed run must reproduce every bit. The lanes
+     * are {@link MatmulKernel#VIRTUAL_LANES} whatever the CPU's width, so the bits are the same at 128, 256 and 512.
      */
     static double dot(float[] a, int ao, float[] b, int bo, int n) {
-        int L = S.length(), i = 0;
-        FloatVector acc = FloatVector.zero(S);
-        for (; i + L <= n; i += L) acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
+        int V = MatmulKernel.VIRTUAL_LANES, L = S.length(), end = n & -V;
         float[] lanes = LANES.get();
-        acc.intoArray(lanes, 0);
         double s = 0;
-        for (int k = 0; k < L; k++) s += lanes[k];
-        for (; i < n; i++) s += a[ao + i] * b[bo + i];
+        for (int phase = 0; phase < V; phase += L) {
+            FloatVector acc = FloatVector.zero(S);
+            for (int i = phase; i < end; i += V) acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
+            acc.intoArray(lanes, 0);
+            for (int k = 0; k < L; k++) s += lanes[k];
+        }
+        for (int i = end; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;
     }
 

@@ -56,13 +56,9 @@ class WeightMatrixTest {
         long rowBytes = type.rowBytes(cols);
         try (Arena arena = Arena.ofShared()) {
             MemorySegment seg = arena.allocate(rowBytes * rows, 16);
-            // IQ2_XXS/IQ2_XS/IQ1_S cannot be quantized without importance weights: any positive ones will do here
-            float[] importance = null;
-            if (GgufBlockCodecs.requiresImatrix(type)) {
-                Random imp = new Random(7);
-                importance = new float[cols];
-                for (int c = 0; c < cols; c++) importance[c] = 0.5f + imp.nextFloat();
-            }
+            // the types ggml quantizes only with importance weights get uniform ones
+            float[] importance = GgufBlockCodecs.requiresImatrix(type) ? new float[cols] : null;
+            if (importance != null) java.util.Arrays.fill(importance, 1f);
             for (int r = 0; r < rows; r++) codec.quantizeRow(w, r * cols, cols, seg, r * rowBytes, importance);
             WeightMatrix m = WeightMatrices.of(new Tensor("w", type, new long[]{rows, cols}, seg));
             assertThat(m.rows()).isEqualTo(rows);

@@ -32,17 +32,22 @@ final class F32Codec extends BlockCodec {
         MemorySegment.copy(src, LE_FLOAT, srcOff, dst, dstOff, n);
     }
 
-    /** Vector dot straight from the mapping. */
+    /** Vector dot straight from the mapping, in {@link MatmulKernel#dot}'s width-independent order. */
     @Override
     public float dotRow(MemorySegment src, long base, float[] x, int xOff, int n) {
-        FloatVector acc0 = FloatVector.zero(S), acc1 = acc0;
-        int L = S.length(), i = 0;
-        for (; i + 2 * L <= n; i += 2 * L) {
-            acc0 = FloatVector.fromMemorySegment(S, src, base + 4L * i, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(S, x, xOff + i), acc0);
-            acc1 = FloatVector.fromMemorySegment(S, src, base + 4L * (i + L), ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(S, x, xOff + i + L), acc1);
+        int V = MatmulKernel.VIRTUAL_LANES, L = S.length(), end = n & -V;
+        float s = 0;
+        for (int phase = 0; phase < V; phase += L) {
+            FloatVector acc0 = FloatVector.zero(S), acc1 = acc0;
+            int i = phase;
+            for (; i + 2 * V - phase <= n; i += 2 * V) {
+                acc0 = FloatVector.fromMemorySegment(S, src, base + 4L * i, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(S, x, xOff + i), acc0);
+                acc1 = FloatVector.fromMemorySegment(S, src, base + 4L * (i + V), ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(S, x, xOff + i + V), acc1);
+            }
+            if (i + V - phase <= n) acc0 = FloatVector.fromMemorySegment(S, src, base + 4L * i, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(S, x, xOff + i), acc0);
+            s = MatmulKernel.addLanes(s, acc0.add(acc1));
         }
-        float s = MatmulKernel.sumLanes(acc0.add(acc1));
-        for (; i < n; i++) s += src.get(LE_FLOAT, base + 4L * i) * x[xOff + i];
+        for (int i = end; i < n; i++) s += src.get(LE_FLOAT, base + 4L * i) * x[xOff + i];
         return s;
     }
 }

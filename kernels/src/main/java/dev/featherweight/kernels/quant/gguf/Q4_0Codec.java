@@ -1,6 +1,8 @@
 package dev.featherweight.kernels.quant.gguf;
 
 import dev.featherweight.kernels.core.GgmlType;
+import dev.featherweight.kernels.core.MatmulKernel;
+import dev.featherweight.kernels.core.VectorWidth;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -24,8 +26,9 @@ final class Q4_0Codec extends BlockCodec {
     static final int BLOCK_BYTES = GgmlType.Q4_0.typeSize;
     /** Byte offsets inside a block: fp16 d, then 16 bytes of nibbles. */
     static final int D = 0, QS = 2;
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
-    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Float> F = VectorWidth.FLOATS;
+    private static final VectorSpecies<Byte> B = VectorWidth.BYTES;
+    private static final int L = F.length(), BL = B.length(), PARTS = VectorWidth.BYTE_PARTS;
 
     Q4_0Codec() {
         super(GgmlType.Q4_0, D);
@@ -95,35 +98,44 @@ final class Q4_0Codec extends BlockCodec {
         }
     }
 
-    /** Vectorized row decode for the batched kernel. */
+    /** Vectorized row decode for the batched kernel (exact at any width). */
     @Override
     public void decodeRow(MemorySegment src, long base, float[] dst, int off, int n) {
         for (int b = 0, nb = n / QK; b < nb; b++) {
             long o = base + (long) BLOCK_BYTES * b;
             FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(src.get(LE_SHORT, o + D)));
-            ByteVector q = ByteVector.fromMemorySegment(B, src, o + QS, ByteOrder.LITTLE_ENDIAN);
-            ByteVector lo = q.and((byte) 0xF).sub((byte) 8);
-            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF).sub((byte) 8);
-            ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(dst, off + QK * b);
-            ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(dst, off + QK * b + QK / 2);
+            for (int j = 0; j < QK / 2; j += BL) {
+                ByteVector q = ByteVector.fromMemorySegment(B, src, o + QS + j, ByteOrder.LITTLE_ENDIAN);
+                ByteVector lo = q.and((byte) 0xF).sub((byte) 8);
+                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF).sub((byte) 8);
+                for (int p = 0; p < PARTS; p++) {
+                    ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(dst, off + QK * b + j + p * L);
+                    ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(dst, off + QK * b + QK / 2 + j + p * L);
+                }
+            }
         }
     }
 
-    /** Per block: 16 bytes → low nibbles (weights 0–15) and high nibbles (16–31) as float vectors, minus 8. */
+    /** Per block: low nibbles (weights 0–15) and high nibbles (16–31) as float vectors minus 8, times x, times d. */
     @Override
     public float dotRow(MemorySegment src, long base, float[] x, int xOff, int n) {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0, nb = n / QK; b < nb; b++) {
             long o = base + (long) BLOCK_BYTES * b;
             float d = Float.float16ToFloat(src.get(LE_SHORT, o + D));
-            ByteVector q = ByteVector.fromMemorySegment(B, src, o + QS, ByteOrder.LITTLE_ENDIAN);
-            ByteVector lo = q.and((byte) 0xF).sub((byte) 8);
-            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF).sub((byte) 8);
-            FloatVector q0 = (FloatVector) lo.convertShape(VectorOperators.B2F, F, 0);
-            FloatVector q1 = (FloatVector) hi.convertShape(VectorOperators.B2F, F, 0);
-            FloatVector s = q0.mul(FloatVector.fromArray(F, x, xOff + QK * b)).add(q1.mul(FloatVector.fromArray(F, x, xOff + QK * b + QK / 2)));
+            FloatVector s = FloatVector.zero(F);
+            for (int j = 0; j < QK / 2; j += BL) {
+                ByteVector q = ByteVector.fromMemorySegment(B, src, o + QS + j, ByteOrder.LITTLE_ENDIAN);
+                ByteVector lo = q.and((byte) 0xF).sub((byte) 8);
+                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF).sub((byte) 8);
+                for (int p = 0; p < PARTS; p++) {
+                    int xi = xOff + QK * b + j + p * L;
+                    s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, xi), s);
+                    s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, xi + QK / 2), s);
+                }
+            }
             acc = s.fma(FloatVector.broadcast(F, d), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return MatmulKernel.sumLanes(acc);
     }
 }

@@ -1,6 +1,7 @@
 package dev.featherweight.kernels.quant.gguf;
 
 import dev.featherweight.kernels.core.GgmlType;
+import dev.featherweight.kernels.core.VectorWidth;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.VectorOperators;
@@ -28,8 +29,9 @@ final class Q4_KCodec extends BlockCodec {
     static final int QK_K = GgmlType.Q4_K.blockSize;
     static final int BLOCK_BYTES = GgmlType.Q4_K.typeSize;
     static final int D = 0, DMIN = 2, SCALES = 4, QS = 16;
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
-    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Float> F = VectorWidth.FLOATS;
+    private static final VectorSpecies<Byte> B = VectorWidth.BYTES;
+    private static final int L = F.length(), BL = B.length(), PARTS = VectorWidth.BYTE_PARTS;
 
     Q4_KCodec() {
         super(GgmlType.Q4_K, D, DMIN);
@@ -66,14 +68,16 @@ final class Q4_KCodec extends BlockCodec {
             int by = i * blockBytes;
             // The eight sub-blocks run side by side, one per SIMD lane (same float order per lane as the C loop).
             LaneSearch.transpose(x, bx, 32, 8, xt);
-            FloatVector sumX2 = FloatVector.zero(LaneSearch.F);
-            for (int l = 0; l < 32; ++l) {
-                FloatVector xl = FloatVector.fromArray(LaneSearch.F, xt, l * 8);
-                sumX2 = sumX2.add(xl.mul(xl));
-            }
-            FloatVector avX = sumX2.div(32f).sqrt();
-            for (int l = 0; l < 32; ++l) {
-                avX.add(FloatVector.fromArray(LaneSearch.F, xt, l * 8).abs()).intoArray(wt, l * 8);
+            for (int h = 0; h < LaneSearch.LANES; h += LaneSearch.W) {
+                FloatVector sumX2 = FloatVector.zero(LaneSearch.F);
+                for (int l = 0; l < 32; ++l) {
+                    FloatVector xl = FloatVector.fromArray(LaneSearch.F, xt, l * LaneSearch.LANES + h);
+                    sumX2 = sumX2.add(xl.mul(xl));
+                }
+                FloatVector avX = sumX2.div(32f).sqrt();
+                for (int l = 0; l < 32; ++l) {
+                    avX.add(FloatVector.fromArray(LaneSearch.F, xt, l * LaneSearch.LANES + h).abs()).intoArray(wt, l * LaneSearch.LANES + h);
+                }
             }
             LaneSearch.makeQkx2Quants(32, nmax, xt, wt, Lt, Laux, scales, mins, 0, rmin, rdelta, nstep, false, st);
             LaneSearch.untranspose(Lt, 32, 8, L, 0);
@@ -190,7 +194,7 @@ final class Q4_KCodec extends BlockCodec {
         }
     }
 
-    /** Vectorized row decode: per 32-weight sub-block, 16-lane nibble vectors · (d·sc) − dmin·m. */
+    /** Vectorized row decode: per 32-weight sub-block, nibble vectors · (d·sc) − dmin·m (exact at any width). */
     @Override
     public void decodeRow(MemorySegment src, long srcOff, float[] dst, int off, int n) {
         byte[] b = rowBuffer(src, srcOff, n);
@@ -201,10 +205,13 @@ final class Q4_KCodec extends BlockCodec {
             for (int is = 0; is < 8; is += 2, q += 32, yo += 64) {
                 FloatVector d1 = FloatVector.broadcast(F, d * KScales.scale(b, so, is)), m1 = FloatVector.broadcast(F, min * KScales.min(b, so, is));
                 FloatVector d2 = FloatVector.broadcast(F, d * KScales.scale(b, so, is + 1)), m2 = FloatVector.broadcast(F, min * KScales.min(b, so, is + 1));
-                for (int h = 0; h < 32; h += 16) {
+                for (int h = 0; h < 32; h += BL) {
                     ByteVector v = ByteVector.fromArray(B, b, q + h);
-                    ((FloatVector) v.and((byte) 0xF).convertShape(VectorOperators.B2F, F, 0)).mul(d1).sub(m1).intoArray(dst, yo + h);
-                    ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF).convertShape(VectorOperators.B2F, F, 0)).mul(d2).sub(m2).intoArray(dst, yo + 32 + h);
+                    ByteVector lo = v.and((byte) 0xF), hi = v.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF);
+                    for (int p = 0; p < PARTS; p++) {
+                        ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).mul(d1).sub(m1).intoArray(dst, yo + h + p * L);
+                        ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).mul(d2).sub(m2).intoArray(dst, yo + 32 + h + p * L);
+                    }
                 }
             }
         }

@@ -1,6 +1,7 @@
 package dev.featherweight.kernels.quant.gguf;
 
 import dev.featherweight.kernels.core.GgmlType;
+import dev.featherweight.kernels.core.VectorWidth;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -19,8 +20,9 @@ final class Q5_KCodec extends BlockCodec {
     static final int QK_K = GgmlType.Q5_K.blockSize;
     static final int BLOCK_BYTES = GgmlType.Q5_K.typeSize;
     private static final int D = Q4_KCodec.D, DMIN = Q4_KCodec.DMIN, SCALES = Q4_KCodec.SCALES, QH = 16, QS = 48;
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
-    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Float> F = VectorWidth.FLOATS;
+    private static final VectorSpecies<Byte> B = VectorWidth.BYTES;
+    private static final int L = F.length(), BL = B.length(), PARTS = VectorWidth.BYTE_PARTS;
 
     Q5_KCodec() {
         super(GgmlType.Q5_K, D, DMIN);
@@ -94,12 +96,14 @@ final class Q5_KCodec extends BlockCodec {
             for (int is = 0, shift = 0; is < 8; is += 2, ql += 32, yo += 64, shift += 2) {
                 FloatVector d1 = FloatVector.broadcast(F, d * KScales.scale(b, so, is)), m1 = FloatVector.broadcast(F, min * KScales.min(b, so, is));
                 FloatVector d2 = FloatVector.broadcast(F, d * KScales.scale(b, so, is + 1)), m2 = FloatVector.broadcast(F, min * KScales.min(b, so, is + 1));
-                for (int h = 0; h < 32; h += 16) {
+                for (int h = 0; h < 32; h += BL) {
                     ByteVector v = ByteVector.fromArray(B, b, ql + h), hb = ByteVector.fromArray(B, b, qh + h);
                     ByteVector lo = v.and((byte) 0xF).or(hb.lanewise(VectorOperators.LSHR, shift).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
                     ByteVector hi = v.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF).or(hb.lanewise(VectorOperators.LSHR, shift + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
-                    ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(d1).sub(m1).intoArray(dst, yo + h);
-                    ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(d2).sub(m2).intoArray(dst, yo + 32 + h);
+                    for (int p = 0; p < PARTS; p++) {
+                        ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).mul(d1).sub(m1).intoArray(dst, yo + h + p * L);
+                        ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).mul(d2).sub(m2).intoArray(dst, yo + 32 + h + p * L);
+                    }
                 }
             }
         }

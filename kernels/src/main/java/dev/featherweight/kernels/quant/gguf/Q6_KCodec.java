@@ -1,6 +1,7 @@
 package dev.featherweight.kernels.quant.gguf;
 
 import dev.featherweight.kernels.core.GgmlType;
+import dev.featherweight.kernels.core.VectorWidth;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -25,8 +26,9 @@ final class Q6_KCodec extends BlockCodec {
     static final int QK_K = GgmlType.Q6_K.blockSize;
     static final int BLOCK_BYTES = GgmlType.Q6_K.typeSize;
     private static final int QL = 0, QH = 128, SCALES = 192, D = 208;
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
-    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Float> F = VectorWidth.FLOATS;
+    private static final VectorSpecies<Byte> B = VectorWidth.BYTES;
+    private static final int L = F.length(), BL = B.length(), PARTS = VectorWidth.BYTE_PARTS;
 
     Q6_KCodec() {
         super(GgmlType.Q6_K, D);
@@ -124,7 +126,7 @@ final class Q6_KCodec extends BlockCodec {
         }
     }
 
-    /** Vectorized row decode: 16 weights share one scale, so each 16-lane group is (d·sc) · q. */
+    /** Vectorized row decode: 16 weights share one scale, so each byte vector (≤ 16 lanes) is (d·sc) · q. */
     @Override
     public void decodeRow(MemorySegment src, long srcOff, float[] dst, int off, int n) {
         byte[] b = rowBuffer(src, srcOff, n);
@@ -133,18 +135,18 @@ final class Q6_KCodec extends BlockCodec {
             float d = getFp16(b, o + D);
             int ql = o + QL, qh = o + QH, sc = o + SCALES;
             for (int half = 0; half < 2; half++, yo += 128, ql += 64, qh += 32, sc += 8) {
-                for (int g = 0; g < 2; g++) {
-                    int l = 16 * g;
+                for (int l = 0; l < 32; l += BL) {
+                    int g = l / 16; // 16 weights share a scale
                     ByteVector lo = ByteVector.fromArray(B, b, ql + l), lo2 = ByteVector.fromArray(B, b, ql + l + 32);
                     ByteVector h = ByteVector.fromArray(B, b, qh + l);
                     ByteVector q1 = lo.and((byte) 0xF).or(h.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
                     ByteVector q2 = lo2.and((byte) 0xF).or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
                     ByteVector q3 = lo.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF).or(h.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
                     ByteVector q4 = lo2.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF).or(h.lanewise(VectorOperators.LSHR, 6).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ((FloatVector) q1.convertShape(VectorOperators.B2F, F, 0)).mul(d * b[sc + g]).intoArray(dst, yo + l);
-                    ((FloatVector) q2.convertShape(VectorOperators.B2F, F, 0)).mul(d * b[sc + g + 2]).intoArray(dst, yo + l + 32);
-                    ((FloatVector) q3.convertShape(VectorOperators.B2F, F, 0)).mul(d * b[sc + g + 4]).intoArray(dst, yo + l + 64);
-                    ((FloatVector) q4.convertShape(VectorOperators.B2F, F, 0)).mul(d * b[sc + g + 6]).intoArray(dst, yo + l + 96);
+                    for (int p = 0; p < PARTS; p++) ((FloatVector) q1.convertShape(VectorOperators.B2F, F, p)).mul(d * b[sc + g]).intoArray(dst, yo + l + p * L);
+                    for (int p = 0; p < PARTS; p++) ((FloatVector) q2.convertShape(VectorOperators.B2F, F, p)).mul(d * b[sc + g + 2]).intoArray(dst, yo + l + 32 + p * L);
+                    for (int p = 0; p < PARTS; p++) ((FloatVector) q3.convertShape(VectorOperators.B2F, F, p)).mul(d * b[sc + g + 4]).intoArray(dst, yo + l + 64 + p * L);
+                    for (int p = 0; p < PARTS; p++) ((FloatVector) q4.convertShape(VectorOperators.B2F, F, p)).mul(d * b[sc + g + 6]).intoArray(dst, yo + l + 96 + p * L);
                 }
             }
         }

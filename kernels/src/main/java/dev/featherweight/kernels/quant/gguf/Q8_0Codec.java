@@ -1,6 +1,8 @@
 package dev.featherweight.kernels.quant.gguf;
 
 import dev.featherweight.kernels.core.GgmlType;
+import dev.featherweight.kernels.core.MatmulKernel;
+import dev.featherweight.kernels.core.VectorWidth;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -19,8 +21,9 @@ final class Q8_0Codec extends BlockCodec {
     static final int BLOCK_BYTES = GgmlType.Q8_0.typeSize;
     /** Byte offsets inside a block: fp16 d, then the 32 int8 quants. */
     static final int D = 0, QS = 2;
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
-    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_256;
+    private static final VectorSpecies<Float> F = VectorWidth.FLOATS;
+    private static final VectorSpecies<Byte> B = VectorWidth.BYTES;
+    private static final int L = F.length(), BL = B.length(), PARTS = VectorWidth.BYTE_PARTS;
 
     Q8_0Codec() {
         super(GgmlType.Q8_0, D);
@@ -54,31 +57,37 @@ final class Q8_0Codec extends BlockCodec {
         }
     }
 
-    /** Vectorized row decode for the batched kernel: per block 32 int8 → 2 float vectors · d. */
+    /** Vectorized row decode for the batched kernel: per block 32 int8 → float vectors · d (exact at any width). */
     @Override
     public void decodeRow(MemorySegment src, long base, float[] dst, int off, int n) {
         for (int b = 0, nb = n / QK; b < nb; b++) {
             long o = base + (long) BLOCK_BYTES * b;
             FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(src.get(LE_SHORT, o + D)));
-            ByteVector q = ByteVector.fromMemorySegment(B, src, o + QS, ByteOrder.LITTLE_ENDIAN);
-            ((FloatVector) q.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(dst, off + QK * b);
-            ((FloatVector) q.convertShape(VectorOperators.B2F, F, 1)).mul(d).intoArray(dst, off + QK * b + 16);
+            for (int j = 0; j < QK; j += BL) {
+                ByteVector q = ByteVector.fromMemorySegment(B, src, o + QS + j, ByteOrder.LITTLE_ENDIAN);
+                for (int p = 0; p < PARTS; p++) {
+                    ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(dst, off + QK * b + j + p * L);
+                }
+            }
         }
     }
 
-    /** Per block: 32 int8 → two 16-float vectors, FMA with x, scale by d once per block. */
+    /** Per block: 32 int8 → float vectors, multiplied with x, scaled by d once per block. */
     @Override
     public float dotRow(MemorySegment src, long base, float[] x, int xOff, int n) {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0, nb = n / QK; b < nb; b++) {
             long o = base + (long) BLOCK_BYTES * b;
             float d = Float.float16ToFloat(src.get(LE_SHORT, o + D));
-            ByteVector q = ByteVector.fromMemorySegment(B, src, o + QS, ByteOrder.LITTLE_ENDIAN);
-            FloatVector q0 = (FloatVector) q.convertShape(VectorOperators.B2F, F, 0);
-            FloatVector q1 = (FloatVector) q.convertShape(VectorOperators.B2F, F, 1);
-            FloatVector s = q0.mul(FloatVector.fromArray(F, x, xOff + QK * b)).add(q1.mul(FloatVector.fromArray(F, x, xOff + QK * b + 16)));
+            FloatVector s = FloatVector.zero(F);
+            for (int j = 0; j < QK; j += BL) {
+                ByteVector q = ByteVector.fromMemorySegment(B, src, o + QS + j, ByteOrder.LITTLE_ENDIAN);
+                for (int p = 0; p < PARTS; p++) {
+                    s = ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, xOff + QK * b + j + p * L), s);
+                }
+            }
             acc = s.fma(FloatVector.broadcast(F, d), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return MatmulKernel.sumLanes(acc);
     }
 }

@@ -16,11 +16,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The IQ3/IQ4_XS/TQ codecs beyond the whole-file goldens of {@link IqGoldenTest}: their error per bit width, the
- * imatrix, thread independence, the vectorized dot and the derived grid tables against ggml-common.h (the IQ3_XXS
- * file, which also needs IQ2_S, is a whole-file golden there now that IQ2_S has a codec).
+ * imatrix, thread independence, the vectorized dot and the derived grid tables against ggml-common.h.
  */
 class IqCodecsTest {
-
     private static float[] gaussian(int n, long seed, float sigma) {
         Random r = new Random(seed);
         float[] x = new float[n];
@@ -173,5 +171,4 @@ class IqCodecsTest {
         for (int i = 0; i < 4; i++) v |= ((int) g.values[4 * k + i]) << (8 * i);
         return v;
     }
-
 }
