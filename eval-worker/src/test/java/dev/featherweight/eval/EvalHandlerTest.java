@@ -117,7 +117,8 @@ class EvalHandlerTest {
         }
 
         @Override
-        public List<CapacityRow> capacity(Path sourceModel, long weightBytes, List<String> gpus, int ctx, String kvDtype) {
+        public List<CapacityRow> capacity(Path sourceModel, long weightBytes, List<String> gpus, int ctx, String kvDtype,
+                                          dev.featherweight.catalog.capacity.Precision precision) {
             return gpus.stream().map(g -> new CapacityRow(g, 24_000_000_000L, weightBytes, 512.0, 1_000_000L, 1000L, 1200L, 64.0, 900.0, null)).toList();
         }
 
@@ -149,7 +150,7 @@ class EvalHandlerTest {
     EvalHandler handler() {
         InternalClients clients = new InternalClients(new InternalHttpProperties.Http(Duration.ofSeconds(2), Duration.ofSeconds(10), 0, Duration.ZERO), List.of());
         var http = clients.restClient(URI.create("http://127.0.0.1:" + registry.getAddress().getPort()));
-        RegistryClient client = new RegistryClient(clients.client(RegistryApi.class, http), new RegistryFiles(http), tmp.resolve("cache"), 1L << 30);
+        RegistryClient client = new RegistryClient(clients.client(RegistryApi.class, http), new RegistryFiles(http), tmp.resolve("cache"), 1L << 30, Duration.ZERO);
         return new EvalHandler(engine, client, tmp, tmp);
     }
 

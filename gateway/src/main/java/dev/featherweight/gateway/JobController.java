@@ -169,13 +169,11 @@ public class JobController {
 
     @PostMapping("/{id}/cancel")
     @ResponseStatus(HttpStatus.ACCEPTED)
-    @Operation(summary = "Cancel a job (its running tasks stop at their next block)")
-    public void cancel(HttpServletRequest request, @PathVariable String id) throws Exception {
+    @Operation(summary = "Cancel a job: none of its tasks starts after this answer, running ones stop at their next block; 409 if it already finished")
+    public void cancel(HttpServletRequest request, @PathVariable String id) {
         Ids.check("id", id);
-        String tenant = Auth.tenant(request);
-        get(request, id); // 404 for an unknown or another tenant's job
-        Message.JobCancelled m = new Message.JobCancelled(UUID.randomUUID().toString(), id, tenant, Instant.now());
-        kafka.send(Topics.JOB_COMMANDS, m.key(), Json.write(m)).get(30, TimeUnit.SECONDS);
+        // synchronous (not a Kafka command): when this answers 202 the job-service has committed the fence
+        jobs.cancel(id, Auth.tenant(request));
     }
 
     @GetMapping(path = "/{id}/events", produces = MediaType.TEXT_EVENT_STREAM_VALUE)

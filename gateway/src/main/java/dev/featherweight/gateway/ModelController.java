@@ -1,7 +1,10 @@
 package dev.featherweight.gateway;
 
+import dev.featherweight.contracts.jobs.JobPage;
+import dev.featherweight.contracts.jobs.JobState;
 import dev.featherweight.contracts.registry.Model;
 import dev.featherweight.contracts.registry.NewModel;
+import dev.featherweight.service.JobsApi;
 import dev.featherweight.service.RegistryApi;
 import dev.featherweight.service.RegistryFiles;
 import io.swagger.v3.oas.annotations.Operation;
@@ -28,12 +31,14 @@ public class ModelController {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ModelController.class);
     private final RegistryApi registry;
     private final RegistryFiles files;
+    private final JobsApi jobs;
     private final Importer importer;
     private final TenantLimits limits;
 
-    public ModelController(RegistryApi registry, RegistryFiles files, Importer importer, TenantLimits limits) {
+    public ModelController(RegistryApi registry, RegistryFiles files, JobsApi jobs, Importer importer, TenantLimits limits) {
         this.registry = registry;
         this.files = files;
+        this.jobs = jobs;
         this.importer = importer;
         this.limits = limits;
     }
@@ -106,6 +111,21 @@ public class ModelController {
         importer.checkAllowed(tenant, body.source());
         return createAndFill(tenant, body.name(), body.source(),
                 () -> importer.copy(tenant, body.source(), body.token(), (path, in) -> put(tenant, body.name(), path, in)));
+    }
+
+    @DeleteMapping("/{name}")
+    @ResponseStatus(HttpStatus.NO_CONTENT)
+    @Operation(summary = "Delete a model and its files (409 while a submitted or running job uses it; its artifacts stay)")
+    public void delete(HttpServletRequest request, @PathVariable String name) {
+        String tenant = Auth.tenant(request);
+        get(request, name); // 404 for an unknown model
+        for (JobState state : List.of(JobState.SUBMITTED, JobState.RUNNING)) {
+            JobPage page = jobs.jobs(tenant, state, name, 0, 1);
+            if (page.total() > 0)
+                throw new ApiException(HttpStatus.CONFLICT, "model-in-use", "model " + name + " is used by " + page.total() + " "
+                        + state.name().toLowerCase() + " job(s); cancel them or wait until they finish", List.of());
+        }
+        registry.deleteModel(tenant, name);
     }
 
     @GetMapping

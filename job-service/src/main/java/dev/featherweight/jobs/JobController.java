@@ -6,6 +6,7 @@ import dev.featherweight.contracts.jobs.JobPage;
 import dev.featherweight.contracts.jobs.JobState;
 import dev.featherweight.contracts.jobs.JobView;
 import dev.featherweight.contracts.jobs.TaskState;
+import dev.featherweight.contracts.jobs.TaskClaim;
 import dev.featherweight.contracts.jobs.TaskStatus;
 import dev.featherweight.contracts.jobs.TaskView;
 import org.springframework.data.domain.PageRequest;
@@ -27,10 +28,12 @@ import java.util.NoSuchElementException;
 public class JobController {
     private final JobRepository jobs;
     private final TaskRepository tasks;
+    private final JobStateMachine machine;
 
-    public JobController(JobRepository jobs, TaskRepository tasks) {
+    public JobController(JobRepository jobs, TaskRepository tasks, JobStateMachine machine) {
         this.jobs = jobs;
         this.tasks = tasks;
+        this.machine = machine;
     }
 
     @GetMapping("/jobs/{id}")
@@ -59,6 +62,45 @@ public class JobController {
     TaskStatus task(@PathVariable String id) {
         TaskEntity t = tasks.findById(id).orElseThrow(() -> new NoSuchElementException("task " + id + " not found"));
         return new TaskStatus(t.id, t.state, t.attempt, t.open());
+    }
+
+    /**
+     * Cancels synchronously, so that when the gateway answers 202 the fence is already up: no task of the
+     * job starts after that. 404 for an unknown or another tenant's job, 409 for a finished one.
+     */
+    @PostMapping("/jobs/{id}/cancel")
+    ResponseEntity<?> cancel(@PathVariable String id, @RequestParam String tenant) {
+        for (int tries = 1; ; tries++) {
+            try {
+                return switch (machine.cancel(id, tenant)) {
+                    case CANCELLED -> ResponseEntity.accepted().build();
+                    case NOT_FOUND -> throw new NoSuchElementException("job " + id + " not found");
+                    case ALREADY_FINISHED -> ResponseEntity.status(HttpStatus.CONFLICT).body(ProblemDetail.forStatusAndDetail(HttpStatus.CONFLICT,
+                            "job " + id + " is already " + jobs.findById(id).map(j -> j.state.name()).orElse("finished") + "; only a running job can be cancelled"));
+                };
+            } catch (org.springframework.dao.ConcurrencyFailureException e) {
+                if (tries == 5) throw e; // an event of the job committed meanwhile: look again
+            }
+        }
+    }
+
+    /** A worker asks to run an attempt: 204 if it is now its own, 409 if not (cancelled, superseded, taken by another worker). */
+    @PostMapping("/tasks/{id}/claim")
+    ResponseEntity<?> claim(@PathVariable String id, @RequestBody TaskClaim claim) {
+        boolean claimed = false;
+        for (int tries = 1; tries <= 5; tries++) {
+            try {
+                claimed = machine.claim(id, claim.attempt(), claim.worker(), claim.gpu());
+                break;
+            } catch (org.springframework.dao.ConcurrencyFailureException e) {
+                // the task or its job changed meanwhile (a claim of another task of the job, a cancel, another worker):
+                // look again — only a task still ASSIGNED at this attempt is claimed
+            }
+        }
+        if (claimed) return ResponseEntity.noContent().build();
+        TaskStatus now = tasks.findById(id).map(t -> new TaskStatus(t.id, t.state, t.attempt, t.open())).orElse(null);
+        return ResponseEntity.status(HttpStatus.CONFLICT).body(ProblemDetail.forStatusAndDetail(HttpStatus.CONFLICT,
+                "task " + id + " attempt " + claim.attempt() + " cannot start: " + (now == null ? "unknown task" : now)));
     }
 
     private JobView view(JobEntity j) {

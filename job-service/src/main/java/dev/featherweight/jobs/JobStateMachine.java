@@ -45,6 +45,7 @@ public class JobStateMachine {
     private final int maxAttempts;
     private final Duration lease;
     private final Duration queueTimeout;
+    private final Duration retryBackoff;
     private final MeterRegistry meters;
 
     public JobStateMachine(JobRepository jobs, TaskRepository tasks, JdbcClient db, JobsProperties settings, MeterRegistry meters) {
@@ -54,7 +55,24 @@ public class JobStateMachine {
         this.maxAttempts = settings.maxAttempts();
         this.lease = settings.lease();
         this.queueTimeout = settings.queueTimeout();
+        this.retryBackoff = settings.retryBackoff();
         this.meters = meters;
+    }
+
+    /**
+     * Every transaction that changes a job's rows locks the job row first, so two of them (a claim and a cancel,
+     * a lease expiry and a task event) wait for each other instead of deadlocking on task and job rows taken
+     * in opposite orders.
+     */
+    private void lockJob(String jobId) {
+        db.sql("select id from jobs where id = ? for update").param(jobId).query(String.class).optional();
+    }
+
+    /** Locks the job of a task before the task is loaded (so it is read after the lock); false for an unknown task. */
+    private boolean lockJobOfTask(String taskId) {
+        String jobId = db.sql("select job_id from tasks where id = ?").param(taskId).query(String.class).optional().orElse(null);
+        if (jobId != null) lockJob(jobId);
+        return jobId != null;
     }
 
     /** Records the message id; false if it was seen before (the caller then does nothing). */
@@ -109,7 +127,7 @@ public class JobStateMachine {
                 t.recipe = Json.MAPPER.writeValueAsString(recipe);
                 t.label = recipe.label();
                 t.maxAttempts = maxAttempts;
-                assign(job, t, 1);
+                assign(job, t, 1, Duration.ZERO);
             }
             announce(job, null, "planned " + seq + " quantization task(s)");
             log.info("job {} submitted with {} task(s)", job.id, seq);
@@ -119,15 +137,69 @@ public class JobStateMachine {
     }
 
     private void cancel(Message.JobCancelled c) {
-        jobs.findById(c.jobId()).filter(j -> j.tenantId.equals(c.tenantId()) && !j.terminal()).ifPresent(job -> {
-            for (TaskEntity t : tasks.findByJobIdOrderBySeq(job.id)) if (t.open()) { t.state = TaskState.CANCELLED; t.leaseUntil = null; }
-            finish(job, JobState.CANCELLED, "cancelled by the user");
-        });
+        cancel(c.jobId(), c.tenantId());
+    }
+
+    public enum CancelOutcome { CANCELLED, NOT_FOUND, ALREADY_FINISHED }
+
+    /**
+     * Cancel is a fence: once this commits, no task of the job can be claimed ({@link #claim}), a running
+     * one is told to stop at its next block boundary (its fencing call sees the task closed), and the
+     * registry refuses to complete its artifact. A job that already finished is left as it is.
+     */
+    @Transactional
+    public CancelOutcome cancel(String jobId, String tenantId) {
+        lockJob(jobId);
+        JobEntity job = jobs.findById(jobId).filter(j -> j.tenantId.equals(tenantId)).orElse(null);
+        if (job == null) return CancelOutcome.NOT_FOUND;
+        if (job.terminal()) return CancelOutcome.ALREADY_FINISHED;
+        Instant now = Instant.now();
+        for (TaskEntity t : tasks.findByJobIdOrderBySeq(job.id))
+            if (t.open()) {
+                t.state = TaskState.CANCELLED;
+                t.leaseUntil = null;
+                t.finishedAt = now;
+            }
+        finish(job, JobState.CANCELLED, "cancelled by the user");
+        jobs.saveAndFlush(job); // the version check makes a concurrent cancel or task event of this job roll back, not double-count
+        return CancelOutcome.CANCELLED;
+    }
+
+    /**
+     * A worker asks to run this attempt of the task. Exactly one worker gets it: the task must be ASSIGNED at
+     * this attempt and its job not finished, and the row's version makes a concurrent claim fail. So a
+     * TaskAssigned offered twice (re-offer after a restart, redelivery) runs once, and a cancelled job's
+     * queued tasks never start.
+     */
+    @Transactional
+    public boolean claim(String taskId, int attempt, String worker, String gpu) {
+        if (!lockJobOfTask(taskId)) return false;
+        TaskEntity t = tasks.findById(taskId).orElseThrow();
+        if (t.attempt != attempt || t.state != TaskState.ASSIGNED) return false;
+        JobEntity job = jobs.findById(t.jobId).orElseThrow();
+        if (job.terminal()) return false;
+        start(job, t, worker, gpu, Instant.now());
+        tasks.saveAndFlush(t);
+        return true;
+    }
+
+    private void start(JobEntity job, TaskEntity t, String worker, String gpu, Instant now) {
+        t.state = TaskState.RUNNING;
+        t.worker = worker;
+        t.gpu = gpu;
+        t.startedAt = now;
+        t.leaseUntil = now.plus(lease);
+        if (job.state == JobState.SUBMITTED) {
+            job.state = JobState.RUNNING;
+            job.startedAt = now;
+        }
+        announce(job, t, t.label + ": started on " + worker + " (" + gpu + "), attempt " + t.attempt);
     }
 
     @Transactional
     public void onTaskEvent(Message.TaskEvent event) {
         if (!firstDelivery(event.messageId())) return;
+        lockJobOfTask(event.taskId());
         TaskEntity t = tasks.findById(event.taskId()).orElse(null);
         if (t == null) {
             log.warn("event for unknown task {}", event.taskId());
@@ -136,6 +208,7 @@ public class JobStateMachine {
         MDC.put("jobId", t.jobId);
         MDC.put("taskId", t.id);
         try {
+            if (event instanceof Message.TaskStarted s && t.state == TaskState.RUNNING && s.worker().equals(t.worker)) return; // claimed already
             if (event.attempt() != t.attempt || !t.open()) {
                 log.info("ignored {} of attempt {} (task {} is at attempt {}, {})", event.getClass().getSimpleName(), event.attempt(), t.id, t.attempt, t.state);
                 return;
@@ -143,18 +216,7 @@ public class JobStateMachine {
             JobEntity job = jobs.findById(t.jobId).orElseThrow();
             Instant now = Instant.now();
             switch (event) {
-                case Message.TaskStarted s -> {
-                    t.state = TaskState.RUNNING;
-                    t.worker = s.worker();
-                    t.gpu = s.gpu();
-                    t.startedAt = now;
-                    t.leaseUntil = now.plus(lease);
-                    if (job.state == JobState.SUBMITTED) {
-                        job.state = JobState.RUNNING;
-                        job.startedAt = now;
-                    }
-                    announce(job, t, t.label + ": started on " + s.worker() + " (" + s.gpu() + "), attempt " + t.attempt);
-                }
+                case Message.TaskStarted s -> start(job, t, s.worker(), s.gpu(), now);
                 case Message.TaskHeartbeat h -> t.leaseUntil = now.plus(lease);
                 case Message.TaskProgress p -> {
                     t.leaseUntil = now.plus(lease);
@@ -167,7 +229,7 @@ public class JobStateMachine {
                     announce(job, t, t.label + ": " + p.block() + "/" + p.blocks() + " " + p.module());
                 }
                 case Message.TaskSucceeded s -> succeeded(job, t, s);
-                case Message.TaskFailed f -> failed(job, t, f.reason(), f.retryable());
+                case Message.TaskFailed f -> failed(job, t, f.reason(), f.retryable(), true);
             }
         } finally {
             MDC.remove("jobId");
@@ -199,7 +261,7 @@ public class JobStateMachine {
             e.inputArtifactId = s.artifactId();
             e.parentTaskId = t.id;
             e.maxAttempts = maxAttempts;
-            assign(job, e, 1);
+            assign(job, e, 1, Duration.ZERO);
             return;
         }
         completeIfDone(job);
@@ -217,11 +279,17 @@ public class JobStateMachine {
         else finish(job, JobState.FAILED, failed.label + " failed after " + failed.attempt + " attempt(s): " + failed.error);
     }
 
-    private void failed(JobEntity job, TaskEntity t, String reason, boolean retryable) {
+    /**
+     * A deterministic failure (retryable false: bad input, does not fit, validation) fails the task at once
+     * with its reason; a transient one is retried after a backoff that doubles per attempt, and a dead
+     * worker's task (lease expired) is handed out again at once.
+     */
+    private void failed(JobEntity job, TaskEntity t, String reason, boolean retryable, boolean backoff) {
         if (retryable && t.attempt < t.maxAttempts) {
-            log.warn("task {} attempt {} failed ({}); retrying", t.id, t.attempt, reason);
+            Duration delay = backoff ? retryBackoff.multipliedBy(1L << Math.min(10, t.attempt - 1)) : Duration.ZERO;
+            log.warn("task {} attempt {} failed ({}); retrying in {} s", t.id, t.attempt, reason, delay.toMillis() / 1000.0);
             t.error = reason;
-            assign(job, t, t.attempt + 1);
+            assign(job, t, t.attempt + 1, delay);
             return;
         }
         t.state = TaskState.FAILED;
@@ -235,13 +303,14 @@ public class JobStateMachine {
     /** Called by the lease sweeper for a task whose lease ran out: the worker stopped heartbeating. */
     @Transactional
     public void leaseExpired(String taskId, int attempt) {
+        lockJobOfTask(taskId);
         TaskEntity t = tasks.findById(taskId).orElse(null);
         if (t == null || t.attempt != attempt || !t.open() || t.leaseUntil == null || t.leaseUntil.isAfter(Instant.now())) return;
         JobEntity job = jobs.findById(t.jobId).orElseThrow();
         meters.counter("featherweight.task.lease.expired", "state", t.state.name()).increment();
         failed(job, t, t.state == TaskState.ASSIGNED
                 ? "not started by any worker within " + queueTimeout.toSeconds() + " s of being assigned"
-                : "lease expired: no heartbeat from " + t.worker + " for " + lease.toSeconds() + " s", true);
+                : "lease expired: no heartbeat from " + t.worker + " for " + lease.toSeconds() + " s", true, false);
     }
 
     /**
@@ -249,19 +318,55 @@ public class JobStateMachine {
      * ASSIGNED task gets the long queue timeout — it only catches a worker that took the message and died
      * before starting — and the short heartbeat lease begins when the task starts.
      */
-    private void assign(JobEntity job, TaskEntity t, int attempt) {
+    private void assign(JobEntity job, TaskEntity t, int attempt, Duration delay) {
+        Instant now = Instant.now();
         t.attempt = attempt;
         t.state = TaskState.ASSIGNED;
-        t.leaseUntil = Instant.now().plus(queueTimeout);
+        t.leaseUntil = now.plus(delay).plus(queueTimeout);
         t.worker = null;
+        if (delay.isZero()) offer(job, t);
+        else { // offered by TaskOffers once the backoff is over
+            t.offeredAt = null;
+            t.retryAt = now.plus(delay);
+        }
         tasks.save(t);
+        if (attempt > 1) announce(job, t, t.label + ": handed out again, attempt " + attempt
+                + (delay.isZero() ? "" : " in " + delay.toMillis() / 1000.0 + " s"));
+    }
+
+    /** Writes the current attempt's TaskAssigned to the outbox (again, if it was offered before). */
+    private void offer(JobEntity job, TaskEntity t) {
         TaskKind kind = t.kind;
         JobSpec spec = Json.MAPPER.readValue(job.spec, JobSpec.class);
         Recipe recipe = t.recipe == null ? null : Json.MAPPER.readValue(t.recipe, Recipe.class);
-        Message.TaskAssigned m = new Message.TaskAssigned(UUID.randomUUID().toString(), t.id, job.id, job.tenantId, attempt, kind,
+        Message.TaskAssigned m = new Message.TaskAssigned(UUID.randomUUID().toString(), t.id, job.id, job.tenantId, t.attempt, kind,
                 job.modelName, recipe, t.inputArtifactId, kind == TaskKind.EVAL ? spec.eval() : null, (int) lease.toSeconds());
         outbox(kind == TaskKind.QUANTIZE ? Topics.TASKS_QUANTIZE : Topics.TASKS_EVAL, m);
-        if (attempt > 1) announce(job, t, t.label + ": handed out again, attempt " + attempt);
+        t.offeredAt = Instant.now();
+        t.retryAt = null;
+    }
+
+    /**
+     * Offers an ASSIGNED task again when its backoff is over (never offered yet) or when its last offer is
+     * older than {@code offeredBefore} — the Kafka message may be gone (a broker that lost its log, a
+     * restart of the whole platform). A second copy of a message that did survive is harmless: only one
+     * worker can {@link #claim} the attempt.
+     */
+    @Transactional
+    public boolean reoffer(String taskId, Instant offeredBefore) {
+        lockJobOfTask(taskId);
+        TaskEntity t = tasks.findById(taskId).orElse(null);
+        Instant now = Instant.now();
+        if (t == null || t.state != TaskState.ASSIGNED) return false;
+        boolean due = t.offeredAt == null ? t.retryAt == null || !t.retryAt.isAfter(now) : t.offeredAt.isBefore(offeredBefore);
+        if (!due) return false;
+        JobEntity job = jobs.findById(t.jobId).orElseThrow();
+        if (job.terminal()) return false;
+        boolean again = t.offeredAt != null;
+        offer(job, t);
+        t.leaseUntil = now.plus(queueTimeout);
+        if (again) log.info("task {} attempt {} offered again", t.id, t.attempt);
+        return true;
     }
 
     private void finish(JobEntity job, JobState state, String error) {

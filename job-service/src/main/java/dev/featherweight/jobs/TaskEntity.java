@@ -30,6 +30,10 @@ public class TaskEntity {
     public int attempt;
     public int maxAttempts;
     public Instant leaseUntil;
+    /** When the current attempt's TaskAssigned was last written to the outbox (null: waiting for retryAt). */
+    public Instant offeredAt;
+    /** A retried attempt is offered no earlier than this (backoff after a transient failure). */
+    public Instant retryAt;
     public String worker;
     public String gpu;
     public Integer block;

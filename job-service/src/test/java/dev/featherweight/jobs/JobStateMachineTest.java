@@ -196,6 +196,12 @@ class JobStateMachineTest {
         machine.onTaskEvent(new Message.TaskSucceeded(id(), task, jobId, 1, "a-stale", 1.0, 0.1, Map.of()));
         assertThat(task("-q0").state).isEqualTo(TaskState.ASSIGNED);
         assertThat(task("-q0").outputArtifactId).isNull();
+        // attempt 2 waits out the retry backoff (5 s by default): not offered before it is over, offered after
+        assertThat(outbox(Topics.TASKS_QUANTIZE)).extracting(m -> ((Message.TaskAssigned) m).attempt()).containsExactly(1);
+        assertThat(task("-q0").retryAt).isAfter(java.time.Instant.now());
+        assertThat(machine.reoffer(task, java.time.Instant.now())).isFalse();
+        db.sql("update tasks set retry_at = now() - interval '1 second' where id = ?").param(task).update();
+        assertThat(machine.reoffer(task, java.time.Instant.now())).isTrue();
         assertThat(outbox(Topics.TASKS_QUANTIZE)).extracting(m -> ((Message.TaskAssigned) m).attempt()).containsExactly(1, 2);
     }
 

@@ -80,6 +80,8 @@ public class QuantizeHandler implements TaskHandler {
             resolved = recipe.resolve(shape);
         } catch (CapacityException | Catalog.InvalidRecipeException e) {
             throw new TaskFailure(recipe.method() + ": " + e.getMessage(), false); // the same model and recipe fail the same way again
+        } catch (java.io.IOException | RuntimeException e) { // its files were verified by sha256: the model itself is broken, every attempt would fail
+            throw new TaskFailure("model " + task.modelId() + " cannot be read: " + e.getMessage(), false, e);
         }
         Estimate work = Catalog.builtIn().estimate(resolved, shape);
         SimulatedGpu device = new SimulatedGpu(gpu); // the catalogue's simulated device: memory budget and roofline accounting

@@ -39,15 +39,17 @@ import java.util.UUID;
 public class Registry {
     private final JdbcClient db;
     private final BlobStore blobs;
+    private final TaskFence fence;
 
     private final Limits defaultLimits;
 
-    public Registry(JdbcClient db, BlobStore blobs,
+    public Registry(JdbcClient db, BlobStore blobs, TaskFence fence,
                     @Value("${featherweight.limits.jobs-in-flight:1000}") int jobsInFlight,
                     @Value("${featherweight.limits.storage:100GB}") DataSize storage,
                     @Value("${featherweight.limits.upload:20GB}") DataSize upload) {
         this.db = db;
         this.blobs = blobs;
+        this.fence = fence;
         this.defaultLimits = new Limits(jobsInFlight, storage.toBytes(), upload.toBytes());
     }
 
@@ -184,6 +186,13 @@ public class Registry {
         }
     }
 
+    /** Models still UPLOADING after {@code olderThan}: their upload failed without cleanup or was abandoned (a gateway died). */
+    public List<Model> abandonedUploads(java.time.Duration olderThan) {
+        return db.sql("select tenant_id, name from models where state = 'UPLOADING' and created_at < ?")
+                .param(Timestamp.from(Instant.now().minus(olderThan)))
+                .query((rs, i) -> model(rs.getString(1), rs.getString(2)).orElse(null)).list().stream().filter(java.util.Objects::nonNull).toList();
+    }
+
     public FileInfo putModelFile(String tenantId, String name, String path, InputStream body, String expectedSha256) throws IOException {
         requireModel(tenantId, name);
         String key = "models/" + tenantId + "/" + name + "/" + path;
@@ -292,14 +301,24 @@ public class Registry {
         return info;
     }
 
-    /** Makes the artifact visible, after checking it holds exactly the promised files (path → sha256). */
-    @Transactional
+    /**
+     * Makes the artifact visible, after checking it holds exactly the promised files (path → sha256) and that
+     * its task is still open in the job-service: the artifact of a cancelled (or failed) task is deleted,
+     * blobs and rows, instead of becoming visible.
+     */
     public Artifact completeArtifact(String artifactId, Map<String, String> expectedFiles) {
         Artifact a = artifact(artifactId, true).orElseThrow(() -> new NotFound("artifact " + artifactId));
         Map<String, String> have = new LinkedHashMap<>();
         a.files().forEach(f -> have.put(f.path(), f.sha256()));
         if (!have.equals(expectedFiles))
             throw new Conflict("artifact " + artifactId + " holds " + have + " but " + expectedFiles + " were promised");
+        if (a.state() != ArtifactState.COMPLETE) {
+            String refusal = fence.refusal(a.lineage().taskId());
+            if (refusal != null) {
+                deleteArtifact(artifactId);
+                throw new Conflict("artifact " + artifactId + " not completed and deleted: " + refusal);
+            }
+        }
         db.sql("update artifacts set state = ?, completed_at = coalesce(completed_at, now()) where id = ?").params(ArtifactState.COMPLETE.name(), artifactId).update();
         return artifact(artifactId, true).orElseThrow();
     }
@@ -372,7 +391,11 @@ public class Registry {
 
     // ---- blobs ---------------------------------------------------------------------------------
 
-    /** Removes a model: its blobs first, then its rows (an upload that failed half way leaves nothing behind). */
+    /**
+     * Removes a model: its blobs first, then its rows (an upload that failed half way leaves nothing behind;
+     * a failure leaves rows that can be deleted again, never unreferenced blobs). Whether jobs still use it is
+     * the caller's question (the gateway asks the job-service).
+     */
     public void deleteModel(String tenantId, String name) {
         requireModel(tenantId, name);
         for (String key : db.sql("select object_key from model_files where tenant_id = ? and model_name = ?").params(tenantId, name).query(String.class).list())
@@ -398,6 +421,9 @@ public class Registry {
     public static class NotFound extends RuntimeException { NotFound(String what) { super(what + " not found"); } }
 
     public static class Conflict extends RuntimeException { Conflict(String m) { super(m); } }
+
+    /** A service the registry needs is unreachable for now (503: the caller retries). */
+    public static class Unavailable extends RuntimeException { Unavailable(String m, Throwable cause) { super(m, cause); } }
 
     public static class BadRequest extends RuntimeException { BadRequest(String m) { super(m); } }
 

@@ -8,6 +8,7 @@ import org.springframework.context.annotation.Import;
 
 /** registry-service: metadata in PostgreSQL, blobs in S3 (MinIO). Internal REST API under /internal. */
 @SpringBootApplication
+@org.springframework.scheduling.annotation.EnableScheduling // AbandonedUploads
 @Import(InternalServiceSecurity.class)
 @EnableConfigurationProperties(S3Properties.class)
 public class RegistryApplication {

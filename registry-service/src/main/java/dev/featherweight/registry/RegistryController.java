@@ -231,6 +231,11 @@ public class RegistryController {
     }
 
     @ExceptionHandler
+    ResponseEntity<ProblemDetail> jobsUnavailable(Registry.Unavailable e) {
+        return problem(HttpStatus.SERVICE_UNAVAILABLE, e.getMessage());
+    }
+
+    @ExceptionHandler
     ResponseEntity<ProblemDetail> quota(Registry.QuotaExceeded e) {
         return problem(HttpStatus.CONTENT_TOO_LARGE, e.getMessage());
     }

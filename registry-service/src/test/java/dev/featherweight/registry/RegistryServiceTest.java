@@ -52,6 +52,8 @@ class RegistryServiceTest {
     static final EmbeddedPostgres PG;
     static final S3Proxy S3;
     static final JsonMapper JSON = JsonMapper.shared();
+    /** Stands in for the job-service TaskFence asks before an artifact completes: every task is open. */
+    static final com.sun.net.httpserver.HttpServer JOBS;
 
     static {
         try {
@@ -61,6 +63,17 @@ class RegistryServiceTest {
                     .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, "test-access", "test-secret").ignoreUnknownHeaders(true).build();
             S3.start();
             while (!S3.getState().equals("STARTED")) Thread.sleep(10);
+            JOBS = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+            JOBS.createContext("/internal/tasks/", exchange -> {
+                String id = exchange.getRequestURI().getPath().substring("/internal/tasks/".length());
+                byte[] body = JSON.writeValueAsBytes(new dev.featherweight.contracts.jobs.TaskStatus(id, dev.featherweight.contracts.jobs.TaskState.RUNNING, 1, true));
+                exchange.getResponseHeaders().set("Content-Type", "application/json");
+                exchange.sendResponseHeaders(200, body.length);
+                try (var out = exchange.getResponseBody()) {
+                    out.write(body);
+                }
+            });
+            JOBS.start();
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
@@ -75,12 +88,15 @@ class RegistryServiceTest {
         r.add("featherweight.s3.access-key", () -> "test-access");
         r.add("featherweight.s3.secret-key", () -> "test-secret");
         r.add("featherweight.s3.bucket", () -> "registry-test");
+        r.add("featherweight.jobs-url", () -> "http://127.0.0.1:" + JOBS.getAddress().getPort());
+        r.add("featherweight.service-credential", () -> "registry-test-credential-0123456789abcdef");
     }
 
     @AfterAll
     static void stop() throws Exception {
         S3.stop();
         PG.close();
+        JOBS.stop(0);
     }
 
     @Autowired
@@ -184,7 +200,9 @@ class RegistryServiceTest {
         mvc.perform(post("/internal/artifacts/{id}/complete", id).contentType(MediaType.APPLICATION_JSON)
                 .content("{\"model.gguf\":\"" + Sha256.of("GGUF bytes") + "\"}")).andExpect(status().isOk())
                 .andExpect(jsonPath("$.state").value("COMPLETE"));
-        mvc.perform(get("/internal/tenants/{t}/artifacts/{id}/file", tenant, id).param("path", "model.gguf"))
+        // a streamed body is written asynchronously: read it after the async dispatch, not when the handler returns
+        var streamed = mvc.perform(get("/internal/tenants/{t}/artifacts/{id}/file", tenant, id).param("path", "model.gguf")).andReturn();
+        mvc.perform(org.springframework.test.web.servlet.request.MockMvcRequestBuilders.asyncDispatch(streamed))
                 .andExpect(status().isOk()).andExpect(content().bytes("GGUF bytes".getBytes(StandardCharsets.UTF_8)));
     }
 

@@ -23,18 +23,31 @@ public final class ApiClient {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final String base;
     private final String key;
+    private final Map<String, String> headers;
 
     public String key() {
         return key;
     }
 
     public ApiClient(String base, String key) {
+        this(base, key, Map.of());
+    }
+
+    private ApiClient(String base, String key, Map<String, String> headers) {
         this.base = base;
         this.key = key;
+        this.headers = headers;
     }
 
     public ApiClient withKey(String other) {
-        return new ApiClient(base, other);
+        return new ApiClient(base, other, headers);
+    }
+
+    /** A client that sends this header with every request too (tests of an internal API: its service credential). */
+    public ApiClient withHeader(String name, String value) {
+        Map<String, String> more = new java.util.LinkedHashMap<>(headers);
+        more.put(name, value);
+        return new ApiClient(base, key, Map.copyOf(more));
     }
 
     public record Response(int status, Map<String, List<String>> headers, byte[] body) {
@@ -110,6 +123,7 @@ public final class ApiClient {
 
     public Response send(HttpRequest.Builder b) throws IOException {
         if (key != null) b.header("Authorization", "Bearer " + key);
+        headers.forEach(b::header);
         try {
             HttpResponse<byte[]> r = http.send(b.timeout(Duration.ofMinutes(5)).build(), HttpResponse.BodyHandlers.ofByteArray());
             return new Response(r.statusCode(), r.headers().map(), r.body());

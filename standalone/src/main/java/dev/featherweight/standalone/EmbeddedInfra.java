@@ -6,7 +6,6 @@ import org.gaul.s3proxy.S3Proxy;
 import org.gaul.s3proxy.auth.AuthenticationType;
 import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobStore;
 import org.springframework.context.annotation.AnnotationConfigApplicationContext;
-import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 import java.net.URI;
 import java.nio.file.Files;
@@ -16,8 +15,8 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 
 /**
- * The three servers of the standalone platform, in-process: a KRaft Kafka broker (spring-kafka-test), a
- * PostgreSQL (zonky: real postgres binaries, data under dataDir/postgres, kept across restarts) and an S3
+ * The three servers of the standalone platform, in-process: a KRaft Kafka server (log under dataDir/kafka,
+ * kept across restarts), a PostgreSQL (zonky: real postgres binaries, data under dataDir/postgres, kept across restarts) and an S3
  * server (s3proxy, filesystem-backed under dataDir/s3). They are beans of a parent context: the services'
  * contexts are its children, so closing the parent closes the services first and the servers last.
  */
@@ -33,16 +32,16 @@ public final class EmbeddedInfra {
         infra.setId("featherweight-infra");
         long t0 = System.nanoTime();
 
-        EmbeddedKafkaKraftBroker kafka = new EmbeddedKafkaKraftBroker(1, 4, Topics.ALL.toArray(String[]::new));
-        kafka.brokerProperty("auto.create.topics.enable", "true");
-        kafka.brokerProperty("num.partitions", "4");
-        kafka.afterPropertiesSet();
-        infra.registerBean("kafka", EmbeddedKafkaKraftBroker.class, () -> kafka, bd -> bd.setDestroyMethodName("destroy"));
+        EmbeddedKafka kafka = new EmbeddedKafka(dataDir.resolve("kafka"), 4, Topics.ALL);
+        kafka.start();
+        infra.registerBean("kafka", EmbeddedKafka.class, () -> kafka, bd -> bd.setDestroyMethodName("close"));
 
         EmbeddedPostgres pg = EmbeddedPostgres.builder()
                 .setDataDirectory(dataDir.resolve("postgres"))
                 .setCleanDataDirectory(false)
-                .setRegisterShutdownHook(true) // a killed JVM must not leave a postmaster behind
+                // no hook of its own: it would stop PostgreSQL while the services still use it; the platform's hook
+                // stops it last (and a SIGKILLed JVM runs no hook at all: the next start stops what it left)
+                .setRegisterShutdownHook(false)
                 .setServerConfig("max_connections", "100")
                 .start();
         try (Connection c = pg.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
@@ -70,7 +69,7 @@ public final class EmbeddedInfra {
         sharedBeans.forEach((name, bean) -> infra.registerBean(name, (Class<Object>) bean.getClass(), () -> bean));
         infra.refresh();
         System.err.printf("featherweight: Kafka %s, PostgreSQL port %d, S3 port %d started in %.1f s%n",
-                kafka.getBrokersAsString(), pg.getPort(), s3.getPort(), (System.nanoTime() - t0) / 1e9);
+                kafka.bootstrapServers(), pg.getPort(), s3.getPort(), (System.nanoTime() - t0) / 1e9);
         return infra;
     }
 

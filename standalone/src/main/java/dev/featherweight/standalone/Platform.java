@@ -10,7 +10,6 @@ import org.gaul.s3proxy.S3Proxy;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.AnnotationConfigApplicationContext;
-import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,6 +25,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * servers, two workers with their own consumers), and let a test stop one worker while the rest runs.
  */
 public final class Platform implements AutoCloseable {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Platform.class);
     static final String NO_DATABASE = String.join(",",
             "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
             "org.springframework.boot.hibernate.autoconfigure.HibernateJpaAutoConfiguration",
@@ -51,6 +51,9 @@ public final class Platform implements AutoCloseable {
     private final String serviceCredential;
     /** Read right after each start: Boot also writes local.server.port into the shared parent environment, so it is only right until the next context starts. */
     private final Map<ConfigurableApplicationContext, Integer> ports = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Closes the platform in order when the JVM stops (SIGTERM, Ctrl-C, end of a test run) before anyone else did. */
+    private final Thread closeAtExit = new Thread(this::close, "featherweight-stop");
+    private boolean closed;
 
     public record Options(Path dataDir, int gatewayPort, int s3Port, String adminKey, Map<String, String> overrides, Map<String, Object> sharedBeans) {}
 
@@ -62,7 +65,7 @@ public final class Platform implements AutoCloseable {
     public static Platform start(Options options) throws Exception {
         AnnotationConfigApplicationContext infra = EmbeddedInfra.start(options.dataDir(), options.s3Port(), options.sharedBeans());
         EmbeddedPostgres pg = infra.getBean(EmbeddedPostgres.class);
-        return new Platform(options, infra, new Endpoints(infra.getBean(EmbeddedKafkaKraftBroker.class).getBrokersAsString(),
+        return new Platform(options, infra, new Endpoints(infra.getBean(EmbeddedKafka.class).bootstrapServers(),
                 pg.getJdbcUrl("postgres", "jobs"), pg.getJdbcUrl("postgres", "registry"), "postgres", "postgres",
                 "http://127.0.0.1:" + infra.getBean(S3Proxy.class).getPort(), EmbeddedInfra.S3_ACCESS_KEY, EmbeddedInfra.S3_SECRET_KEY));
     }
@@ -96,9 +99,18 @@ public final class Platform implements AutoCloseable {
         common.put("spring.main.banner-mode", "off");
         common.put("logging.include-application-name", "false"); // one logback for all contexts of this JVM
         common.put("spring.kafka.consumer.auto-offset-reset", "earliest");
+        // Bounds of a stop (the platform stops as a whole, in order, in a few seconds): no 30 s wait (Spring's default
+        // per phase) for an open SSE stream or an upload; scheduled jobs (outbox, lease sweep) end their run instead of
+        // being interrupted mid-statement; and logging stays up until the last service has stopped (this JVM's
+        // shutdown hook closes the platform; Boot's own logging hook would stop logback while it still runs)
+        common.put("spring.lifecycle.timeout-per-shutdown-phase", "2s");
+        common.put("spring.task.scheduling.shutdown.await-termination", "true");
+        common.put("spring.task.scheduling.shutdown.await-termination-period", "2s");
+        common.put("logging.register-shutdown-hook", "false");
         common.put("featherweight.worker.cache-dir", o.dataDir().resolve("worker-cache").toString());
         common.put("featherweight.worker.work-dir", o.dataDir().resolve("worker-work").toString());
 
+        Runtime.getRuntime().addShutdownHook(closeAtExit);
         try {
             startServices(o);
         } catch (RuntimeException | Error failure) {
@@ -108,14 +120,48 @@ public final class Platform implements AutoCloseable {
     }
 
     private void startServices(Options o) {
-        registry = run(RegistryApplication.class, "registry-service", 0, Map.of("spring.autoconfigure.exclude", NO_JPA, "server.address", LOOPBACK));
         jobService = run(JobServiceApplication.class, "job-service", 0, Map.of("server.address", LOOPBACK));
+        common.put("FW_JOBS_URL", "http://127.0.0.1:" + port(jobService)); // the registry asks it before completing an artifact
+        registry = run(RegistryApplication.class, "registry-service", 0, Map.of("spring.autoconfigure.exclude", NO_JPA, "server.address", LOOPBACK));
         common.put("FW_REGISTRY_URL", "http://127.0.0.1:" + port(registry));
-        common.put("FW_JOBS_URL", "http://127.0.0.1:" + port(jobService));
         gateway = run(GatewayApplication.class, "gateway", o.gatewayPort(), Map.of("spring.autoconfigure.exclude", NO_DATABASE));
         startQuantizer("quantizer-1", Map.of());
         evalWorker = run(EvalWorkerApplication.class, "eval-worker", 0, Map.of("spring.autoconfigure.exclude", NO_DATABASE,
                 "featherweight.worker.name", "eval-1", "server.address", LOOPBACK));
+    }
+
+    /** Replicas beyond the first of each service (started by {@link #startReplica}); stopped with their kind. */
+    private final List<ConfigurableApplicationContext> serviceReplicas = new CopyOnWriteArrayList<>();
+    private final List<ConfigurableApplicationContext> workerReplicas = new CopyOnWriteArrayList<>();
+
+    /** The services of which more than one may run at once, as a deployment scales them. */
+    public enum Replicable { GATEWAY, JOB_SERVICE, QUANTIZER_WORKER, EVAL_WORKER }
+
+    /**
+     * Starts one more replica of a service in this JVM (on a free loopback port): it shares Kafka's consumer
+     * groups, the databases and the store with the first one, as a second pod would. {@code jobsUrl} (null: the
+     * first job-service) is the job-service this replica calls over HTTP — there is no load balancer in one JVM.
+     */
+    public ConfigurableApplicationContext startReplica(Replicable kind, String name, String jobsUrl) {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("server.address", LOOPBACK);
+        if (jobsUrl != null) p.put("FW_JOBS_URL", jobsUrl);
+        ConfigurableApplicationContext c = switch (kind) {
+            case GATEWAY -> run(GatewayApplication.class, "gateway", 0, with(p, "spring.autoconfigure.exclude", NO_DATABASE));
+            case JOB_SERVICE -> run(JobServiceApplication.class, "job-service", 0, p);
+            case QUANTIZER_WORKER -> run(QuantizerWorkerApplication.class, "quantizer-worker", 0,
+                    with(with(p, "spring.autoconfigure.exclude", NO_DATABASE), "featherweight.worker.name", name));
+            case EVAL_WORKER -> run(EvalWorkerApplication.class, "eval-worker", 0,
+                    with(with(p, "spring.autoconfigure.exclude", NO_DATABASE), "featherweight.worker.name", name));
+        };
+        c.setId(name);
+        (kind == Replicable.QUANTIZER_WORKER || kind == Replicable.EVAL_WORKER ? workerReplicas : serviceReplicas).add(c);
+        return c;
+    }
+
+    private static Map<String, String> with(Map<String, String> m, String key, String value) {
+        m.put(key, value);
+        return m;
     }
 
     /** Starts one more quantizer-worker context (tests use this to replace a stopped one). */
@@ -185,14 +231,49 @@ public final class Platform implements AutoCloseable {
         return s;
     }
 
+    /**
+     * Stops the workers (they hand their tasks back), then the gateway, job-service and registry, then the
+     * servers. The contexts of one step close in parallel: they share nothing, and one after the other the
+     * consumers' and web servers' shutdowns added up to half a minute.
+     */
     @Override
-    public void close() {
-        List<ConfigurableApplicationContext> services = new ArrayList<>(quantizers);
-        services.add(evalWorker);
-        services.add(gateway);
-        services.add(jobService);
-        services.add(registry);
-        for (ConfigurableApplicationContext c : services) if (c != null && c.isActive()) c.close();
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        if (Thread.currentThread() != closeAtExit) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(closeAtExit);
+            } catch (IllegalStateException stopping) {
+                // the JVM is stopping: the hook finds the platform closed
+            }
+        }
+        List<ConfigurableApplicationContext> workers = new ArrayList<>(quantizers);
+        workers.add(evalWorker);
+        workers.addAll(workerReplicas);
+        closeAll(workers);
+        List<ConfigurableApplicationContext> services = new ArrayList<>(java.util.Arrays.asList(gateway, jobService, registry));
+        services.addAll(serviceReplicas);
+        closeAll(services);
+        long t0 = System.nanoTime();
         infra.close();
+        log.info("servers stopped in {} ms", (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    private static void closeAll(List<ConfigurableApplicationContext> contexts) {
+        List<Thread> closing = new ArrayList<>();
+        for (ConfigurableApplicationContext c : contexts)
+            if (c != null && c.isActive()) closing.add(Thread.ofPlatform().name("close-" + c.getId()).start(() -> {
+                long t0 = System.nanoTime();
+                c.close();
+                log.info("{} stopped in {} ms", c.getId(), (System.nanoTime() - t0) / 1_000_000);
+            }));
+        for (Thread t : closing) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 }

@@ -12,7 +12,8 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * {@code bin/featherweight [--demo] [--data-dir=.fw-data] [--port=8080]}: the whole platform in this JVM.
+ * {@code bin/featherweight [--demo] [--data-dir=.fw-data] [--port=8080]}: the whole platform in this JVM
+ * ({@code --load-benchmark[=N]}: see {@link LoadBenchmark}).
  * First start: creates the tenant "demo" with an API key and uploads the demo models of the repository's
  * models/ folder. {@code --demo}: runs the demo job and prints its result table. Runs until stopped.
  */
@@ -32,14 +33,33 @@ public final class Standalone {
             if (a.equals("--demo")) demo = true;
             else if (a.startsWith("--data-dir=")) dataDir = Path.of(a.substring(11));
             else if (a.startsWith("--port=")) port = Integer.parseInt(a.substring(7));
-            else {
-                System.err.println("usage: featherweight [--demo] [--data-dir=.fw-data] [--port=8080]");
+            else if (a.startsWith("--load-benchmark")) {
+                LoadBenchmark.run(a.contains("=") ? Integer.parseInt(a.substring(a.indexOf('=') + 1)) : 1000,
+                        Path.of(System.getProperty("fw.repo.root", ".")).toAbsolutePath().normalize());
+                System.exit(0);
+            } else {
+                System.err.println("usage: featherweight [--demo] [--data-dir=.fw-data] [--port=8080] | --load-benchmark[=1000]");
                 System.exit(2);
             }
         }
         Path repo = Path.of(System.getProperty("fw.repo.root", ".")).toAbsolutePath().normalize();
         dataDir = dataDir.toAbsolutePath();
         Files.createDirectories(dataDir);
+        DataDirGuard guard;
+        try {
+            guard = DataDirGuard.lock(dataDir); // held until this JVM exits (the kernel releases it even after kill -9)
+            DataDirGuard.requireFreePort(port);
+        } catch (DataDirGuard.Refused refused) {
+            System.err.println("featherweight: " + refused.getMessage());
+            System.exit(refused.exitCode);
+            return;
+        }
+        Path stalePostgres = dataDir.resolve("postgres");
+        DataDirGuard.stopStalePostgres(stalePostgres).ifPresent(pid -> System.err.println(
+                "featherweight: stopped PostgreSQL (pid " + pid + ") left running on " + stalePostgres + " by an instance that did not stop cleanly"));
+        // temp files of this instance (Tomcat, uploads, Kafka's log) live under the data dir, so a crashed instance's are found and removed
+        System.setProperty("ot.epg.working-dir", Path.of(System.getProperty("java.io.tmpdir"), "embedded-pg").toString()); // PostgreSQL binaries stay shared
+        System.setProperty("java.io.tmpdir", DataDirGuard.freshTempDir(dataDir).toString());
         // the console is for the URLs, the key and the demo table; the services log to a file
         System.setProperty("logging.file.name", dataDir.resolve("featherweight.log").toString());
         System.setProperty("logging.threshold.console", "OFF");
@@ -48,19 +68,34 @@ public final class Standalone {
         Map<String, String> settings = new java.util.HashMap<>(Map.of("featherweight.eval.texts-dir", repo.resolve("models").toString()));
         Path calibration = repo.resolve("models/demo-stories.txt"); // GPTQ/AWQ calibration text of the demo
         if (Files.exists(calibration)) settings.put("featherweight.worker.calibration", calibration.toString());
+        // -Dfeatherweight.x=y sets any service setting (e.g. -Dfeatherweight.jobs.lease=60s)
+        for (String name : System.getProperties().stringPropertyNames())
+            if (name.startsWith("featherweight.")) settings.put(name, System.getProperty(name));
         // Kafka's test kit prints its storage formatting to System.out: keep the console for the summary
         java.io.PrintStream console = System.out;
         Platform platform;
         try (java.io.PrintStream quiet = new java.io.PrintStream(java.io.OutputStream.nullOutputStream())) {
             System.setOut(quiet);
             platform = Platform.start(new Platform.Options(dataDir, port, 0, adminKey, settings, Map.of()));
+        } catch (Exception | Error failure) { // exit with the reason rather than hang on a thread a half-started server left
+            System.setOut(console);
+            System.err.println("featherweight: could not start: " + failure + " (details in " + dataDir.resolve("featherweight.log") + ")");
+            System.exit(1);
+            return;
         } finally {
             System.setOut(console);
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.err.println("featherweight: stopping");
+            long t0 = System.nanoTime();
             platform.close();
+            System.err.printf("featherweight: stopped in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+            try {
+                guard.close();
+            } catch (java.io.IOException ignored) {
+                // the JVM exits now: the kernel releases the lock anyway
+            }
             stopped.countDown();
         }));
         String url = platform.gatewayUrl();

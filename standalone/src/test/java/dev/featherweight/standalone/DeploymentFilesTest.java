@@ -47,6 +47,34 @@ class DeploymentFilesTest {
         assertThat(rendered).contains("replicas: 3").contains("/actuator/health/readiness").contains("value: \"A100-40GB-PCIe\"");
     }
 
+    @Test
+    @SuppressWarnings("unchecked")
+    void workersScaleOnTheirKafkaLagPodsLeaveGracefullyAndDisruptionsTakeOnePodAtATime() throws Exception {
+        Helm chart = new Helm(PlatformTestBase.REPO.resolve("helm/featherweight"));
+        List<Map<String, Object>> plain = documents(chart.template().withName("fw").call()); // no KEDA in the cluster: HPAs
+        List<Map<String, Object>> hpas = plain.stream().filter(d -> "HorizontalPodAutoscaler".equals(d.get("kind"))).toList();
+        assertThat(hpas).extracting(DeploymentFilesTest::name).containsExactlyInAnyOrder("fw-quantizer-worker", "fw-eval-worker");
+        for (Map<String, Object> h : hpas) {
+            Map<String, Object> metric = cast(cast(((List<Object>) cast(h.get("spec")).get("metrics")).getFirst()).get("pods"));
+            assertThat(cast(metric.get("metric")).get("name")).isEqualTo("spring_cloud_stream_binder_kafka_offset");
+        }
+        assertThat(plain.stream().filter(d -> "PodDisruptionBudget".equals(d.get("kind"))).count()).isEqualTo(5);
+        for (Map<String, Object> d : plain.stream().filter(d -> "Deployment".equals(d.get("kind"))).toList()) {
+            Map<String, Object> pod = cast(cast(cast(d.get("spec")).get("template")).get("spec"));
+            assertThat(pod.get("terminationGracePeriodSeconds")).isEqualTo(60); // the 30 s task lease + 30 s
+            Map<String, Object> container = cast(((List<Object>) pod.get("containers")).getFirst());
+            assertThat(cast(cast(container.get("lifecycle")).get("preStop"))).containsKey("sleep");
+        }
+        List<Map<String, Object>> keda = documents(chart.template().withName("fw").set("autoscaling.keda", "true").call());
+        List<Map<String, Object>> scaled = keda.stream().filter(d -> "ScaledObject".equals(d.get("kind"))).toList();
+        assertThat(scaled).extracting(DeploymentFilesTest::name).containsExactlyInAnyOrder("fw-quantizer-worker", "fw-eval-worker");
+        assertThat(keda.stream().filter(d -> "HorizontalPodAutoscaler".equals(d.get("kind")))).isEmpty();
+        Map<String, Object> quantizer = scaled.stream().filter(d -> name(d).equals("fw-quantizer-worker")).findFirst().orElseThrow();
+        Map<String, Object> trigger = cast(((List<Object>) cast(quantizer.get("spec")).get("triggers")).getFirst());
+        assertThat(trigger.get("type")).isEqualTo("kafka");
+        assertThat(cast(trigger.get("metadata"))).containsEntry("topic", "fw.tasks.quantize").containsEntry("consumerGroup", "quantizer-worker");
+    }
+
     /** Every rendered manifest read into the Kubernetes API model, refusing unknown fields and loosely typed values. */
     @Test
     void everyRenderedManifestIsValidAgainstTheKubernetesApiModel() throws Exception {

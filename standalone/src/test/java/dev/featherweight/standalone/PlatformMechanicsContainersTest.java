@@ -11,7 +11,7 @@ import java.sql.DriverManager;
 /**
  * The same scenarios as {@link PlatformMechanicsTest} on real servers in containers: Kafka (KRaft),
  * PostgreSQL and MinIO. Skipped where no Docker engine is available (as on the build machines here).
- * S3 outage: the MinIO container is paused and unpaused.
+ * S3 outage and broker restart: the MinIO / Kafka container is paused and unpaused.
  */
 @Testcontainers(disabledWithoutDocker = true)
 class PlatformMechanicsContainersTest extends PlatformMechanicsTest {
@@ -54,6 +54,16 @@ class PlatformMechanicsContainersTest extends PlatformMechanicsTest {
     @Override
     String kafkaBootstrap() {
         return KAFKA.getBootstrapServers();
+    }
+
+    @Override
+    void stopKafka() {
+        KAFKA.getDockerClient().pauseContainerCmd(KAFKA.getContainerId()).exec();
+    }
+
+    @Override
+    void startKafka() {
+        KAFKA.getDockerClient().unpauseContainerCmd(KAFKA.getContainerId()).exec();
     }
 
     @Override

@@ -34,6 +34,15 @@ class PlatformMechanicsTest extends PlatformTestBase {
 
 
     @Override
+    Map<String, String> overrides() {
+        Map<String, String> o = new java.util.HashMap<>(super.overrides());
+        o.put("featherweight.registry.upload-timeout", "20s"); // an upload here takes about a second
+        o.put("featherweight.registry.upload-sweep", "1s");
+        o.put("featherweight.worker.store-retry", "45s"); // a worker waits out a store outage this long before the attempt fails
+        return o;
+    }
+
+    @Override
     Map<String, Object> sharedBeans() {
         return Map.of("quantizationEngine", new StubEngine());
     }
@@ -233,7 +242,7 @@ class PlatformMechanicsTest extends PlatformTestBase {
         try {
             job = submit(api, """
                     {"modelId":"feather-3m","recipes":[{"method":"rtn","bits":8,"groupSize":32,"symmetric":true}]}""");
-            done = api.awaitJob(job, Duration.ofSeconds(120));
+            done = api.awaitJob(job, Duration.ofSeconds(400)); // 3 attempts, each waiting out the outage for 45 s
         } finally {
             startS3();
         }
@@ -243,5 +252,276 @@ class PlatformMechanicsTest extends PlatformTestBase {
         assertThat(done.path("error").asString()).contains("failed after 3 attempt(s)").contains("S3 put of artifacts/").contains("failed after 3 attempts");
         assertThat(artifactsOf(api, job)).isEmpty();
         assertThat(api.get("/api/v1/artifacts").json()).hasSize(1); // only the warm-up job's
+    }
+
+    /** Replaces the quantizer-workers by one that spends {@code delay} per block, so a test can act mid-task. */
+    ConfigurableApplicationContext onlyQuantizer(String name, String delay) {
+        for (ConfigurableApplicationContext c : platform.quantizers) c.close();
+        platform.quantizers.clear();
+        return platform.startQuantizer(name, Map.of("featherweight.worker.block-delay", delay));
+    }
+
+    /** Waits until some task of the job (the worker takes them in any order) has finished {@code block} blocks; returns that task. */
+    static JsonNode awaitRunning(ApiClient api, String job, int block) throws Exception {
+        for (int i = 0; i < 1200; i++) {
+            for (JsonNode t : api.get("/api/v1/jobs/" + job).json().path("tasks"))
+                if (t.path("state").asString().equals("RUNNING") && t.path("block").asInt() >= block || block == 0) return t;
+            Thread.sleep(100);
+        }
+        throw new AssertionError("no task of " + job + " reached block " + block);
+    }
+
+    static double counter(ConfigurableApplicationContext service, String name, String... tags) {
+        var c = service.getBean(MeterRegistry.class).find(name).tags(tags).counter();
+        return c == null ? 0 : c.count();
+    }
+
+    @Test
+    @Order(9)
+    void cancelIsAFenceNoTaskStartsAfterItTheRunningOneStopsNoArtifactAndASecondCancelIs409() throws Exception {
+        ApiClient api = tenantWithFeather("cancel-fence");
+        ConfigurableApplicationContext slow = onlyQuantizer("quantizer-slow-cancel", "700ms");
+        String job = submit(api, """
+                {"modelId":"feather-3m","recipes":[{"method":"rtn","bits":4,"groupSize":32},{"method":"rtn","bits":8,"groupSize":32},
+                 {"method":"rtn","bits":2,"groupSize":32}]}""");
+        String running = awaitRunning(api, job, 1).path("id").asString();
+        double cancelledBefore = counter(platform.jobService, "featherweight.jobs.finished", "state", "CANCELLED");
+        double stoppedBefore = counter(slow, "featherweight.worker.task.stopped");
+
+        java.time.Instant cancelAt = java.time.Instant.now();
+        ApiClient.Response c = api.post("/api/v1/jobs/" + job + "/cancel", "");
+        assertThat(c.status()).as(c.toString()).isEqualTo(202);
+        // the answer comes after the fence is committed: the job is CANCELLED now, not eventually
+        JsonNode right = api.get("/api/v1/jobs/" + job).json();
+        assertThat(right.path("state").asString()).isEqualTo("CANCELLED");
+        for (JsonNode t : right.path("tasks")) assertThat(t.path("state").asString()).isEqualTo("CANCELLED");
+
+        // the running task stops at its next block boundary (it had 6 blocks of 0.7 s to go)
+        for (int i = 0; i < 300 && counter(slow, "featherweight.worker.task.stopped") == stoppedBefore; i++) Thread.sleep(100);
+        assertThat(counter(slow, "featherweight.worker.task.stopped")).isEqualTo(stoppedBefore + 1);
+        // the queued tasks never started (their messages reach the free worker, which may not claim them)
+        for (int i = 0; i < 100 && counter(slow, "featherweight.worker.task.skipped") < 2; i++) Thread.sleep(100);
+        assertThat(counter(slow, "featherweight.worker.task.skipped")).isGreaterThanOrEqualTo(2);
+        JsonNode after = api.get("/api/v1/jobs/" + job).json();
+        assertThat(after.path("state").asString()).isEqualTo("CANCELLED");
+        for (JsonNode t : after.path("tasks")) {
+            assertThat(t.path("state").asString()).isEqualTo("CANCELLED");
+            // none started after the cancel (on a loaded machine one may have started and lost its lease before it)
+            if (!t.path("id").asString().equals(running) && !t.path("startedAt").isNull())
+                assertThat(java.time.Instant.parse(t.path("startedAt").asString())).as(t.toString()).isBefore(cancelAt);
+        }
+        assertThat(artifactsOf(api, job)).isEmpty();
+        ApiClient registry = internalRegistry();
+        assertThat(registry.get("/internal/tasks/" + running + "/artifact").status()).isEqualTo(404);
+
+        ApiClient.Response again = api.post("/api/v1/jobs/" + job + "/cancel", "");
+        assertThat(again.status()).as(again.toString()).isEqualTo(409);
+        assertThat(again.json().path("detail").asString()).contains("already CANCELLED");
+        assertThat(counter(platform.jobService, "featherweight.jobs.finished", "state", "CANCELLED")).isEqualTo(cancelledBefore + 1);
+
+        String done = submit(api, RTN_JOB);
+        assertThat(api.awaitJob(done, Duration.ofSeconds(60)).path("state").asString()).isEqualTo("SUCCEEDED");
+        ApiClient.Response finished = api.post("/api/v1/jobs/" + done + "/cancel", "");
+        assertThat(finished.status()).isEqualTo(409);
+        assertThat(api.get("/api/v1/jobs/" + done).json().path("state").asString()).isEqualTo("SUCCEEDED");
+        onlyQuantizer("quantizer-3", "0ms");
+    }
+
+    @Test
+    @Order(10)
+    void theRegistryRefusesToCompleteAnArtifactOfACancelledJobAndLeavesNoBlob() throws Exception {
+        ApiClient api = tenantWithFeather("cancel-registry");
+        onlyQuantizer("quantizer-slow-registry", "700ms");
+        String job = submit(api, """
+                {"modelId":"feather-3m","recipes":[{"method":"rtn","bits":4,"groupSize":32},{"method":"rtn","bits":8,"groupSize":32}]}""");
+        String running = awaitRunning(api, job, 1).path("id").asString();
+        String queued = running.equals(job + "-q0") ? job + "-q1" : job + "-q0";
+        String tenantId = api.get("/api/v1/jobs/" + job).json().path("tenantId").asString();
+        assertThat(api.post("/api/v1/jobs/" + job + "/cancel", "").status()).isEqualTo(202);
+        // a worker that missed the cancel: creates the artifact of the queued task, uploads its file, asks to complete it
+        ApiClient registry = internalRegistry();
+        ApiClient.Response created = registry.post("/internal/artifacts", Map.of("tenantId", tenantId, "taskId", queued, "jobId", job,
+                "modelName", "feather-3m", "method", "rtn", "bits", 8, "label", "rtn int8 g32", "recipe", "{}", "kernelsVersion", "late worker"));
+        assertThat(created.status()).as(created.toString()).isEqualTo(200);
+        String artifact = created.json().path("id").asString();
+        byte[] content = "late bytes".getBytes();
+        String sha = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(content));
+        ApiClient.Response put = registry.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(registry.base() + "/internal/artifacts/" + artifact
+                + "/files?path=model.bin")).header("X-Sha256", sha).PUT(java.net.http.HttpRequest.BodyPublishers.ofByteArray(content)));
+        assertThat(put.status()).as(put.toString()).isEqualTo(200);
+        Path s3 = platform.dataDir().resolve("s3");
+        try (var files = Files.walk(s3)) {
+            assertThat(files.filter(f -> f.toString().contains(artifact)).filter(Files::isRegularFile).count()).isEqualTo(1);
+        }
+        ApiClient.Response complete = registry.post("/internal/artifacts/" + artifact + "/complete", Map.of("model.bin", sha));
+        assertThat(complete.status()).as(complete.toString()).isEqualTo(409);
+        assertThat(complete.json().path("detail").asString()).contains("is CANCELLED");
+        assertThat(registry.get("/internal/tasks/" + queued + "/artifact").status()).isEqualTo(404);
+        try (var files = Files.walk(s3)) {
+            assertThat(files.filter(f -> f.toString().contains(artifact)).filter(Files::isRegularFile).toList()).isEmpty();
+        }
+        assertThat(artifactsOf(api, job)).isEmpty();
+        onlyQuantizer("quantizer-4", "0ms");
+    }
+
+    @Test
+    @Order(11)
+    void aModelThatCannotBeReadFailsAtOnceWithTheReasonNotRetried() throws Exception {
+        ApiClient api = tenant("corrupt-model");
+        Path broken = Files.createTempDirectory("fw-broken-model");
+        Files.copy(FEATHER.resolve("config.json"), broken.resolve("config.json")); // a valid config: the gateway accepts the job
+        Files.write(broken.resolve("model.safetensors"), "this is not a safetensors file".getBytes());
+        ApiClient.Response up = api.uploadModel("broken", broken);
+        assertThat(up.status()).as(up.toString()).isEqualTo(201);
+        String job = submit(api, """
+                {"modelId":"broken","recipes":[{"method":"rtn","bits":4,"groupSize":32,"symmetric":true}]}""");
+        JsonNode done = api.awaitJob(job, Duration.ofSeconds(60));
+        assertThat(done.path("state").asString()).isEqualTo("FAILED");
+        assertThat(done.path("tasks").get(0).path("attempt").asInt()).isEqualTo(1); // another attempt would read the same bytes
+        assertThat(done.path("error").asString()).contains("failed after 1 attempt(s)").contains("model.safetensors is corrupt");
+    }
+
+    @Test
+    @Order(12)
+    void capacityAtAContextLongerThanTheModelsPositionsFailsTheEvalWithTheReason() throws Exception {
+        ApiClient api = tenantWithFeather("long-context");
+        String job = submit(api, """
+                {"modelId":"feather-3m","recipes":[{"method":"gguf","fileType":"Q8_0"}],
+                 "eval":{"capacity":{"gpus":["L4"],"ctx":2048,"kvDtype":"fp16"}}}""");
+        JsonNode done = api.awaitJob(job, Duration.ofSeconds(60));
+        assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("FAILED");
+        JsonNode eval = done.path("tasks").get(1);
+        assertThat(eval.path("kind").asString()).isEqualTo("EVAL");
+        assertThat(eval.path("attempt").asInt()).isEqualTo(1);
+        assertThat(done.path("error").asString()).contains("capacity at ctx 2048: the model has only 512 positions");
+    }
+
+    static long blobsUnder(Path s3, String prefix) throws Exception {
+        try (var files = Files.walk(s3)) {
+            return files.filter(Files::isRegularFile).filter(f -> f.toString().contains(prefix)).count();
+        }
+    }
+
+    @Test
+    @Order(13)
+    void aFailedUploadLeavesNothingAModelInUseCannotBeDeletedAnUnusedOneCanAndItsNameIsFreeAgain() throws Exception {
+        ApiClient api = tenant("model-lifecycle");
+        Path s3 = platform.dataDir().resolve("s3");
+        // an upload that fails half-way (one stored file, then a refused path): nothing stays, the name is free
+        Path bad = Files.createTempDirectory("fw-bad-upload");
+        Files.copy(FEATHER.resolve("config.json"), bad.resolve("config.json"));
+        Files.writeString(bad.resolve("not allowed!.txt"), "x");
+        ApiClient.Response failed = api.uploadModel("lifecycle", bad);
+        assertThat(failed.status()).as(failed.toString()).isEqualTo(400);
+        assertThat(api.get("/api/v1/models/lifecycle").status()).isEqualTo(404);
+        ApiClient.Response up = api.uploadModel("lifecycle", FEATHER);
+        assertThat(up.status()).as(up.toString()).isEqualTo(201);
+        String tenantId = up.json().path("tenantId").asString();
+        assertThat(blobsUnder(s3, "models/" + tenantId + "/lifecycle/")).isGreaterThan(0);
+
+        onlyQuantizer("quantizer-slow-models", "700ms");
+        String job = submit(api, """
+                {"modelId":"lifecycle","recipes":[{"method":"rtn","bits":4,"groupSize":32}]}""");
+        awaitRunning(api, job, 0); // the job-service has planned it
+        ApiClient.Response inUse = api.delete("/api/v1/models/lifecycle");
+        assertThat(inUse.status()).as(inUse.toString()).isEqualTo(409);
+        assertThat(inUse.json().path("detail").asString()).contains("is used by 1");
+        assertThat(api.post("/api/v1/jobs/" + job + "/cancel", "").status()).isEqualTo(202);
+        ApiClient.Response deleted = api.delete("/api/v1/models/lifecycle");
+        assertThat(deleted.status()).as(deleted.toString()).isEqualTo(204);
+        assertThat(api.get("/api/v1/models/lifecycle").status()).isEqualTo(404);
+        assertThat(blobsUnder(s3, "models/" + tenantId + "/lifecycle/")).isZero();
+        assertThat(api.delete("/api/v1/models/lifecycle").status()).isEqualTo(404);
+        assertThat(api.uploadModel("lifecycle", FEATHER).status()).isEqualTo(201);
+        onlyQuantizer("quantizer-5", "0ms");
+
+        // an upload abandoned after the model was created (its gateway died): removed after the upload timeout
+        ApiClient registry = internalRegistry();
+        assertThat(registry.post("/internal/tenants/" + tenantId + "/models", Map.of("name", "abandoned", "source", "upload")).status()).isEqualTo(201);
+        assertThat(api.get("/api/v1/models/abandoned").json().path("state").asString()).isEqualTo("UPLOADING");
+        for (int i = 0; i < 600 && api.get("/api/v1/models/abandoned").status() == 200; i++) Thread.sleep(100);
+        assertThat(api.get("/api/v1/models/abandoned").status()).isEqualTo(404);
+        assertThat(api.uploadModel("abandoned", FEATHER).status()).isEqualTo(201);
+    }
+
+    @Test
+    @Order(14)
+    void s3UnavailableFor30SecondsDuringTheUploadIsWaitedOutAndTheJobSucceeds() throws Exception {
+        ApiClient api = tenantWithFeather("s3-blip");
+        // warm the worker's model cache so that the only S3 traffic of the next job is the artifact upload
+        assertThat(api.awaitJob(submit(api, RTN_JOB), Duration.ofSeconds(60)).path("state").asString()).isEqualTo("SUCCEEDED");
+        stopS3();
+        Thread restart = Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(30_000);
+                startS3();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        String job = submit(api, """
+                {"modelId":"feather-3m","recipes":[{"method":"rtn","bits":8,"groupSize":32,"symmetric":true}]}""");
+        JsonNode done = api.awaitJob(job, Duration.ofSeconds(300));
+        restart.join();
+        assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("SUCCEEDED");
+        JsonNode artifacts = artifactsOf(api, job);
+        assertThat(artifacts).hasSize(1);
+        String id = artifacts.get(0).path("id").asString();
+        assertThat(blobsUnder(platform.dataDir().resolve("s3"), id)).isEqualTo(artifacts.get(0).path("files").size());
+        assertThat(api.get("/api/v1/artifacts/" + id + "/download?path=model.bin").status()).isEqualTo(200);
+    }
+
+    @Test
+    @Order(15)
+    void kafkaStoppedAndStartedAgainMidJobTheJobStillFinishesWithOneArtifactPerRecipe() throws Exception {
+        ApiClient api = tenantWithFeather("kafka-restart");
+        onlyQuantizer("quantizer-slow-kafka", "700ms");
+        String job = submit(api, """
+                {"modelId":"feather-3m","recipes":[{"method":"rtn","bits":4,"groupSize":32},{"method":"rtn","bits":8,"groupSize":32}]}""");
+        awaitRunning(api, job, 1);
+        // the broker gone for 10 s mid-task, with the second task's TaskAssigned waiting in its log: it comes back
+        // on the same port and the same log, and every client of the services reconnects by itself
+        stopKafka();
+        Thread.sleep(10_000);
+        startKafka();
+        JsonNode done = api.awaitJob(job, Duration.ofSeconds(300));
+        assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("SUCCEEDED");
+        for (JsonNode t : done.path("tasks")) assertThat(t.path("state").asString()).isEqualTo("SUCCEEDED");
+        JsonNode artifacts = artifactsOf(api, job);
+        assertThat(artifacts).hasSize(2);
+        for (JsonNode a : artifacts)
+            assertThat(blobsUnder(platform.dataDir().resolve("s3"), a.path("id").asString())).isEqualTo(a.path("files").size());
+        onlyQuantizer("quantizer-7", "0ms");
+    }
+
+    @Test
+    @Order(16)
+    void postgresStoppedAndStartedAgainMidJobTheJobStillFinishesWithOneArtifactPerRecipe() throws Exception {
+        ApiClient api = tenantWithFeather("pg-restart");
+        onlyQuantizer("quantizer-slow-pg", "700ms");
+        String job = submit(api, """
+                {"modelId":"feather-3m","recipes":[{"method":"rtn","bits":4,"groupSize":32},{"method":"rtn","bits":8,"groupSize":32}]}""");
+        awaitRunning(api, job, 1);
+        io.zonky.test.db.postgres.embedded.EmbeddedPostgres pg = platform.infra.getBean(io.zonky.test.db.postgres.embedded.EmbeddedPostgres.class);
+        int port = pg.getPort();
+        pg.close(); // both databases gone for 10 s, mid-task, with the second task queued
+        Thread.sleep(10_000);
+        try (var again = io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder().setDataDirectory(platform.dataDir().resolve("postgres"))
+                .setCleanDataDirectory(false).setPort(port).setServerConfig("max_connections", "100").start()) {
+            JsonNode done = api.awaitJob(job, Duration.ofSeconds(300));
+            assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("SUCCEEDED");
+            for (JsonNode t : done.path("tasks")) assertThat(t.path("state").asString()).isEqualTo("SUCCEEDED");
+            JsonNode artifacts = artifactsOf(api, job);
+            assertThat(artifacts).hasSize(2);
+            for (JsonNode a : artifacts)
+                assertThat(blobsUnder(platform.dataDir().resolve("s3"), a.path("id").asString())).isEqualTo(a.path("files").size());
+            onlyQuantizer("quantizer-6", "0ms");
+        }
+    }
+
+    /** The registry's internal API, as another service calls it: with the deployment's service credential. */
+    private ApiClient internalRegistry() {
+        return new ApiClient("http://127.0.0.1:" + platform.port(platform.registry), null)
+                .withHeader(dev.featherweight.servicesecurity.ServiceCredential.HEADER, platform.serviceCredential());
     }
 }

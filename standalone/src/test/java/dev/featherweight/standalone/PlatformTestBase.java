@@ -23,7 +23,8 @@ abstract class PlatformTestBase {
 
     /** Overrides for this class's platform (short leases for the failure tests). */
     Map<String, String> overrides() {
-        return Map.of("featherweight.jobs.lease", "3s", "featherweight.jobs.lease-sweep", "300ms", "featherweight.jobs.outbox-poll", "50ms");
+        return Map.of("featherweight.jobs.lease", "3s", "featherweight.jobs.lease-sweep", "300ms", "featherweight.jobs.outbox-poll", "50ms",
+                "featherweight.jobs.retry-backoff", "300ms", "featherweight.jobs.reoffer-sweep", "200ms");
     }
 
     Map<String, Object> sharedBeans() {
@@ -47,7 +48,16 @@ abstract class PlatformTestBase {
     }
 
     String kafkaBootstrap() {
-        return platform.infra.getBean(org.springframework.kafka.test.EmbeddedKafkaKraftBroker.class).getBrokersAsString();
+        return platform.infra.getBean(EmbeddedKafka.class).bootstrapServers();
+    }
+
+    void stopKafka() throws Exception {
+        platform.infra.getBean(EmbeddedKafka.class).stop();
+    }
+
+    /** Starts the broker again on the same port and log. */
+    void startKafka() throws Exception {
+        platform.infra.getBean(EmbeddedKafka.class).start();
     }
 
     void stopS3() throws Exception {

@@ -25,6 +25,10 @@ public class StubEngine implements QuantizationEngine {
     public Result quantize(Path modelDir, ResolvedRecipe recipe, Path outDir, Progress progress) throws Exception {
         int layers = JsonMapper.shared().readTree(Files.readString(modelDir.resolve("config.json"))).path("num_hidden_layers").asInt();
         byte[] weights = Files.readAllBytes(modelDir.resolve("model.safetensors"));
+        // like a real reader: a safetensors file starts with the little-endian length of its JSON header
+        long header = weights.length < 8 ? -1 : java.nio.ByteBuffer.wrap(weights, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+        if (header < 2 || header > weights.length - 8)
+            throw new IllegalArgumentException("model.safetensors is corrupt: header length " + header + " does not fit its " + weights.length + " bytes");
         int resumed = 0;
         for (int b = 0; b < layers; b++) {
             Path done = outDir.resolve("blk." + b + ".part");

@@ -36,12 +36,15 @@ public class RegistryClient {
     private final RegistryFiles files;
     private final Path cacheDir;
     private final long cacheMaxBytes;
+    private final java.time.Duration storeRetry;
 
-    public RegistryClient(RegistryApi api, RegistryFiles files, Path cacheDir, long cacheMaxBytes) {
+    /** @param storeRetry how long an upload keeps retrying while the registry or its store answers 5xx (an S3 outage) */
+    public RegistryClient(RegistryApi api, RegistryFiles files, Path cacheDir, long cacheMaxBytes, java.time.Duration storeRetry) {
         this.api = api;
         this.files = files;
         this.cacheDir = cacheDir;
         this.cacheMaxBytes = cacheMaxBytes;
+        this.storeRetry = storeRetry;
     }
 
     public Model model(String tenant, String name) throws TaskFailure {
@@ -124,8 +127,25 @@ public class RegistryClient {
         }
     }
 
-    /** Uploads the files (path relative to dir) and completes the artifact; S3 trouble is a retryable failure. */
-    public Artifact upload(Artifact artifact, Path dir, List<String> paths) throws TaskFailure, IOException {
+    /**
+     * Uploads the files (path relative to dir) and completes the artifact. A store outage (5xx) is waited out
+     * for up to {@code storeRetry}, with a pause doubling from 1 s to 16 s, so a short S3 outage does not cost
+     * an attempt; after that it is a retryable failure of the task.
+     */
+    public Artifact upload(Artifact artifact, Path dir, List<String> paths) throws TaskFailure, IOException, InterruptedException {
+        long deadline = System.nanoTime() + storeRetry.toNanos();
+        for (long pauseMillis = 1000; ; pauseMillis = Math.min(16_000, pauseMillis * 2)) {
+            try {
+                return uploadOnce(artifact, dir, paths);
+            } catch (TaskFailure f) {
+                if (!f.retryable || System.nanoTime() + pauseMillis * 1_000_000 > deadline) throw f;
+                log.warn("upload of {} failed, again in {} s: {}", artifact.id(), pauseMillis / 1000, f.getMessage());
+                Thread.sleep(pauseMillis);
+            }
+        }
+    }
+
+    private Artifact uploadOnce(Artifact artifact, Path dir, List<String> paths) throws TaskFailure, IOException {
         Map<String, String> promised = new LinkedHashMap<>();
         try {
             for (String p : paths) {

@@ -8,13 +8,26 @@ import java.util.UUID;
 public final class TaskContext {
     private final Message.TaskAssigned task;
     private final Events events;
+    private final Fence fence;
     private final long startNanos = System.nanoTime();
     volatile String stopReason;
     private long lastProgressNanos;
 
+    /** The worker's fencing call: why this attempt must stop now, or null to go on. */
+    @FunctionalInterface
+    interface Fence {
+        String stopReason();
+    }
+
+    /** For a handler run outside a worker (tests): no fencing call, only the heartbeat's stop reason. */
     public TaskContext(Message.TaskAssigned task, Events events) {
+        this(task, events, () -> null);
+    }
+
+    TaskContext(Message.TaskAssigned task, Events events, Fence fence) {
         this.task = task;
         this.events = events;
+        this.fence = fence;
     }
 
     public double wallSeconds() {
@@ -23,9 +36,13 @@ public final class TaskContext {
 
     /**
      * Block {@code block} of {@code blocks} is done. Sends a TaskProgress (at most ~4 per second, always the
-     * last) with the ETA extrapolated from the wall time so far. Throws if the task should stop.
+     * last) with the ETA extrapolated from the wall time so far. Throws if the task should stop: the fencing
+     * call runs at every block boundary, so a cancelled job's task stops after the block it is in.
      */
     public void progress(int block, int blocks, String module, double gpuSeconds) throws TaskFailure {
+        checkStop();
+        String fenced = fence.stopReason();
+        if (fenced != null) stopReason = fenced;
         checkStop();
         long now = System.nanoTime();
         if (block < blocks && now - lastProgressNanos < 250_000_000L) return;

@@ -2,6 +2,7 @@ package dev.featherweight.worker;
 
 import dev.featherweight.contracts.Json;
 import dev.featherweight.contracts.Message;
+import dev.featherweight.contracts.jobs.TaskClaim;
 import dev.featherweight.contracts.jobs.TaskStatus;
 import dev.featherweight.service.JobsApi;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -28,7 +29,8 @@ import java.util.function.Consumer;
  * once, so the poll loop keeps running (no max.poll.interval overrun, no rebalance, no redelivery during a
  * task of an hour); when all slots are busy the binding is paused — the consumer keeps polling but gets no
  * records — and resumed when a slot frees. Around each task: a fencing check (is this attempt still the
- * current one?), TaskStarted, heartbeats every lease/3, and TaskSucceeded or TaskFailed.
+ * current one?) that claims the attempt in the job-service, heartbeats every lease/3, and TaskSucceeded or
+ * TaskFailed.
  */
 public class TaskRuntime implements Consumer<byte[]>, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TaskRuntime.class);
@@ -48,6 +50,7 @@ public class TaskRuntime implements Consumer<byte[]>, AutoCloseable {
         return t;
     });
     private final MeterRegistry meters;
+    private final java.time.Duration claimRetry = java.time.Duration.ofMinutes(2);
     private volatile boolean paused;
     private volatile boolean closing;
 
@@ -85,16 +88,14 @@ public class TaskRuntime implements Consumer<byte[]>, AutoCloseable {
         MDC.put("jobId", task.jobId());
         MDC.put("taskId", task.taskId());
         ScheduledFuture<?> beat = null;
-        TaskContext context = new TaskContext(task, events);
+        TaskContext context = new TaskContext(task, events, () -> fence(task));
         try {
-            TaskStatus status = status(task.taskId());
-            if (status == null || !status.open() || status.attempt() != task.attempt()) {
-                log.info("skipping task {} attempt {}: job-service says {}", task.taskId(), task.attempt(), status);
+            if (!claim(task)) { // cancelled, superseded, or a second copy of the message
+                log.info("skipping task {} attempt {}: the job-service did not hand it to this worker", task.taskId(), task.attempt());
                 meters.counter("featherweight.worker.task.skipped").increment();
                 return;
             }
             log.info("task {} attempt {} started: {}", task.taskId(), task.attempt(), task.recipe() == null ? "eval of " + task.artifactId() : task.recipe().label());
-            events.send(new Message.TaskStarted(UUID.randomUUID().toString(), task.taskId(), task.jobId(), task.attempt(), worker, gpu, Instant.now()));
             long period = Math.max(200, task.leaseSeconds() * 1000L / 3);
             Thread taskThread = Thread.currentThread();
             beat = heartbeats.scheduleAtFixedRate(() -> heartbeat(task, context), period, period, TimeUnit.MILLISECONDS);
@@ -107,12 +108,13 @@ public class TaskRuntime implements Consumer<byte[]>, AutoCloseable {
             log.info("task {} attempt {} succeeded in {} s", task.taskId(), task.attempt(), String.format("%.2f", context.wallSeconds()));
         } catch (TaskContext.Stopped e) {
             log.warn("task {} attempt {} stopped: {}", task.taskId(), task.attempt(), e.getMessage());
+            meters.counter("featherweight.worker.task.stopped").increment();
         } catch (Throwable e) {
             if (closing || Thread.currentThread().isInterrupted()) {
                 log.warn("task {} attempt {} abandoned at shutdown: {}", task.taskId(), task.attempt(), e.toString());
                 return; // the lease expires and another worker takes it
             }
-            boolean retryable = !(e instanceof TaskFailure f) || f.retryable;
+            boolean retryable = FailureKind.retryable(e);
             String reason = e instanceof TaskFailure ? e.getMessage() : e.toString();
             log.warn("task {} attempt {} failed ({}): {}", task.taskId(), task.attempt(), retryable ? "retryable" : "final", reason, e);
             meters.counter("featherweight.worker.task.failed", "retryable", String.valueOf(retryable)).increment();
@@ -124,6 +126,37 @@ public class TaskRuntime implements Consumer<byte[]>, AutoCloseable {
         } finally {
             if (beat != null) beat.cancel(false);
             MDC.clear();
+        }
+    }
+
+    /**
+     * Claims the attempt, riding out a job-service or database that is briefly away (a restart): this worker
+     * already took the message off Kafka, so giving up at once would leave the task waiting for a re-offer.
+     */
+    private boolean claim(Message.TaskAssigned task) throws InterruptedException {
+        long deadline = System.nanoTime() + claimRetry.toNanos();
+        for (long pauseMillis = 500; ; pauseMillis = Math.min(8_000, pauseMillis * 2)) {
+            try {
+                jobs.claim(task.taskId(), new TaskClaim(task.attempt(), worker, gpu));
+                return true;
+            } catch (HttpClientErrorException.Conflict | HttpClientErrorException.NotFound e) {
+                return false;
+            } catch (RuntimeException e) {
+                if (closing || System.nanoTime() + pauseMillis * 1_000_000 > deadline) throw e;
+                log.warn("claim of {} attempt {} failed, again in {} ms: {}", task.taskId(), task.attempt(), pauseMillis, e.toString());
+                Thread.sleep(pauseMillis);
+            }
+        }
+    }
+
+    /** The fencing call at a block boundary: a reason to stop if the attempt is no longer this worker's to run. */
+    private String fence(Message.TaskAssigned task) {
+        try {
+            TaskStatus s = status(task.taskId());
+            return s == null || !s.open() || s.attempt() != task.attempt() ? "job-service says " + s + " (cancelled or superseded)" : null;
+        } catch (RuntimeException e) { // the job-service is unreachable for now: go on, the heartbeat or the next block asks again
+            log.warn("fencing check of {} failed: {}", task.taskId(), e.toString());
+            return null;
         }
     }
 
@@ -171,6 +204,6 @@ public class TaskRuntime implements Consumer<byte[]>, AutoCloseable {
         closing = true;
         heartbeats.shutdownNow();
         executor.shutdownNow();
-        executor.awaitTermination(10, TimeUnit.SECONDS);
+        executor.awaitTermination(2, TimeUnit.SECONDS); // bounded: a task still running is handed back by its lease
     }
 }

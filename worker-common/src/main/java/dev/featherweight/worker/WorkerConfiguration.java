@@ -24,6 +24,6 @@ public class WorkerConfiguration {
 
     @Bean
     public RegistryClient workerRegistryClient(RegistryApi api, RegistryFiles files, WorkerProperties worker) {
-        return new RegistryClient(api, files, worker.cacheDir(), worker.cacheMax().toBytes());
+        return new RegistryClient(api, files, worker.cacheDir(), worker.cacheMax().toBytes(), worker.storeRetry());
     }
 }

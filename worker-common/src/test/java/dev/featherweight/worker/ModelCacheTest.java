@@ -27,7 +27,7 @@ class ModelCacheTest {
         Path middle = model("t1", "b", 400, 2_000);
         Path newest = model("t2", "c", 400, 3_000);
         Path current = model("t2", "d", 400, 500); // just fetched, even if its folder time is old
-        new RegistryClient(null, null, cache, 900).evict(current);
+        new RegistryClient(null, null, cache, 900, java.time.Duration.ZERO).evict(current);
         assertThat(oldest).doesNotExist();
         assertThat(middle).doesNotExist();
         assertThat(newest).exists();
