@@ -120,6 +120,14 @@ public final class SmoothQuantModifier implements QuantizationModifier {
             return block.output(sample, w);
         }
 
+        public float[] selfAttention(float[] x, BlockWeights w) {
+            return block.selfAttention(x, w);
+        }
+
+        public float[] mlp(float[] x, int nTokens, BlockWeights w) {
+            return block.mlp(x, nTokens, w);
+        }
+
         public void moduleDone(String module, QuantizedModule q, WeightMatrix reference, long startNanos) {
             block.moduleDone(module, q, reference, startNanos);
         }
