@@ -114,8 +114,8 @@ class ContractsJsonTest {
 
     @Test
     void recipesTheEngineCannotRunAreRefused() {
-        assertThat(new JobSpec("m", List.of(new Recipe.Gguf("IQ4_XS"), new Recipe.Gptq(4, null, null, 0.0, null, null, null)), null).problems())
-                .containsExactly("recipes[0].fileType: IQ4_XS is not allowed; one of " + dev.featherweight.catalog.GgufFileType.names(),
+        assertThat(new JobSpec("m", List.of(new Recipe.Gguf("IQ5_XS"), new Recipe.Gptq(4, null, null, 0.0, null, null, null)), null).problems())
+                .containsExactly("recipes[0].fileType: IQ5_XS is not allowed; one of " + dev.featherweight.catalog.GgufFileType.names(),
                         "recipes[1].damp: must be > 0 and <= 1, got 0.0");
     }
 }

@@ -17,10 +17,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  * <pre>
  *   core ← quant ← formats ← infer ← pipeline ← cli
  *   core, formats ← capacity ← cli
+ *   recommend ← cli
  * </pre>
  * core: ground types (GGML type table, tensor, half floats, parallel and matmul primitives); quant: pure
  * quantization algorithms on arrays and memory segments; formats: file readers and writers; infer: the forward
- * pass and perplexity; pipeline: drivers that run a model to quantize it; cli: the {@code fw} commands.
+ * pass and perplexity; pipeline: drivers that run a model to quantize it; recommend: the planner that prunes candidates
+ * with the catalogue's capacity model and ranks what its producers and quality metric return (it makes nothing itself);
+ * cli: the {@code fw} commands.
  * A new import against the arrows (a back-edge) fails {@link #layersOnlyUseTheLayersBelow()}.
  */
 class KernelsArchitectureTest {
@@ -37,7 +40,7 @@ class KernelsArchitectureTest {
     /** Guards the rules below against passing vacuously (e.g. after a package rename). */
     @Test
     void everyLayerHasClasses() {
-        for (String layer : new String[]{"core", "quant", "quant.gguf", "formats", "infer", "pipeline", "cli", "capacity"}) {
+        for (String layer : new String[]{"core", "quant", "quant.gguf", "formats", "infer", "pipeline", "cli", "capacity", "recommend"}) {
             assertThat(kernels.stream().filter(c -> c.getPackageName().equals(ROOT + "." + layer)).count())
                     .as("classes in %s.%s", ROOT, layer).isPositive();
         }
@@ -57,6 +60,7 @@ class KernelsArchitectureTest {
                 .layer("infer").definedBy(ROOT + ".infer..")
                 .layer("pipeline").definedBy(ROOT + ".pipeline..")
                 .layer("capacity").definedBy(ROOT + ".capacity..")
+                .layer("recommend").definedBy(ROOT + ".recommend..")
                 .layer("cli").definedBy(ROOT + ".cli..")
                 .whereLayer("core").mayNotAccessAnyLayer()
                 .whereLayer("quant").mayOnlyAccessLayers("core")
@@ -65,6 +69,7 @@ class KernelsArchitectureTest {
                 .whereLayer("pipeline").mayOnlyAccessLayers("core", "quant", "formats", "infer")
                 // the capacity math lives in the catalog module; kernels.capacity is its adapter that reads artifact files
                 .whereLayer("capacity").mayOnlyAccessLayers("core", "formats")
+                .whereLayer("recommend").mayNotAccessAnyLayer()
                 .whereLayer("cli").mayNotBeAccessedByAnyLayer();
     }
 

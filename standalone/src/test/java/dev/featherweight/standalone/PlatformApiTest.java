@@ -286,7 +286,7 @@ class PlatformApiTest extends PlatformTestBase {
         picocli.CommandLine fw = new picocli.CommandLine(new dev.featherweight.kernels.cli.Fw()).setOut(new java.io.PrintWriter(printed));
         assertThat(fw.execute("catalog", "--json")).isZero();
         assertThat(catalogue.json()).isEqualTo(tools.jackson.databind.json.JsonMapper.shared().readTree(printed.toString()));
-        assertThat(catalogue.json().path("ggufFileTypes").findValuesAsString("name")).contains("Q4_K_M").doesNotContain("IQ4_XS", "TQ1_0");
+        assertThat(catalogue.json().path("ggufFileTypes").findValuesAsString("name")).contains("Q4_K_M", "IQ4_XS", "IQ3_M", "IQ2_XXS", "IQ1_M", "TQ1_0").doesNotContain("IQ5_XS");
 
         // {"method":"gptq","bits":4} on feather-3m: GPTQModel's defaults, calibration capped to the model's 512 positions
         ApiClient.Response pre = api.post("/api/v1/catalog/estimate", """

@@ -91,12 +91,12 @@ class PlatformMechanicsTest extends PlatformTestBase {
             assertThat(r.json().path("type").asString()).isEqualTo("https://featherweight.dev/problems/validation");
             assertThat(r.json().path("errors").get(0).path("field").asString()).isEqualTo("recipes[0].bits");
             assertThat(r.json().path("errors").get(0).path("message").asString()).isEqualTo("5 is not allowed; one of [2, 3, 4, 8]");
-            // what the engine cannot run is refused at submit, every problem at once: a GGUF type the kernels cannot write,
+            // what the engine cannot run is refused at submit, every problem at once: a GGUF type llama-quantize refuses without an importance matrix,
             // damp 0 (GPTQ's Hessian would not be invertible), bits 5, and — from the model's config.json — a group wider than its rows
             ApiClient.Response cannotRun = api.post("/api/v1/jobs", """
-                    {"modelId":"feather-3m","recipes":[{"method":"gguf","fileType":"IQ4_XS"},{"method":"gptq","bits":5,"damp":0.0},{"method":"rtn","bits":4}]}""");
+                    {"modelId":"feather-3m","recipes":[{"method":"gguf","fileType":"IQ2_XXS"},{"method":"gptq","bits":5,"damp":0.0},{"method":"rtn","bits":4}]}""");
             assertThat(cannotRun.status()).as(cannotRun.toString()).isEqualTo(400);
-            assertThat(cannotRun.json().path("errors").findValuesAsString("field")).containsExactly("recipes[0].fileType", "recipes[1].bits", "recipes[1].damp");
+            assertThat(cannotRun.json().path("errors").findValuesAsString("field")).containsExactly("recipes[0].imatrix", "recipes[1].bits", "recipes[1].damp");
             assertThat(cannotRun.json().path("errors").get(2).path("message").asString()).isEqualTo("must be > 0 and <= 1, got 0.0");
             ApiClient.Response tooWideGroup = api.post("/api/v1/jobs", """
                     {"modelId":"feather-3m","recipes":[{"method":"rtn","groupSize":512},{"method":"gptq","calibrationSeqLen":1024}]}""");
