@@ -182,7 +182,8 @@ class StandaloneProcessTest {
     }
 
     @AfterAll
-    void stopChildren() {
-        for (Process p : started) if (p.isAlive()) p.destroyForcibly();
+    void stopChildren() throws InterruptedException {
+        for (Process p : started) if (p.isAlive()) p.destroy(); // SIGTERM: the child stops its PostgreSQL too
+        for (Process p : started) if (!p.waitFor(60, TimeUnit.SECONDS)) p.destroyForcibly();
     }
 }
