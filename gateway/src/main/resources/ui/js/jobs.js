@@ -15,6 +15,10 @@ function presets(catalog) {
     ['GPTQ 4-bit g128', [{ method: 'gptq', bits: 4, groupSize: 128 }]],
     ['AWQ 4-bit', [{ method: 'awq', bits: 4 }]],
     ['NF4 + double quant', [{ method: 'nf4', doubleQuant: true }]],
+    ['vLLM compressed-tensors: W4A16 GPTQ, W8A8 + SmoothQuant, FP8', [
+      { method: 'compressed-tensors', scheme: 'W4A16', algorithm: 'gptq' },
+      { method: 'compressed-tensors', scheme: 'W8A8', smoothing: 0.5 },
+      { method: 'compressed-tensors', scheme: 'FP8_DYNAMIC' }]],
     ['every GGUF K-mix', fileTypes.filter(t => /^Q\d_K/.test(t)).map(t => ({ method: 'gguf', fileType: t }))],
   ];
   const known = new Set(catalog.methods.map(m => m.name));

@@ -5,6 +5,7 @@ import dev.featherweight.catalog.capacity.GpuCatalog;
 import dev.featherweight.catalog.capacity.KvDType;
 import dev.featherweight.catalog.capacity.ModelShape;
 import dev.featherweight.catalog.methods.AwqMethod;
+import dev.featherweight.catalog.methods.CompressedTensorsMethod;
 import dev.featherweight.catalog.methods.Fp4Method;
 import dev.featherweight.catalog.methods.GgufMethod;
 import dev.featherweight.catalog.methods.GptqMethod;
@@ -32,7 +33,7 @@ public final class Catalog {
     public static final String ENGINE_VERSION = engineVersion();
 
     private static final Catalog BUILT_IN = new Catalog(List.of(new GgufMethod(), new GptqMethod(), new AwqMethod(), new RtnMethod(),
-            new Nf4Method(), new Fp4Method(), new LlmInt8Method()));
+            new Nf4Method(), new Fp4Method(), new LlmInt8Method(), new CompressedTensorsMethod()));
 
     private final List<MethodDescriptor> methods;
 
@@ -81,6 +82,15 @@ public final class Catalog {
         List<Problem> problems = validate(recipe, "recipe", shapeOrNull);
         if (!problems.isEmpty()) throw new InvalidRecipeException(problems);
         return method((String) recipe.get("method")).resolve(recipe, shapeOrNull);
+    }
+
+    /**
+     * The matmul precision an artifact made by this recipe is served in (its method's {@link MethodDescriptor#servingPrecision}):
+     * FP16 unless the method quantizes activations too (compressed-tensors W8A8 → INT8, FP8 → FP8); FP16 for an unknown method.
+     */
+    public dev.featherweight.catalog.capacity.Precision servingPrecision(Map<String, Object> recipe) {
+        MethodDescriptor m = recipe.get("method") instanceof String s ? method(s) : null;
+        return m == null ? dev.featherweight.catalog.capacity.Precision.FP16 : m.servingPrecision(recipe);
     }
 
     public Estimate estimate(ResolvedRecipe recipe, ModelShape shape) {

@@ -1,6 +1,7 @@
 package dev.featherweight.catalog;
 
 import dev.featherweight.catalog.capacity.ModelShape;
+import dev.featherweight.catalog.capacity.Precision;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -37,6 +38,14 @@ public abstract class MethodDescriptor {
 
     /** Output size, device working set and roofline work for this recipe on this model. */
     public abstract Estimate estimate(ResolvedRecipe recipe, ModelShape shape);
+
+    /**
+     * The arithmetic a server runs this method's artifact in (the roofline's compute peak): weight-only methods
+     * dequantize to 16 bits ({@link Precision#FP16}); W8A8 schemes override it.
+     */
+    public Precision servingPrecision(Map<String, Object> recipe) {
+        return Precision.FP16;
+    }
 
     /** Rules between parameters, each valid on its own. */
     protected void checkRules(Params p, String path, List<Problem> problems) {

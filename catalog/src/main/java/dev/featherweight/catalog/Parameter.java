@@ -60,6 +60,11 @@ public record Parameter(String name, Type type, @JsonProperty("default") Object 
     }
 
     /** Range (min, max]: min itself refused. */
+    /** The same parameter described for another method (e.g. a shared group size with method-specific defaults). */
+    public Parameter withDescription(String d) {
+        return new Parameter(name, type, defaultValue, allowed, minimum, exclusiveMinimum, maximum, d);
+    }
+
     public Parameter rangeAboveMin(Number min, Number max) {
         return new Parameter(name, type, defaultValue, allowed, min, Boolean.TRUE, max, description);
     }

@@ -34,8 +34,8 @@ class CatalogTest {
     }
 
     @Test
-    void theEngineSevenMethodsAreListed() {
-        assertThat(CATALOG.methodNames()).containsExactly("gguf", "gptq", "awq", "rtn", "nf4", "fp4", "llm-int8");
+    void theEngineEightMethodsAreListed() {
+        assertThat(CATALOG.methodNames()).containsExactly("gguf", "gptq", "awq", "rtn", "nf4", "fp4", "llm-int8", "compressed-tensors");
     }
 
     @Test
@@ -90,8 +90,8 @@ class CatalogTest {
             fp4 block 128 the kernels do not write     | method=fp4,blockSize=128           | r.blockSize         | 128 is not allowed; one of [64]
             llm-int8 threshold the engine cannot write | method=llm-int8,threshold=5.0      | r.threshold         | 5.0 is not allowed; one of [6.0]
             unknown parameter                          | method=gptq,bitz=4                 | r.bitz              | not a parameter of gptq; one of [bits, groupSize, damp, descAct, symmetric, calibrationSamples, calibrationSeqLen]
-            unknown method                             | method=magic                       | r.method            | 'magic' is not a method of this engine; one of [gguf, gptq, awq, rtn, nf4, fp4, llm-int8]
-            no method                                  | bits=4                             | r.method            | required; one of [gguf, gptq, awq, rtn, nf4, fp4, llm-int8]
+            unknown method                             | method=magic                       | r.method            | 'magic' is not a method of this engine; one of [gguf, gptq, awq, rtn, nf4, fp4, llm-int8, compressed-tensors]
+            no method                                  | bits=4                             | r.method            | required; one of [gguf, gptq, awq, rtn, nf4, fp4, llm-int8, compressed-tensors]
             """)
     void everyCombinationTheEngineCannotRunIsRefusedNamingItsField(String what, String params, String field, String message) {
         Map<String, Object> r = new HashMap<>();

@@ -1,5 +1,7 @@
 package dev.featherweight.eval;
 
+import dev.featherweight.catalog.Catalog;
+import dev.featherweight.catalog.capacity.Precision;
 import dev.featherweight.contracts.EvalSpec;
 import dev.featherweight.contracts.Message;
 import dev.featherweight.contracts.registry.Artifact;
@@ -56,6 +58,14 @@ public class EvalHandler implements TaskHandler {
         }
     }
 
+    /** W8A8 artifacts (compressed-tensors INT8/FP8) are served with 8-bit matmuls: the catalogue says so from the recipe in their lineage. */
+    static Precision servingPrecision(Artifact artifact) {
+        String recipe = artifact.lineage() == null ? null : artifact.lineage().recipe();
+        if (recipe == null || recipe.isBlank()) return Precision.FP16;
+        Map<String, Object> parsed = dev.featherweight.contracts.Json.MAPPER.readValue(recipe, new tools.jackson.core.type.TypeReference<Map<String, Object>>() {});
+        return Catalog.builtIn().servingPrecision(parsed);
+    }
+
     private Outcome evaluate(Message.TaskAssigned task, TaskContext context) throws Exception {
         EvalSpec spec = task.eval();
         Artifact artifact = registry.artifact(task.tenantId(), task.artifactId());
@@ -106,7 +116,7 @@ public class EvalHandler implements TaskHandler {
         }
         if (spec.capacity() != null) {
             EvalSpec.Capacity c = spec.capacity();
-            for (EvaluationEngine.CapacityRow r : engine.capacity(source, artifact.totalBytes(), c.gpus(), c.ctx(), c.kvDtype())) {
+            for (EvaluationEngine.CapacityRow r : engine.capacity(source, artifact.totalBytes(), c.gpus(), c.ctx(), c.kvDtype(), servingPrecision(artifact))) {
                 String prefix = "capacity." + r.gpu() + ".";
                 metrics.put(prefix + "kv_bytes_per_token", r.kvBytesPerToken());
                 metrics.put(prefix + "max_tokens", (double) r.maxTokens());

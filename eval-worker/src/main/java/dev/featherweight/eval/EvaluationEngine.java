@@ -1,5 +1,7 @@
 package dev.featherweight.eval;
 
+import dev.featherweight.catalog.capacity.Precision;
+
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -17,8 +19,11 @@ public interface EvaluationEngine {
     record CapacityRow(String gpu, long deviceBytes, long weightBytes, double kvBytesPerToken, long maxTokens, long maxSequences,
                        long maxSequencesPaged, double optimalBatch, double decodeTokensPerSecond, String note) {}
 
-    /** For each GPU: how many tokens of KV cache and how many sequences of {@code ctx} fit beside the weights. */
-    List<CapacityRow> capacity(Path sourceModel, long weightBytes, List<String> gpus, int ctx, String kvDtype) throws Exception;
+    /**
+     * For each GPU: how many tokens of KV cache and how many sequences of {@code ctx} fit beside the weights; the roofline's
+     * compute peak is the GPU's at {@code precision} (FP16 for weight-only artifacts, INT8/FP8 for W8A8 ones).
+     */
+    List<CapacityRow> capacity(Path sourceModel, long weightBytes, List<String> gpus, int ctx, String kvDtype, Precision precision) throws Exception;
 
     /**
      * Runs the base model over the text (llama.cpp protocol) and writes its log-probs to {@code out} in llama.cpp's

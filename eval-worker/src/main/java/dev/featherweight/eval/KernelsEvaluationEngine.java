@@ -65,7 +65,7 @@ public class KernelsEvaluationEngine implements EvaluationEngine {
     }
 
     @Override
-    public List<CapacityRow> capacity(Path sourceModel, long weightBytes, List<String> gpus, int ctx, String kvDtype) {
+    public List<CapacityRow> capacity(Path sourceModel, long weightBytes, List<String> gpus, int ctx, String kvDtype, Precision precision) {
         ModelShape shape = SizedModel.shapeOf(sourceModel.getFileName().toString(), LlamaConfig.read(sourceModel));
         if (ctx > shape.maxPositions()) // the same for every GPU and every attempt: the job's mistake, not a capacity of 0
             throw new IllegalArgumentException("capacity at ctx " + ctx + ": the model has only " + shape.maxPositions()
@@ -77,7 +77,7 @@ public class KernelsEvaluationEngine implements EvaluationEngine {
             Gpu gpu = catalog.get(name);
             try {
                 CapacityReport r = Capacity.compute(shape, gpu, weightBytes, ctx, kv, Capacity.DEFAULT_UTILIZATION,
-                        Capacity.defaultOverheadBytes(shape), Precision.FP16, 1);
+                        Capacity.defaultOverheadBytes(shape), precision, 1);
                 rows.add(new CapacityRow(gpu.name(), gpu.memoryBytes(), weightBytes, r.kvBytesPerToken(), r.maxTokens(), r.maxSequences(),
                         r.maxSequencesPaged(), r.optimalBatch(), r.decodeTokensPerSecond(), null));
             } catch (CapacityException e) { // not even one sequence fits: a result, not an error

@@ -117,7 +117,8 @@ class EvalHandlerTest {
         }
 
         @Override
-        public List<CapacityRow> capacity(Path sourceModel, long weightBytes, List<String> gpus, int ctx, String kvDtype) {
+        public List<CapacityRow> capacity(Path sourceModel, long weightBytes, List<String> gpus, int ctx, String kvDtype,
+                                          dev.featherweight.catalog.capacity.Precision precision) {
             return gpus.stream().map(g -> new CapacityRow(g, 24_000_000_000L, weightBytes, 512.0, 1_000_000L, 1000L, 1200L, 64.0, 900.0, null)).toList();
         }
 

@@ -77,6 +77,20 @@ class KernelsQuantizationEngineTest {
     }
 
     @Test
+    void aCompressedTensorsRecipeMakesTheCommandLinesFolder(@TempDir Path tmp) throws Exception {
+        var recipe = dev.featherweight.catalog.Catalog.builtIn().resolve(java.util.Map.of("method", "compressed-tensors", "scheme", "W8A8"), null);
+        QuantizationEngine.Result r = new KernelsQuantizationEngine().quantize(FEATHER, recipe, tmp.resolve("task"), (done, total, module) -> { });
+        assertThat(r.files()).contains("model/model.safetensors", "model/config.json", "model/recipe.yaml");
+        Path cli = tmp.resolve("cli");
+        int exit = new CommandLine(new Fw()).execute("quantize", "--model", FEATHER.toString(), "--format", "compressed-tensors", "--scheme", "W8A8",
+                "--out", cli.toString());
+        assertThat(exit).isZero();
+        for (String f : List.of("model.safetensors", "config.json", "recipe.yaml")) {
+            assertThat(Files.readAllBytes(tmp.resolve("task/model").resolve(f))).as(f).isEqualTo(Files.readAllBytes(cli.resolve(f)));
+        }
+    }
+
+    @Test
     void aCancelledTaskStopsAtTheBlockBoundaryWithTheCallbacksException(@TempDir Path tmp) {
         InterruptedException cancelled = new InterruptedException("task cancelled");
         assertThatThrownBy(() -> new KernelsQuantizationEngine().quantize(FEATHER, new Nf4Method.Resolved(64, false), tmp, (done, total, module) -> {

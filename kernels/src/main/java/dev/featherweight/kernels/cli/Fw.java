@@ -1,8 +1,12 @@
 package dev.featherweight.kernels.cli;
 
 import dev.featherweight.kernels.formats.FormatException;
+import dev.featherweight.kernels.pipeline.InsufficientHeapException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * The {@code fw} command: the kernels engine without the platform. Every subcommand prints only its
@@ -23,9 +27,17 @@ import picocli.CommandLine.Command;
                 SimulateCommand.class,
                 InspectCommand.class,
                 QuantizeCommand.class,
+                RecommendCommand.class,
                 ImatrixCommand.class,
+                BenchCommand.class,
         })
 public final class Fw {
+    /**
+     * Exit code of a run refused for want of heap when bin/fw asked to restart it ({@code FW_HEAP_RESTART_FILE} set):
+     * the -Xmx the job needs, in MB, is written to that file instead of the error being printed.
+     */
+    static final int HEAP_RESTART_EXIT = 75;
+
     public static void main(String[] args) {
         System.exit(run(args));
     }
@@ -34,6 +46,11 @@ public final class Fw {
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new Fw());
         cl.setExecutionExceptionHandler((ex, cmd, parse) -> {
+            String restartFile = System.getenv("FW_HEAP_RESTART_FILE");
+            if (ex instanceof InsufficientHeapException ih && restartFile != null) {
+                Files.writeString(Path.of(restartFile), Long.toString((ih.heapNeeded() >> 20) + 1));
+                return HEAP_RESTART_EXIT;
+            }
             // A typed, named error is the whole message a user needs; only unexpected ones get a trace.
             cmd.getErr().println(errorLine(cmd.getCommandName(), ex));
             if (!(ex instanceof RuntimeException) || System.getenv("FW_DEBUG") != null) ex.printStackTrace(cmd.getErr());

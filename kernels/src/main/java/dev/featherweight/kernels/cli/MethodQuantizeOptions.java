@@ -56,6 +56,15 @@ public final class MethodQuantizeOptions {
     @Option(names = "--double-quant", description = "nf4/fp4: double-quantize the absmax (bnb_4bit_use_double_quant)")
     boolean doubleQuant;
 
+    @Option(names = "--scheme", description = "--format compressed-tensors: W4A16 (default), W8A16, W8A8, FP8_DYNAMIC or FP8 (static input scales)")
+    String scheme;
+
+    @Option(names = "--algorithm", description = "--format compressed-tensors: rtn (default), gptq or awq for W4A16/W8A16; rtn or gptq for W8A8")
+    String algorithm;
+
+    @Option(names = "--smoothing", description = "--format compressed-tensors W8A8: SmoothQuant strength α in (0, 1) (llm-compressor's default 0.5); needs --calibration")
+    Double smoothing;
+
     @Option(names = "--calibration", description = "calibration text (tokenized with the model's tokenizer) or *.u32 token file (gptq, awq)")
     Path calibration;
 
@@ -93,6 +102,11 @@ public final class MethodQuantizeOptions {
         if (noTrueSequential) values.put("trueSequential", false);
         if (gptqV2) values.put("gptqV2", true);
         if (doubleQuant) values.put("doubleQuant", true);
+        if (scheme != null) values.put("scheme", scheme);
+        if (algorithm != null) values.put("algorithm", algorithm);
+        if (smoothing != null) values.put("smoothing", smoothing);
+        if ((scheme != null || algorithm != null || smoothing != null) && !"compressed-tensors".equals(method))
+            throw new IllegalArgumentException("--scheme, --algorithm and --smoothing belong to --format compressed-tensors");
         List<Recipe.Rule> rules = new ArrayList<>();
         for (String k : skips) rules.add(new Recipe.Rule(k, true, null, null));
         for (String o : overrides) rules.add(Recipe.Rule.parseOverride(o));
@@ -124,6 +138,11 @@ public final class MethodQuantizeOptions {
                 ObjectNode n = jm.createObjectNode();
                 n.put("out", out.toString());
                 n.put("method", r.method());
+                if (r.params() instanceof dev.featherweight.kernels.quant.CompressedTensorsParams ct) {
+                    n.put("scheme", ct.scheme().name());
+                    n.put("algorithm", ct.algorithm());
+                    if (ct.smoothing() != null) n.put("smoothing", ct.smoothing());
+                }
                 n.put("bits", r.params().bits());
                 n.put("groupSize", r.params().groupSize());
                 n.put("bytes", res.fileBytes());
@@ -141,7 +160,10 @@ public final class MethodQuantizeOptions {
                 }
                 o.println(n);
             } else {
-                o.printf(Locale.ROOT, "%s  %s %d-bit g%d  %d bytes  %.3f bits/weight (linear layers)  %.2f s%s%n", out, r.method(), r.params().bits(), r.params().groupSize(),
+                String what = r.params() instanceof dev.featherweight.kernels.quant.CompressedTensorsParams ct
+                        ? "compressed-tensors " + ct.scheme() + " (" + ct.algorithm() + (ct.smoothing() != null ? ", SmoothQuant α=" + ct.smoothing() : "") + ")"
+                        : r.method();
+                o.printf(Locale.ROOT, "%s  %s %d-bit g%d  %d bytes  %.3f bits/weight (linear layers)  %.2f s%s%n", out, what, r.params().bits(), r.params().groupSize(),
                         res.fileBytes(), res.bitsPerWeight(), res.seconds(), res.resumedFromBlock() > 0 ? "  (resumed at block " + res.resumedFromBlock() + ")" : "");
             }
         }

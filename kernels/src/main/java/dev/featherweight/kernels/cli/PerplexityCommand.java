@@ -1,5 +1,6 @@
 package dev.featherweight.kernels.cli;
 
+import dev.featherweight.kernels.infer.LlamaSession;
 import dev.featherweight.kernels.infer.LoadedModel;
 import dev.featherweight.kernels.infer.ModelLoader;
 import dev.featherweight.kernels.infer.Numerics;
@@ -73,6 +74,9 @@ public final class PerplexityCommand implements Callable<Integer> {
         Perplexity.Mode m = Perplexity.Mode.parse(mode);
         try (Parallel pool = new Parallel(threads != null ? threads : Runtime.getRuntime().availableProcessors());
              LoadedModel lm = ModelLoader.open(model, tokenizer, pool)) {
+            // the session at ctx positions, and the input as text (UTF-16), bytes and token ids
+            long inputBytes = Files.size(this.input.tokens != null ? this.input.tokens : this.input.text);
+            JobHeap.require(model, "perplexity at ctx " + ctx, LlamaSession.heapBytes(lm.model().config(), ctx) + 8 * inputBytes);
             int[] ids = input.tokens != null ? readTokens(input.tokens) : lm.encode(Files.readString(input.text));
             if (maxTokens > 0 && ids.length > maxTokens) ids = Arrays.copyOf(ids, maxTokens);
             var cfg = lm.model().config();

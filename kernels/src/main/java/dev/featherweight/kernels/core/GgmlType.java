@@ -41,7 +41,9 @@ public enum GgmlType {
     TQ1_0(34, 256, 54),
     TQ2_0(35, 256, 66),
     /** Not a ggml type: unsigned bytes as safetensors stores them (bitsandbytes packs 4-bit weights so). */
-    U8(-1, 1, 1);
+    U8(-1, 1, 1),
+    /** Not a ggml type: torch's float8_e4m3fn as safetensors stores it (F8_E4M3; compressed-tensors FP8 weights). */
+    F8_E4M3(-2, 1, 1);
 
     private static final Map<Integer, GgmlType> BY_ID = new HashMap<>();
 

@@ -7,6 +7,8 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.util.Arrays;
+
 /**
  * One sequence through a {@link LlamaModel}: the KV cache and scratch buffers, and the forward pass.
  * Activations are float32, row-major, one row per token. Not thread-safe (the matmuls inside use the
@@ -59,6 +61,20 @@ public final class LlamaSession {
         return model;
     }
 
+    /**
+     * The heap a session of {@code maxTokens} positions holds once it ran a batch of n = maxTokens tokens through every
+     * layer and the output: the KV caches, the RoPE tables, the batch buffers of {@link #ensureCapacity} and the logits
+     * with the normalized rows they come from. The one formula of a forward pass's memory (perplexity sizes its heap by it).
+     */
+    public static long heapBytes(LlamaModel.Config c, int maxTokens) {
+        long n = maxTokens;
+        long kv = 2L * c.layers() * n * c.kvDim();
+        long rope = n * c.headDim();
+        long buffers = n * (2L * c.dim() + 2L * c.qDim() + 2L * c.kvDim() + 2L * c.ffnDim());
+        long logits = n * ((long) c.vocab() + 2L * c.dim());
+        return 4 * (kv + rope + buffers + logits);
+    }
+
     public int maxTokens() {
         return maxTokens;
     }
@@ -109,19 +125,51 @@ public final class LlamaSession {
      * given weights instead of the model's (the model is not changed).
      */
     public void forwardBlock(int layer, float[] hidden, int n, int startPos, BlockWeights w) {
+        checkPositions(startPos, n);
+        ensureCapacity(n);
+        int dim = c.dim();
+        rmsNorm(hidden, w.attnNorm(), xb, n, dim);
+        selfAttentionInto(layer, xb, n, startPos, w);
+        for (int i = 0; i < n * dim; i++) hidden[i] += tmp[i];
+        rmsNorm(hidden, w.ffnNorm(), xb, n, dim);
+        mlpInto(layer, xb, n, w);
+        for (int i = 0; i < n * dim; i++) hidden[i] += tmp[i];
+    }
+
+    /**
+     * The block's self-attention alone (Hugging Face's {@code self_attn} module: q/k/v, RoPE, causal attention,
+     * o_proj) on already normalized inputs x (n × dim) at positions startPos…: a new n × dim array. AWQ judges its
+     * q/k/v scales on this output. Writes the layer's KV cache as {@link #forwardBlock} does.
+     */
+    public float[] selfAttention(int layer, float[] x, int n, int startPos, BlockWeights w) {
+        checkPositions(startPos, n);
+        ensureCapacity(n);
+        selfAttentionInto(layer, x, n, startPos, w);
+        return Arrays.copyOf(tmp, n * c.dim());
+    }
+
+    /** The block's MLP alone ({@code mlp}: down(silu(gate·x) · up·x)) on normalized inputs x (n × dim): a new n × dim array. */
+    public float[] mlp(float[] x, int n, BlockWeights w) {
+        ensureCapacity(n);
+        mlpInto(-1, x, n, w);
+        return Arrays.copyOf(tmp, n * c.dim());
+    }
+
+    private void checkPositions(int startPos, int n) {
         if (startPos < 0 || startPos + n > maxTokens) {
             throw new IllegalArgumentException("positions " + startPos + ".." + (startPos + n - 1) + " exceed this session's " + maxTokens);
         }
-        ensureCapacity(n);
-        int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim();
+    }
 
-        rmsNorm(hidden, w.attnNorm(), xb, n, dim);
-        observe(layer, "attn_q", xb, n, dim);
-        observe(layer, "attn_k", xb, n, dim);
-        observe(layer, "attn_v", xb, n, dim);
-        matmul(w.q(), xb, n, q);
-        matmul(w.k(), xb, n, k);
-        matmul(w.v(), xb, n, v);
+    /** self_attn on normalized x (n × dim) into tmp (n × dim). */
+    private void selfAttentionInto(int layer, float[] x, int n, int startPos, BlockWeights w) {
+        int qDim = c.qDim(), kvDim = c.kvDim();
+        observe(layer, "attn_q", x, n, c.dim());
+        observe(layer, "attn_k", x, n, c.dim());
+        observe(layer, "attn_v", x, n, c.dim());
+        matmul(w.q(), x, n, q);
+        matmul(w.k(), x, n, k);
+        matmul(w.v(), x, n, v);
         addBias(q, w.qBias(), n, qDim);
         addBias(k, w.kBias(), n, kvDim);
         addBias(v, w.vBias(), n, kvDim);
@@ -144,18 +192,17 @@ public final class LlamaSession {
 
         observe(layer, "attn_output", att, n, qDim);
         matmul(w.o(), att, n, tmp);
-        for (int i = 0; i < n * dim; i++) hidden[i] += tmp[i];
+    }
 
-        rmsNorm(hidden, w.ffnNorm(), xb, n, dim);
-        observe(layer, "ffn_gate", xb, n, dim);
-        observe(layer, "ffn_up", xb, n, dim);
-        matmul(w.gate(), xb, n, gate);
-        matmul(w.up(), xb, n, up);
-        int ffn = c.ffnDim();
-        swiglu(gate, up, n * ffn);
-        observe(layer, "ffn_down", gate, n, ffn);
+    /** The MLP on normalized x (n × dim) into tmp (n × dim). */
+    private void mlpInto(int layer, float[] x, int n, BlockWeights w) {
+        observe(layer, "ffn_gate", x, n, c.dim());
+        observe(layer, "ffn_up", x, n, c.dim());
+        matmul(w.gate(), x, n, gate);
+        matmul(w.up(), x, n, up);
+        swiglu(gate, up, n * c.ffnDim());
+        observe(layer, "ffn_down", gate, n, c.ffnDim());
         matmul(w.down(), gate, n, tmp);
-        for (int i = 0; i < n * dim; i++) hidden[i] += tmp[i];
     }
 
     /** Writes n tokens' k or v rows (n × kvDim) into the cache at [kvHead][d][startPos + t]. */

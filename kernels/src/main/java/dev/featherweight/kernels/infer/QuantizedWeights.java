@@ -5,6 +5,7 @@ import dev.featherweight.kernels.formats.FormatException;
 import dev.featherweight.kernels.core.Tensor;
 import dev.featherweight.kernels.formats.TensorSource;
 import dev.featherweight.kernels.core.GgmlType;
+import dev.featherweight.kernels.quant.ActivationQuantization;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -17,7 +18,8 @@ import java.util.List;
 
 /**
  * The weights of a quantized Hugging Face folder — GPTQ (classic or gptq_v2), AutoAWQ gemm, bitsandbytes 4-bit
- * (NF4/FP4, with or without double quantization) and 8-bit — read through config.json's
+ * (NF4/FP4, with or without double quantization) and 8-bit, compressed-tensors (pack-quantized, int-quantized,
+ * float-quantized; W8A8 inputs rounded per token or with the static input_scale) — read through config.json's
  * {@code quantization_config}, as transformers' {@code AutoHfQuantizer} dispatches on {@code quant_method}.
  * Plain tensors pass through; a linear whose weight is stored in pieces is returned by {@link #matrix}.
  */
@@ -27,14 +29,33 @@ public final class QuantizedWeights implements TensorSource, MatrixSource {
     private final String method;
     private final int bits;
     private final boolean gptqV2;
+    /** compressed-tensors: the checkpoint format and how the serving engine rounds the inputs (null: 16-bit activations). */
+    private final String ctFormat;
+    private final JsonNode ctActivations;
 
     private QuantizedWeights(TensorSource base, JsonNode q) {
         this.base = base;
         this.method = q.path("quant_method").asString("");
-        this.bits = q.path("bits").asInt(q.path("w_bit").asInt(4));
         this.gptqV2 = "gptq_v2".equals(q.path("checkpoint_format").asString("gptq"));
-        if (!List.of("gptq", "awq", "bitsandbytes").contains(method)) {
-            throw new FormatException(base.path(), null, "quantization_config.quant_method '" + method + "' is not supported (gptq, awq, bitsandbytes)");
+        if (!List.of("gptq", "awq", "bitsandbytes", "compressed-tensors").contains(method)) {
+            throw new FormatException(base.path(), null, "quantization_config.quant_method '" + method + "' is not supported (gptq, awq, bitsandbytes, compressed-tensors)");
+        }
+        if (method.equals("compressed-tensors")) {
+            JsonNode groups = q.path("config_groups");
+            if (groups.size() != 1) throw new FormatException(base.path(), null, "compressed-tensors: expected one config group, found " + groups.size());
+            JsonNode g = groups.iterator().next();
+            JsonNode w = g.path("weights");
+            this.bits = w.path("num_bits").asInt(8);
+            this.ctFormat = q.path("format").asString("");
+            this.ctActivations = g.path("input_activations").isObject() ? g.path("input_activations") : null;
+            if (!List.of("pack-quantized", "int-quantized", "float-quantized").contains(ctFormat))
+                throw new FormatException(base.path(), null, "compressed-tensors format '" + ctFormat + "' is not supported (pack-quantized, int-quantized, float-quantized)");
+            if (ctActivations != null && (ctActivations.path("num_bits").asInt() != 8 || !List.of("token", "tensor").contains(ctActivations.path("strategy").asString(""))))
+                throw new FormatException(base.path(), null, "compressed-tensors input_activations " + ctActivations + " are not supported (8-bit, per token or per tensor)");
+        } else {
+            this.bits = q.path("bits").asInt(q.path("w_bit").asInt(4));
+            this.ctFormat = null;
+            this.ctActivations = null;
         }
         if (method.equals("awq") && !"gemm".equalsIgnoreCase(q.path("version").asString("gemm"))) {
             throw new FormatException(base.path(), null, "AWQ version '" + q.path("version").asString() + "' is not supported (gemm)");
@@ -64,6 +85,7 @@ public final class QuantizedWeights implements TensorSource, MatrixSource {
         if (!weightName.endsWith(".weight")) return null;
         String p = weightName.substring(0, weightName.length() - ".weight".length());
         try {
+            if (ctFormat != null) return compressedTensors(weightName, p);
             if (base.has(p + ".qweight")) {
                 if (method.equals("awq")) return new AwqMatrix(base.tensor(p + ".qweight"), base.tensor(p + ".qzeros"), base.tensor(p + ".scales"));
                 return new GptqMatrix(base.tensor(p + ".qweight"), base.tensor(p + ".qzeros"), base.tensor(p + ".scales"),
@@ -76,6 +98,26 @@ public final class QuantizedWeights implements TensorSource, MatrixSource {
             throw new FormatException(base.path(), weightName, e.getMessage(), e);
         }
         return null;
+    }
+
+    private WeightMatrix compressedTensors(String weightName, String p) {
+        if (!base.has(p + ".weight_scale")) return null; // not quantized (ignored: lm_head, skipped modules)
+        WeightMatrix m = switch (ctFormat) {
+            case "pack-quantized" -> CompressedTensorsMatrix.packed(base.tensor(p + ".weight_packed"), base.tensor(p + ".weight_scale"),
+                    base.tensor(p + ".weight_shape"), base.has(p + ".weight_zero_point") ? base.tensor(p + ".weight_zero_point") : null, bits);
+            case "int-quantized" -> CompressedTensorsMatrix.int8(base.tensor(weightName), base.tensor(p + ".weight_scale"));
+            default -> CompressedTensorsMatrix.fp8(base.tensor(weightName), base.tensor(p + ".weight_scale"));
+        };
+        if (ctActivations == null) return m;
+        boolean fp8 = "float".equals(ctActivations.path("type").asString("int"));
+        ActivationQuantization a;
+        if (ctActivations.path("dynamic").asBoolean(false)) {
+            a = fp8 ? new ActivationQuantization.Fp8PerToken() : new ActivationQuantization.Int8PerToken();
+        } else {
+            if (!fp8) throw new FormatException(base.path(), weightName, "static int8 input scales are not supported (W8A8 is dynamic per token)");
+            a = new ActivationQuantization.Fp8Static(CompressedTensorsMatrix.floats(base.tensor(p + ".input_scale"))[0]);
+        }
+        return new ActivationQuantizedMatrix(m, a);
     }
 
     private WeightMatrix bnb4(String w) {
@@ -126,7 +168,7 @@ public final class QuantizedWeights implements TensorSource, MatrixSource {
         if (base.has(name)) return true;
         if (!name.endsWith(".weight")) return false;
         String p = name.substring(0, name.length() - ".weight".length());
-        return base.has(p + ".qweight");
+        return base.has(p + ".qweight") || base.has(p + ".weight_packed");
     }
 
     @Override

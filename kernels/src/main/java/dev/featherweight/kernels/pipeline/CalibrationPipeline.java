@@ -215,6 +215,16 @@ public final class CalibrationPipeline {
             return h;
         }
 
+        public float[] selfAttention(float[] x, BlockWeights w) {
+            requireCalibration();
+            return session.selfAttention(layer, x, seqLen, 0, w);
+        }
+
+        public float[] mlp(float[] x, int nTokens, BlockWeights w) {
+            requireCalibration();
+            return session.mlp(x, nTokens, w);
+        }
+
         private void requireCalibration() {
             if (hidden == null) throw new IllegalStateException("a modifier without calibration ran a forward pass");
         }

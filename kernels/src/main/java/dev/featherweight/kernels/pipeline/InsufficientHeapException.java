@@ -1,11 +1,20 @@
 package dev.featherweight.kernels.pipeline;
 
 /**
- * A calibrated quantization whose one-block working set does not fit in this JVM's heap, found before any block
- * runs (rather than an OutOfMemoryError minutes later): the message names the model, the sizes and the -Xmx to use.
+ * A job whose working set does not fit in this JVM's heap, found before the work starts (rather than an
+ * OutOfMemoryError minutes later): the message names the model, the sizes and the -Xmx to use, and
+ * {@link #heapNeeded} is that -Xmx in bytes (bin/fw restarts the JVM with it).
  */
 public class InsufficientHeapException extends RuntimeException {
-    public InsufficientHeapException(String message) {
+    private final long heapNeeded;
+
+    public InsufficientHeapException(String message, long heapNeeded) {
         super(message);
+        this.heapNeeded = heapNeeded;
+    }
+
+    /** The -Xmx, in bytes, the job needs. */
+    public long heapNeeded() {
+        return heapNeeded;
     }
 }

@@ -18,6 +18,7 @@ import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
@@ -74,6 +75,29 @@ public final class LlamaQuantize {
             throw new ImportanceMatrixRequiredException(ftype + " needs an importance matrix: llama-quantize refuses IQ1_S, IQ1_M, IQ2_S, "
                     + "IQ2_XXS and IQ2_XS without one (the result would be garbage); make one with fw imatrix and pass --imatrix FILE");
         }
+        return write(plan, ftype, null, imatrix, imatrixFileName, out, threads, log);
+    }
+
+    /**
+     * Writes a mix chosen tensor by tensor (e.g. by {@link BudgetMix}): every quantizable tensor
+     * ({@link #isQuantizable}) gets {@code types.get(name)}, the others are copied as llama-quantize copies them;
+     * {@code label} is recorded as general.file_type (llama.cpp reads the per-tensor types, the label is informative).
+     */
+    public static Result quantizeMix(GgufModelPlan plan, Map<String, GgmlType> types, FileType label, ImportanceMatrix imatrix,
+                                     String imatrixFileName, Path out, int threads, Consumer<String> log) {
+        for (var t : plan.tensors()) {
+            if (isQuantizable(t) && !types.containsKey(t.name())) throw new IllegalArgumentException("no type chosen for tensor " + t.name());
+        }
+        return write(plan, label, types, imatrix, imatrixFileName, out, threads, log);
+    }
+
+    /** The tensors llama-quantize quantizes: 2-D (or more) weights other than norms. */
+    public static boolean isQuantizable(GgufModelPlan.SourceTensor t) {
+        return t.name().endsWith("weight") && t.ne().length >= 2 && nonUnitDims(t.ne()) >= 2 && !t.name().contains("_norm.weight");
+    }
+
+    /** The metadata llama-quantize writes for this file type (what {@link #quantize} writes), e.g. to size the header. */
+    public static LinkedHashMap<String, GgufValue> metadata(GgufModelPlan plan, FileType ftype, ImportanceMatrix imatrix, String imatrixFileName) {
         LinkedHashMap<String, GgufValue> kv = new LinkedHashMap<>(plan.metadata());
         kv.remove("general.quantization_version");
         kv.put("general.quantization_version", GgufValue.uint32(2));
@@ -88,28 +112,65 @@ public final class LlamaQuantize {
             kv.put("quantize.imatrix.entries_count", GgufValue.of(GgufValueType.INT32, imatrix.entries().size()));
             kv.put("quantize.imatrix.chunks_count", GgufValue.of(GgufValueType.INT32, imatrix.chunks()));
         }
+        return kv;
+    }
+
+    /** Tensors in the order llama-quantize writes them. */
+    public static List<GgufModelPlan.SourceTensor> ordered(GgufModelPlan plan) {
+        List<GgufModelPlan.SourceTensor> ordered = new ArrayList<>(plan.tensors());
+        ordered.sort(Comparator.comparing(GgufModelPlan.SourceTensor::name, WEIGHTS_ORDER));
+        return ordered;
+    }
+
+    /**
+     * The type every tensor gets in a file type's mix (llama_tensor_get_type with its fallbacks), without
+     * quantizing anything: the rules {@link #quantize} applies, in write order.
+     */
+    public static LinkedHashMap<String, GgmlType> mixTypes(GgufModelPlan plan, FileType ftype, boolean hasImatrix) {
+        var kv = metadata(plan, ftype, null, null);
         String arch = kv.get("general.architecture").asString();
+        State qs = state(kv, arch, ordered(plan));
+        LinkedHashMap<String, GgmlType> types = new LinkedHashMap<>();
+        for (var t : ordered(plan)) {
+            GgmlType type = t.type();
+            if (isQuantizable(t) && ftype.defaultType.isQuantized()) type = tensorType(qs, ftype.defaultType, t, ftype, hasImatrix, arch, null);
+            else if (isQuantizable(t)) type = ftype.defaultType;
+            types.put(t.name(), type);
+        }
+        return types;
+    }
+
+    private static State state(Map<String, GgufValue> kv, String arch, List<GgufModelPlan.SourceTensor> ordered) {
         State qs = new State();
         qs.nLayer = kv.get(arch + ".block_count").asInt();
         int heads = kv.get(arch + ".attention.head_count").asInt();
         GgufValue kvHeads = kv.get(arch + ".attention.head_count_kv");
         qs.nGqa = heads / (kvHeads == null ? heads : kvHeads.asInt());
-
-        List<GgufModelPlan.SourceTensor> ordered = new ArrayList<>(plan.tensors());
-        ordered.sort(Comparator.comparing(GgufModelPlan.SourceTensor::name, WEIGHTS_ORDER));
         for (var t : ordered) {
             if (t.name().contains("attn_v.weight") || t.name().contains("attn_qkv.weight") || t.name().contains("attn_kv_b.weight")) qs.nAttentionWv++;
             else if (t.name().equals("output.weight")) qs.hasOutput = true;
         }
+        return qs;
+    }
+
+    private static Result write(GgufModelPlan plan, FileType ftype, Map<String, GgmlType> chosen, ImportanceMatrix imatrix, String imatrixFileName,
+                                Path out, int threads, Consumer<String> log) {
+        LinkedHashMap<String, GgufValue> kv = metadata(plan, ftype, imatrix, imatrixFileName);
+        String arch = kv.get("general.architecture").asString();
+        List<GgufModelPlan.SourceTensor> ordered = ordered(plan);
+        State qs = state(kv, arch, ordered);
         if (imatrix != null) checkImatrix(imatrix, plan, out);
 
         List<GgufWriter.Entry> entries = new ArrayList<>();
         List<TensorChoice> choices = new ArrayList<>();
         for (var t : ordered) {
-            boolean quantize = t.name().endsWith("weight") && t.ne().length >= 2 && nonUnitDims(t.ne()) >= 2 && !t.name().contains("_norm.weight");
+            boolean quantize = isQuantizable(t);
             GgmlType newType = t.type();
             boolean fallback = false;
-            if (quantize) {
+            if (quantize && chosen != null) {
+                newType = chosen.get(t.name());
+                quantize = newType != t.type();
+            } else if (quantize) {
                 newType = ftype.defaultType;
                 if (newType.isQuantized()) {
                     int before = qs.nFallback;
@@ -184,23 +245,10 @@ public final class LlamaQuantize {
         }
     }
 
-    /** Quantizes a tensor row-chunk by row-chunk (at most ~4 MB of floats on the heap at a time). */
+    /** Quantizes a tensor row by row, each thread reading (converting, un-permuting) and quantizing its own rows. */
     private static void quantizeTensor(GgufModelPlan.SourceTensor t, GgmlType type, float[] importance, java.lang.foreign.MemorySegment dst, int threads) {
         GgufBlockCodec codec = GgufBlockCodecs.of(type);
-        int n = (int) t.rowLength();
-        long rows = t.rowCount();
-        int chunk = (int) Math.max(1, Math.min(rows, (1 << 20) / n));
-        float[] buf = new float[chunk * n];
-        float[] row = new float[n];
-        long rowBytes = type.rowBytes(n);
-        for (long r0 = 0; r0 < rows; r0 += chunk) {
-            int k = (int) Math.min(chunk, rows - r0);
-            for (int i = 0; i < k; i++) {
-                t.rows().read(r0 + i, row);
-                System.arraycopy(row, 0, buf, i * n, n);
-            }
-            GgufBlockCodecs.quantizeRows(codec, buf, 0, k, n, dst, r0 * rowBytes, importance, threads);
-        }
+        GgufBlockCodecs.quantizeRows(codec, t.rows()::read, t.rowCount(), (int) t.rowLength(), dst, 0, importance, threads);
         if (type.isQuantized()) GgufBlockCodecs.validateRowData(type, dst, 0, dst.byteSize());
     }
 
@@ -317,15 +365,7 @@ public final class LlamaQuantize {
         long nx = t.rowLength();
         if (nx % newType.blockSize != 0) {
             GgmlType requested = newType;
-            newType = switch (newType) {
-                case Q2_K, Q3_K, IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S, IQ1_S, IQ1_M, IQ4_XS -> GgmlType.IQ4_NL;
-                case TQ1_0, TQ2_0 -> GgmlType.Q4_0;
-                case Q4_K -> GgmlType.Q5_0;
-                case Q5_K -> GgmlType.Q5_1;
-                case Q6_K -> GgmlType.Q8_0;
-                default -> throw new UnsupportedTensorSizeException(name, nx, requested);
-            };
-            if (nx % newType.blockSize != 0) newType = GgmlType.F16;
+            newType = fallbackType(name, nx, requested);
             if (log != null) {
                 log.accept("tensor " + name + ": cols " + nx + " are not divisible by " + requested.blockSize + ", required for "
                         + requested + " - using fallback quantization " + newType);
@@ -333,6 +373,25 @@ public final class LlamaQuantize {
             qs.nFallback++;
         }
         return newType;
+    }
+
+    /**
+     * The type llama-quantize writes instead of {@code requested} when rows of {@code nx} weights are not whole
+     * blocks of it (the same type when they are).
+     *
+     * @throws UnsupportedTensorSizeException when the type has no fallback
+     */
+    public static GgmlType fallbackType(String name, long nx, GgmlType requested) {
+        if (nx % requested.blockSize == 0) return requested;
+        GgmlType type = switch (requested) {
+            case Q2_K, Q3_K, IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S, IQ1_S, IQ1_M, IQ4_XS -> GgmlType.IQ4_NL;
+            case TQ1_0, TQ2_0 -> GgmlType.Q4_0;
+            case Q4_K -> GgmlType.Q5_0;
+            case Q5_K -> GgmlType.Q5_1;
+            case Q6_K -> GgmlType.Q8_0;
+            default -> throw new UnsupportedTensorSizeException(name, nx, requested);
+        };
+        return nx % type.blockSize != 0 ? GgmlType.F16 : type;
     }
 
     /** llama-quantize's "Unsupported tensor size encountered": no fallback exists for this type. */

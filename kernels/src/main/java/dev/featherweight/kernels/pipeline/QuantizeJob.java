@@ -48,19 +48,28 @@ public final class QuantizeJob {
         }
     }
 
-    /** Refuses a calibrated run whose one-block working set cannot fit in this JVM's heap (with 10 % left for the rest). */
+    /**
+     * Refuses a run whose one-block working set cannot fit in this JVM's heap (with 10 % left for the rest): a calibrated
+     * method's as its modifier states it; a weight-only method's is the block's weights as floats and their codes plus
+     * one module's float copy, bounded by 9 bytes per block weight.
+     */
     static void checkHeap(Path model, LlamaModel.Config c, Recipe recipe, QuantizationModifier modifier, int samples, int seqLen) {
-        long need = CalibrationPipeline.heapNeeded(modifier, c, samples, seqLen);
+        long need = modifier.calibrated() ? CalibrationPipeline.heapNeeded(modifier, c, samples, seqLen) : 9 * blockWeights(c);
         long max = Runtime.getRuntime().maxMemory();
         if (max != Long.MAX_VALUE && need > max * 0.9) {
             long widest = Math.max(c.dim(), c.ffnDim());
+            String calibration = modifier.calibrated() ? String.format(Locale.ROOT, " with %d samples × %d tokens", samples, seqLen) : "";
+            String hessian = modifier.calibrated() ? String.format(Locale.ROOT, "; the largest Hessian alone is %d MB", widest * widest * 4 >> 20) : "";
             throw new InsufficientHeapException(String.format(Locale.ROOT,
-                    "%s: %s with %d samples × %d tokens needs about %d MB of heap for one block (hidden %d, MLP %d; the largest"
-                            + " Hessian alone is %d MB), this JVM has %d MB: raise -Xmx (FW_JAVA_OPTS for fw) to at least %d MB or use"
-                            + " fewer samples or a shorter --seq-len",
-                    model, recipe.method(), samples, seqLen, need >> 20, c.dim(), c.ffnDim(),
-                    widest * widest * 4 >> 20, max >> 20, (long) (need / 0.9) >> 20));
+                    "%s: %s%s needs about %d MB of heap for one block (hidden %d, MLP %d%s), this JVM has %d MB: raise -Xmx (FW_JAVA_OPTS"
+                            + " for fw) to at least %d MB%s",
+                    model, recipe.method(), calibration, need >> 20, c.dim(), c.ffnDim(), hessian, max >> 20, (long) (need / 0.9) >> 20,
+                    modifier.calibrated() ? " or use fewer samples or a shorter --seq-len" : ""), (long) (need / 0.9));
         }
+    }
+
+    private static long blockWeights(LlamaModel.Config c) {
+        return (long) c.dim() * (2L * c.qDim() + 2L * c.kvDim()) + 3L * c.dim() * c.ffnDim();
     }
 
     /** The resume folder of a run writing {@code out} when no --work-dir is given: kept when the run fails. */
@@ -82,6 +91,8 @@ public final class QuantizeJob {
                 int[] tokens = CalibrationData.tokens(cal.file(), lm::encode);
                 samples = CalibrationData.sample(tokens, cal.samples(), cal.seqLen(), cal.seed(), lm.model().config().bosId());
                 checkHeap(model, lm.model().config(), recipe, modifier, samples.length, cal.seqLen());
+            } else {
+                checkHeap(model, lm.model().config(), recipe, modifier, 0, 0);
             }
             String fp = QuantizedModelWriter.fingerprint(model, src, recipe, samples);
             Path wd = workDir != null ? workDir : defaultWorkDir(out);

@@ -12,6 +12,12 @@ package dev.featherweight.kernels.quant;
  * <p><b>AWQ gemm</b> (AutoAWQ awq/modules/linear/gemm.py {@code WQLinear_GEMM.from_linear}): 4-bit only, packs the
  * <em>output</em> dimension eight to a word in the interleaved order AWQ_ORDER = [0, 2, 4, 6, 1, 3, 5, 7]:
  * nibble i of word j holds output column 8j + AWQ_ORDER[i]. qweight [in, out/8], qzeros [groups, out/8].
+ *
+ * <p><b>compressed-tensors</b> {@code pack_to_int32} (compressors/quantized_compressors/pack_quantized.py): signed codes
+ * are made unsigned by adding 2^(b−1) (for our codes, which already are unsigned with the symmetric zero point at
+ * 2^(b−1), that is the code itself), then 32/b values to a word along one dimension, value i of a word at bits
+ * b·i … b·i+b−1; a short last word is zero-padded. weight_packed packs along the input dimension ([out, ⌈in·b/32⌉]),
+ * weight_zero_point along the output dimension ([⌈out·b/32⌉, groups]).
  */
 public final class Packing {
     private Packing() {
@@ -92,6 +98,36 @@ public final class Packing {
     }
 
     /** AWQ gemm qweight [in, out/8] from codes [out][in]. */
+    /** compressed-tensors' pack_to_int32 of rows × cols unsigned values along dim 1 (packedRows false) or dim 0. */
+    public static int[] compressedTensorsPack(int[] v, int rows, int cols, int bits, boolean alongRows) {
+        int pf = 32 / bits;
+        int pr = alongRows ? (rows + pf - 1) / pf : rows, pc = alongRows ? cols : (cols + pf - 1) / pf;
+        int[] words = new int[pr * pc];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                int word = alongRows ? (r / pf) * pc + c : r * pc + c / pf;
+                int i = alongRows ? r % pf : c % pf;
+                words[word] |= v[r * cols + c] << (bits * i);
+            }
+        }
+        return words;
+    }
+
+    /** The inverse of {@link #compressedTensorsPack} (unsigned values, padding dropped). */
+    public static int[] compressedTensorsUnpack(int[] words, int rows, int cols, int bits, boolean alongRows) {
+        int pf = 32 / bits, mask = (1 << bits) - 1;
+        int pc = alongRows ? cols : (cols + pf - 1) / pf;
+        int[] v = new int[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                int word = alongRows ? (r / pf) * pc + c : r * pc + c / pf;
+                int i = alongRows ? r % pf : c % pf;
+                v[r * cols + c] = (words[word] >>> (bits * i)) & mask;
+            }
+        }
+        return v;
+    }
+
     public static int[] awqQweight(QuantizedLinear q) {
         int out = q.rows(), in = q.cols();
         checkAwq(q);

@@ -83,6 +83,21 @@ public sealed interface QuantizedModule {
         }
     }
 
+    /** FP8 E4M3 weights with per-row or per-tensor scales (and a static input scale when calibrated). */
+    record Fp8(Fp8E4M3.Weight w) implements QuantizedModule {
+        public int rows() {
+            return w.rows();
+        }
+
+        public int cols() {
+            return w.cols();
+        }
+
+        public float[] dequantize() {
+            return w.dequantize();
+        }
+    }
+
     /** Not quantized (skipped by a rule): kept as floats, possibly rescaled by AWQ. */
     record Kept(float[] w, int rows, int cols) implements QuantizedModule {
         public float[] dequantize() {

@@ -51,11 +51,23 @@ public final class GgufWriter {
         return (n + alignment - 1) / alignment * alignment;
     }
 
+    /** The size {@link #write} gives these tensors with this metadata (header, infos and every tensor padded to the alignment). */
+    public static long fileSize(Map<String, GgufValue> metadata, List<Entry> tensors) {
+        int alignment = alignment(metadata);
+        long size = pad(header(metadata, tensors, alignment).length, alignment);
+        for (Entry e : tensors) size += pad(e.bytes(), alignment);
+        return size;
+    }
+
+    /** general.alignment, or GGUF's default 32. */
+    public static int alignment(Map<String, GgufValue> metadata) {
+        GgufValue al = metadata.get("general.alignment");
+        return al != null ? al.asInt() : GgufFile.DEFAULT_ALIGNMENT;
+    }
+
     /** Writes the file and returns its size in bytes. */
     public static long write(Path out, Map<String, GgufValue> metadata, List<Entry> tensors) {
-        int alignment = GgufFile.DEFAULT_ALIGNMENT;
-        GgufValue al = metadata.get("general.alignment");
-        if (al != null) alignment = al.asInt();
+        int alignment = alignment(metadata);
         byte[] header = header(metadata, tensors, alignment);
         long dataStart = pad(header.length, alignment);
         long size = dataStart;

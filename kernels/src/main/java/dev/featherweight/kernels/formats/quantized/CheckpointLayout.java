@@ -7,6 +7,8 @@ import dev.featherweight.kernels.quant.QuantizedLinear;
 import dev.featherweight.kernels.quant.QuantizedModule;
 import dev.featherweight.kernels.quant.AwqParams;
 import dev.featherweight.kernels.quant.Bnb4Params;
+import dev.featherweight.kernels.quant.CompressedTensorsParams;
+import dev.featherweight.kernels.quant.CompressedTensorsScheme;
 import dev.featherweight.kernels.quant.GptqParams;
 import dev.featherweight.kernels.quant.LlmInt8;
 import dev.featherweight.kernels.quant.LlmInt8Params;
@@ -34,10 +36,14 @@ import java.util.Locale;
  *   {@code .weight.absmax .weight.quant_map [.weight.nested_absmax .weight.nested_quant_map]
  *   .weight.quant_state.bitsandbytes__nf4|fp4} (bitsandbytes QuantState.as_dict(packed=True));</li>
  *   <li>{@link #BNB8}: {@code .weight} int8, {@code .SCB} fp32, {@code .weight_format} uint8 0 ("row").</li>
+ *   <li>{@link #COMPRESSED_TENSORS}: what llm-compressor saves and vLLM's compressed-tensors loader reads —
+ *   {@code pack-quantized} {@code .weight_packed .weight_scale .weight_shape [.weight_zero_point]},
+ *   {@code int-quantized} / {@code float-quantized} {@code .weight .weight_scale [.input_scale]} (see
+ *   {@link CompressedTensorsLayout}).</li>
  * </ul>
  */
 public enum CheckpointLayout {
-    GPTQ, AWQ, BNB4, BNB8;
+    GPTQ, AWQ, BNB4, BNB8, COMPRESSED_TENSORS;
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
@@ -53,6 +59,7 @@ public enum CheckpointLayout {
             case AwqParams a -> a.bits() == 4 ? AWQ : GPTQ;
             case Bnb4Params b -> BNB4;
             case LlmInt8Params i -> BNB8;
+            case CompressedTensorsParams c -> COMPRESSED_TENSORS;
         };
     }
 
@@ -67,6 +74,8 @@ public enum CheckpointLayout {
                     : !Packing.packable(rows, bits) ? rows + " output features × " + bits + " bits (qzeros) is not a whole number of int32 words"
                     : groupSize > 0 && cols % groupSize != 0 ? "group size " + groupSize + " does not divide " + cols + " input features" : null;
             case AWQ -> rows % 8 != 0 ? rows + " output features are not a multiple of 8"
+                    : groupSize > 0 && cols % groupSize != 0 ? "group size " + groupSize + " does not divide " + cols + " input features" : null;
+            case COMPRESSED_TENSORS -> bits < 8 && !Packing.packable(cols, bits) ? cols + " input features × " + bits + " bits is not a whole number of int32 words"
                     : groupSize > 0 && cols % groupSize != 0 ? "group size " + groupSize + " does not divide " + cols + " input features" : null;
             case BNB4, BNB8 -> null;
         };
@@ -113,9 +122,15 @@ public enum CheckpointLayout {
                 out.add(TensorData.floats(prefix + ".SCB", new long[]{i.w().rows()}, i.w().scb()));
                 out.add(TensorData.bytes(prefix + ".weight_format", GgmlType.U8, new long[]{}, new byte[]{0}));
             }
+            case QuantizedModule.Uniform u when this == COMPRESSED_TENSORS -> out.addAll(CompressedTensorsLayout.intTensors(prefix, u.q(), scheme(recipe)));
+            case QuantizedModule.Fp8 f when this == COMPRESSED_TENSORS -> out.addAll(CompressedTensorsLayout.fp8Tensors(prefix, f.w()));
             default -> throw new IllegalArgumentException(prefix + ": a " + m.getClass().getSimpleName() + " module cannot be written in the " + this + " layout");
         }
         return out;
+    }
+
+    private static CompressedTensorsScheme scheme(Recipe r) {
+        return ((CompressedTensorsParams) r.params()).scheme();
     }
 
     /** The non-tensor half of QuantState.as_dict(packed=True), serialized as Python's json.dumps does. */
@@ -220,6 +235,9 @@ public enum CheckpointLayout {
                     skippedModules.forEach(a::add);
                 }
                 q.put("llm_int8_threshold", r.params() instanceof LlmInt8Params i ? i.threshold() : LlmInt8.DEFAULT_THRESHOLD);
+            }
+            case COMPRESSED_TENSORS -> {
+                return CompressedTensorsLayout.quantizationConfig((CompressedTensorsParams) r.params(), skippedModules);
             }
         }
         return q;

@@ -299,6 +299,9 @@ public final class QuantizedModelWriter implements BlockStore {
             if (layout == CheckpointLayout.GPTQ) {
                 Files.writeString(tmp.resolve("quantize_config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(layout.quantizeConfigJson(recipe)));
             }
+            if (layout == CheckpointLayout.COMPRESSED_TENSORS) {
+                Files.writeString(tmp.resolve("recipe.yaml"), CompressedTensorsLayout.recipeYaml((dev.featherweight.kernels.quant.CompressedTensorsParams) recipe.params(), skipped));
+            }
             for (String f : COPIED) {
                 Path p = modelDir.resolve(f);
                 if (Files.isRegularFile(p)) Files.copy(p, tmp.resolve(f));

@@ -8,7 +8,8 @@ import java.util.Map;
 public final class SafetensorsDType {
     private static final Map<String, GgmlType> TO_GGML = Map.of(
             "F32", GgmlType.F32, "F16", GgmlType.F16, "BF16", GgmlType.BF16, "F64", GgmlType.F64,
-            "I8", GgmlType.I8, "U8", GgmlType.U8, "I16", GgmlType.I16, "I32", GgmlType.I32, "I64", GgmlType.I64);
+            "I8", GgmlType.I8, "U8", GgmlType.U8, "I16", GgmlType.I16, "I32", GgmlType.I32, "I64", GgmlType.I64,
+            "F8_E4M3", GgmlType.F8_E4M3);
 
     private SafetensorsDType() {
     }

@@ -11,15 +11,18 @@ import dev.featherweight.kernels.quant.Awq;
 import dev.featherweight.kernels.quant.AwqParams;
 import dev.featherweight.kernels.quant.QuantizedModule;
 
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * AWQ ({@link Awq}) on one block, as AutoAWQ: the four distinct inputs are captured over all samples; per-channel
  * scales are searched for input_layernorm → q/k/v, v_proj → o_proj (when shapes allow), post_attention_layernorm →
- * gate/up and up_proj → down_proj, each candidate judged by the block output's MSE against the float block on the
- * search samples; the scales are folded into the norms, v_proj and its bias, and up_proj; then each module's
- * clipping is searched (not q and k) and it is quantized with zero points.
+ * gate/up and up_proj → down_proj, each candidate judged as AutoAWQ's {@code _get_layers_for_scaling} names the
+ * module to inspect: q/k/v by the self-attention's output, gate/up by the MLP's, o_proj and down_proj by their own
+ * output — the MSE against the float module on the search samples' captured inputs. The scales are folded into the
+ * norms, v_proj and its bias, and up_proj; then each module's clipping is searched (not q and k) and it is quantized
+ * with zero points.
  */
 public final class AwqModifier implements QuantizationModifier {
     private final AwqParams params;
@@ -44,10 +47,9 @@ public final class AwqModifier implements QuantizationModifier {
         LlamaModel.Config c = block.config();
         BlockWeights src = block.weights();
         int n = block.samples(), seqLen = block.seqLen(), tokens = n * seqLen, dim = c.dim(), qDim = c.qDim(), ffn = c.ffnDim();
-        // capture the four distinct inputs over all samples, and the fp outputs of the search samples
+        // capture the four distinct inputs over all samples
         float[] xAttn = new float[tokens * dim], xO = new float[tokens * qDim], xFfn = new float[tokens * dim], xDown = new float[tokens * ffn];
-        int search = Math.min(n, params.searchSamples());
-        float[][] target = block.forward(src, (sample, module, x, nt, cols) -> {
+        block.forward(src, (sample, module, x, nt, cols) -> {
             int off = sample * seqLen * cols;
             switch (module) {
                 case "attn_q" -> System.arraycopy(x, 0, xAttn, off, nt * cols);
@@ -57,7 +59,7 @@ public final class AwqModifier implements QuantizationModifier {
                 default -> {
                 }
             }
-        }, null, search);
+        }, null, 0);
         Map<String, float[]> w = new LinkedHashMap<>();
         Map<String, int[]> shape = new LinkedHashMap<>();
         for (String m : BlockWeights.MODULES) {
@@ -71,13 +73,15 @@ public final class AwqModifier implements QuantizationModifier {
         int bits = params.bits();
 
         // 1. input_layernorm → q, k, v
-        float[] s1 = search(block, target, src, new String[]{"attn_q", "attn_k", "attn_v"}, w, shape, xAttn, tokens, dim, bits, gs);
+        float[] s1 = search(block, withFp(src, w, shape, attnNorm, ffnNorm, vBias), new String[]{"attn_q", "attn_k", "attn_v"}, w, shape,
+                xAttn, tokens, dim, bits, gs, block::selfAttention);
         for (int i = 0; i < dim; i++) attnNorm[i] /= s1[i];
         for (String m : new String[]{"attn_q", "attn_k", "attn_v"}) w.put(m, Awq.scaleColumns(w.get(m), shape.get(m)[0], dim, s1));
         divideColumns(xAttn, tokens, dim, s1);
         // 2. v_proj → o_proj, only when shapes allow (no GQA), as AutoAWQ checks v.weight.shape == o.weight.shape
         if (c.kvDim() == qDim && c.dim() == qDim) {
-            float[] s2 = search(block, target, withFp(src, w, shape, attnNorm, ffnNorm, vBias), new String[]{"attn_output"}, w, shape, xO, tokens, qDim, bits, gs);
+            float[] s2 = search(block, withFp(src, w, shape, attnNorm, ffnNorm, vBias), new String[]{"attn_output"}, w, shape, xO, tokens, qDim,
+                    bits, gs, linear(block, "attn_output"));
             divideRows(w.get("attn_v"), shape.get("attn_v")[0], dim, s2);
             // v's outputs are divided by s2, bias included (AutoAWQ scale_fc_fc: fc1.bias.div_(scales))
             if (vBias != null) for (int i = 0; i < vBias.length; i++) vBias[i] /= s2[i];
@@ -85,12 +89,14 @@ public final class AwqModifier implements QuantizationModifier {
             divideColumns(xO, tokens, qDim, s2);
         }
         // 3. post_attention_layernorm → gate, up
-        float[] s3 = search(block, target, withFp(src, w, shape, attnNorm, ffnNorm, vBias), new String[]{"ffn_gate", "ffn_up"}, w, shape, xFfn, tokens, dim, bits, gs);
+        float[] s3 = search(block, withFp(src, w, shape, attnNorm, ffnNorm, vBias), new String[]{"ffn_gate", "ffn_up"}, w, shape, xFfn, tokens,
+                dim, bits, gs, (x, cand) -> block.mlp(x, block.seqLen(), cand));
         for (int i = 0; i < dim; i++) ffnNorm[i] /= s3[i];
         for (String m : new String[]{"ffn_gate", "ffn_up"}) w.put(m, Awq.scaleColumns(w.get(m), ffn, dim, s3));
         divideColumns(xFfn, tokens, dim, s3);
         // 4. up_proj → down_proj
-        float[] s4 = search(block, target, withFp(src, w, shape, attnNorm, ffnNorm, vBias), new String[]{"ffn_down"}, w, shape, xDown, tokens, ffn, bits, gs);
+        float[] s4 = search(block, withFp(src, w, shape, attnNorm, ffnNorm, vBias), new String[]{"ffn_down"}, w, shape, xDown, tokens, ffn,
+                bits, gs, linear(block, "ffn_down"));
         divideRows(w.get("ffn_up"), ffn, dim, s4);
         w.put("ffn_down", Awq.scaleColumns(w.get("ffn_down"), dim, ffn, s4));
         divideColumns(xDown, tokens, ffn, s4);
@@ -130,9 +136,29 @@ public final class AwqModifier implements QuantizationModifier {
         return b;
     }
 
-    /** Searches the scales of one group; the error is the block output's MSE against the fp block on the search samples. */
-    private float[] search(BlockContext block, float[][] target, BlockWeights base, String[] group, Map<String, float[]> w,
-                           Map<String, int[]> shape, float[] x, int tokens, int cols, int bits, int gs) {
+    /** The module whose output judges a group's candidate scales (AutoAWQ's module2inspect), on one sample's inputs. */
+    @FunctionalInterface
+    private interface Inspected {
+        float[] output(float[] x, BlockWeights w);
+    }
+
+    /** One linear module inspected alone: x · Wᵀ. */
+    private static Inspected linear(BlockContext block, String module) {
+        return (x, w) -> {
+            WeightMatrix m = w.matrix(module);
+            int nTokens = x.length / m.cols();
+            float[] out = new float[nTokens * m.rows()];
+            m.matmul(x, nTokens, out, block.pool());
+            return out;
+        };
+    }
+
+    /**
+     * Searches the scales of one group; the error is the inspected module's output MSE against the same module with
+     * the float weights {@code fp}, on the captured inputs x of the search samples.
+     */
+    private float[] search(BlockContext block, BlockWeights fp, String[] group, Map<String, float[]> w, Map<String, int[]> shape,
+                           float[] x, int tokens, int cols, int bits, int gs, Inspected inspected) {
         long t0 = System.nanoTime();
         float[] xMean = Awq.meanAbs(x, tokens, cols);
         float[][] ws = new float[group.length][];
@@ -142,17 +168,26 @@ public final class AwqModifier implements QuantizationModifier {
             rows[i] = shape.get(group[i])[0];
         }
         float[] wMean = Awq.weightMean(ws, rows, cols, gs);
-        BlockWeights fpBase = base == block.weights() ? withFp(base, w, shape, base.attnNorm(), base.ffnNorm(), base.vBias()) : base;
+        int seqLen = block.seqLen(), search = Math.min(block.samples(), params.searchSamples());
+        float[][] xs = new float[search][], target = new float[search][];
+        for (int k = 0; k < search; k++) {
+            xs[k] = Arrays.copyOfRange(x, k * seqLen * cols, (k + 1) * seqLen * cols);
+            target[k] = inspected.output(xs[k], fp);
+        }
         Awq.ScaleSearch r = Awq.searchScale(xMean, wMean, params.duoScaling(), s -> {
-            BlockWeights cand = fpBase;
+            // the group's modules are independent: each candidate matrix on its own thread (same bits on any count)
+            float[][] candidates = new float[group.length][];
+            block.pool().forEach(group.length, i -> {
+                if (block.paramsFor(group[i]) != null) candidates[i] = Awq.quantizeScaled(ws[i], rows[i], cols, s, bits, gs);
+            });
+            BlockWeights cand = fp;
             for (int i = 0; i < group.length; i++) {
-                if (block.paramsFor(group[i]) == null) continue;
-                cand = cand.with(group[i], new FloatArrayMatrix(Awq.quantizeScaled(ws[i], rows[i], cols, s, bits, gs), rows[i], cols, "F32"));
+                if (candidates[i] != null) cand = cand.with(group[i], new FloatArrayMatrix(candidates[i], rows[i], cols, "F32"));
             }
             double err = 0;
             long cnt = 0;
-            for (int k = 0; k < target.length; k++) {
-                float[] h = block.output(k, cand);
+            for (int k = 0; k < search; k++) {
+                float[] h = inspected.output(xs[k], cand);
                 for (int i = 0; i < h.length; i++) {
                     double d = h[i] - target[k][i];
                     err += d * d;

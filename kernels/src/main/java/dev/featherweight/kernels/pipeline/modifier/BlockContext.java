@@ -51,6 +51,15 @@ public interface BlockContext {
     /** The block's output for one sample with weights {@code w} (a new array). */
     float[] output(int sample, BlockWeights w);
 
+    /**
+     * The block's self-attention alone ({@code self_attn}: q/k/v, RoPE, causal attention, o_proj) with weights
+     * {@code w} on one sample's normalized inputs x (seqLen × dim, the input of q/k/v): a new seqLen × dim array.
+     */
+    float[] selfAttention(float[] x, BlockWeights w);
+
+    /** The block's MLP alone ({@code mlp}) with weights {@code w} on normalized inputs x (nTokens × dim): a new array. */
+    float[] mlp(float[] x, int nTokens, BlockWeights w);
+
     /** Reports a finished module: its relative squared error against {@code reference}, measured row by row. */
     void moduleDone(String module, QuantizedModule q, WeightMatrix reference, long startNanos);
 

@@ -2,17 +2,16 @@ package dev.featherweight.kernels.quant.gguf;
 
 import dev.featherweight.kernels.core.HalfFloats;
 import dev.featherweight.kernels.core.GgmlType;
+import dev.featherweight.kernels.core.Parallel;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The table of GGUF block codecs (the Java counterpart of ggml's type traits: one entry per type, data
@@ -186,6 +185,30 @@ public final class GgufBlockCodecs {
         });
     }
 
+    /** Hands out row {@code row} of a source as floats into {@code dst[0 .. n)}; called from several threads at once. */
+    @FunctionalInterface
+    public interface RowSource {
+        void read(long row, float[] dst);
+    }
+
+    /**
+     * The same for rows read one at a time from {@code src} (a converter's un-permuting, dtype-converting reader):
+     * each thread reads and quantizes its own rows, so the copies run in parallel and no tensor-sized buffer exists.
+     */
+    public static void quantizeRows(GgufBlockCodec codec, RowSource src, long rows, int n, MemorySegment dst, long dstOff,
+                                    float[] importance, int threads) {
+        long rowBytes = codec.rowBytes(n);
+        int t = (int) Math.max(1, Math.min(threads, rows));
+        if (!sharedAcrossThreads(dst)) t = 1;
+        runSplit(rows, t, (from, to) -> {
+            float[] row = new float[n];
+            for (long r = from; r < to; r++) {
+                src.read(r, row);
+                codec.quantizeRow(row, 0, n, dst, dstOff + r * rowBytes, importance);
+            }
+        });
+    }
+
     /** The same for rows already on the heap: {@code src[srcOff + r·n ..]} for r in [0, rows). */
     public static void quantizeRows(GgufBlockCodec codec, float[] src, int srcOff, int rows, int n,
                                     MemorySegment dst, long dstOff, float[] importance, int threads) {
@@ -211,37 +234,19 @@ public final class GgufBlockCodecs {
         void run(long from, long to);
     }
 
+    /**
+     * Runs body over [0, rows) on the shared persistent pool ({@link Parallel#shared}: no thread is started per call)
+     * with at most {@code threads} rows in flight at once. When the pool is no larger than asked for, the rows are cut
+     * into 8 ranges per thread handed out dynamically, so a thread the (shared, loaded) machine descheduled does not
+     * hold the others back; rows are independent, so the bytes are the same on any split.
+     */
     private static void runSplit(long rows, int threads, RowRange body) {
-        if (threads <= 1) {
+        Parallel pool = Parallel.shared();
+        if (threads <= 1 || rows <= 1) {
             body.run(0, rows);
             return;
         }
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        List<Thread> workers = new ArrayList<>(threads);
-        for (int i = 0; i < threads; i++) {
-            long from = rows * i / threads;
-            long to = rows * (i + 1) / threads;
-            Thread th = Thread.ofPlatform().name("gguf-quant-" + i).unstarted(() -> {
-                try {
-                    body.run(from, to);
-                } catch (Throwable e) {
-                    failure.compareAndSet(null, e);
-                }
-            });
-            workers.add(th);
-            th.start();
-        }
-        for (Thread th : workers) {
-            try {
-                th.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while quantizing", e);
-            }
-        }
-        Throwable e = failure.get();
-        if (e instanceof RuntimeException re) throw re;
-        if (e instanceof Error err) throw err;
-        if (e != null) throw new IllegalStateException(e);
+        int tasks = (int) Math.min(rows, threads >= pool.threads() ? 8L * threads : threads);
+        pool.forEach(tasks, i -> body.run(rows * i / tasks, rows * (i + 1) / tasks));
     }
 }

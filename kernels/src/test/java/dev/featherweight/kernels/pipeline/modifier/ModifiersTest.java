@@ -123,6 +123,14 @@ class ModifiersTest {
             throw new UnsupportedOperationException("not used by these modifiers' tests");
         }
 
+        public float[] selfAttention(float[] x, BlockWeights w) {
+            throw new UnsupportedOperationException("not used by these modifiers' tests");
+        }
+
+        public float[] mlp(float[] x, int nTokens, BlockWeights w) {
+            throw new UnsupportedOperationException("not used by these modifiers' tests");
+        }
+
         public void moduleDone(String module, QuantizedModule q, WeightMatrix reference, long startNanos) {
             reported.add(module);
         }
