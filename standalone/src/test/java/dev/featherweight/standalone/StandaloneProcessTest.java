@@ -145,6 +145,8 @@ class StandaloneProcessTest {
         // SIGTERM while a client follows a job's events (an SSE stream never ends by itself) and a job runs
         String running = PlatformTestBase.submit(api, """
                 {"modelId":"feather-3m","recipes":[{"method":"gptq","bits":4,"groupSize":128,"descAct":false,"damp":0.01,"calibrationSamples":8,"calibrationSeqLen":64,"symmetric":true}]}""");
+        // the 202 comes with Kafka's acknowledgement; the job-service knows the job (and SSE serves it) a moment later
+        for (int i = 0; i < 600 && api.get("/api/v1/jobs/" + running).status() != 200; i++) Thread.sleep(100);
         java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
         var events = http.sendAsync(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://localhost:" + port + "/api/v1/jobs/" + running + "/events"))
                 .header("Authorization", "Bearer " + Files.readString(data.resolve("demo-api-key")).trim()).build(),
@@ -180,7 +182,8 @@ class StandaloneProcessTest {
     }
 
     @AfterAll
-    void stopChildren() {
-        for (Process p : started) if (p.isAlive()) p.destroyForcibly();
+    void stopChildren() throws InterruptedException {
+        for (Process p : started) if (p.isAlive()) p.destroy(); // SIGTERM: the child stops its PostgreSQL too
+        for (Process p : started) if (!p.waitFor(60, TimeUnit.SECONDS)) p.destroyForcibly();
     }
 }
