@@ -162,8 +162,10 @@ class KlDivergenceTest {
         m.put("kld_mean", new Expect(KlDivergence.Result::kldMean, KlDivergence.Result::kldMeanUnc, 0.01, 3e-6));
         m.put("kld_p99_0", new Expect(KlDivergence.Result::kld99, null, 0.02, 1e-5));
         m.put("kld_median", new Expect(KlDivergence.Result::kldMedian, null, 0.01, 2e-6));
-        m.put("kld_p10_0", new Expect(KlDivergence.Result::kld10, null, 0.01, 2e-6));
-        m.put("kld_p5_0", new Expect(KlDivergence.Result::kld5, null, 0.02, 2e-6));
+        // the low tail is a few 1e-4 of KLD: there a 1e-4 change of the logits is a few percent (Q4_K_M's 10 % moved by
+        // 2.2 % when the forward pass's sums took one order at every vector width)
+        m.put("kld_p10_0", new Expect(KlDivergence.Result::kld10, null, 0.03, 2e-6));
+        m.put("kld_p5_0", new Expect(KlDivergence.Result::kld5, null, 0.03, 2e-6));
         m.put("kld_p1_0", new Expect(KlDivergence.Result::kld1, null, 0.05, 2e-6));
         m.put("dp_mean_pct", new Expect(r -> 100 * r.deltaPMean(), r -> 100 * r.deltaPMeanUnc(), 0.01, 2e-3));
         m.put("dp_p99_0_pct", new Expect(r -> 100 * r.deltaP99(), null, 0.02, 0.02));
