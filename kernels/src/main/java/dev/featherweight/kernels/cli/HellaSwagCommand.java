@@ -30,15 +30,8 @@ public final class HellaSwagCommand implements Callable<Integer> {
     @Option(names = "--limit", defaultValue = "0", description = "score only this many tasks, drawn as llama-perplexity draws them (default all)")
     int limit;
 
-    @Option(names = "--tokenizer", description = "folder with tokenizer.json when the model file has none usable")
-    Path tokenizer;
-
-    @Option(names = "--threads", description = "threads (default: all cores)")
-    Integer threads;
-
-    @Option(names = "--numerics", defaultValue = "llamacpp-kvf16",
-            description = "llamacpp-kvf16 (default: llama.cpp's CPU rounding and f16 KV cache), llamacpp or fp32")
-    String numerics;
+    @picocli.CommandLine.Mixin
+    ScoringOptions scoring;
 
     @Option(names = "--json", description = "print one JSON object")
     boolean json;
@@ -46,9 +39,9 @@ public final class HellaSwagCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         List<HellaSwagTasks.Task> list = HellaSwagTasks.parse(Files.readString(tasks));
-        Numerics n = Numerics.parse(numerics);
-        try (Parallel pool = new Parallel(threads != null ? threads : Runtime.getRuntime().availableProcessors());
-             LoadedModel lm = ModelLoader.open(model, tokenizer, pool)) {
+        Numerics n = scoring.numerics();
+        try (Parallel pool = scoring.pool();
+             LoadedModel lm = ModelLoader.open(model, scoring.tokenizer, pool)) {
             HellaSwag.Result r = HellaSwag.score(lm.model(), lm::encode, list, limit, n);
             if (json) {
                 ObjectNode j = new ObjectMapper().createObjectNode();

@@ -43,21 +43,14 @@ public final class KldCommand implements Callable<Integer> {
     @Option(names = "--base-logits", description = "llama.cpp base logits file: read when it exists, else written")
     Path baseLogits;
 
-    @Option(names = "--tokenizer", description = "folder with tokenizer.json when the model file has none usable")
-    Path tokenizer;
-
     @Option(names = "--ctx", defaultValue = "256", description = "chunk length, default ${DEFAULT-VALUE} (from the file when reusing one)")
     int ctx;
 
     @Option(names = "--chunks", defaultValue = "-1", description = "at most this many chunks (default all)")
     int chunks;
 
-    @Option(names = "--threads", description = "threads (default: all cores)")
-    Integer threads;
-
-    @Option(names = "--numerics", defaultValue = "llamacpp-kvf16",
-            description = "llamacpp-kvf16 (default: llama.cpp's CPU rounding and f16 KV cache), llamacpp or fp32")
-    String numerics;
+    @picocli.CommandLine.Mixin
+    ScoringOptions scoring;
 
     @Option(names = "--json", description = "print one JSON object")
     boolean json;
@@ -69,13 +62,13 @@ public final class KldCommand implements Callable<Integer> {
             if (base == null) throw new ParameterException(spec.commandLine(), "--base is required unless --base-logits names an existing file");
             if ((text == null) == (tokens == null)) throw new ParameterException(spec.commandLine(), "give exactly one of --text or --tokens");
         }
-        Numerics n = Numerics.parse(numerics);
+        Numerics n = scoring.numerics();
         PrintStream err = System.err;
         Path file = baseLogits != null ? baseLogits : Files.createTempFile("fw-kld-base", ".kld");
-        try (Parallel pool = new Parallel(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
+        try (Parallel pool = scoring.pool()) {
             KlDivergence.BaseRun baseRun = null;
             if (!reuse) {
-                try (LoadedModel lm = ModelLoader.open(base, tokenizer, pool)) {
+                try (LoadedModel lm = ModelLoader.open(base, scoring.tokenizer, pool)) {
                     int[] ids = tokens != null ? PerplexityCommand.readTokens(tokens) : lm.encode(Files.readString(text));
                     baseRun = KlDivergence.writeBase(lm.model(), ids, ctx, chunks, n, file, null);
                 }
@@ -83,7 +76,7 @@ public final class KldCommand implements Callable<Integer> {
                         baseRun.perplexity(), baseRun.perplexityError(), baseRun.seconds(), baseLogits != null ? file : "a temporary file");
             }
             KlDivergence.Result r;
-            try (LoadedModel lm = ModelLoader.open(model, tokenizer, pool)) {
+            try (LoadedModel lm = ModelLoader.open(model, scoring.tokenizer, pool)) {
                 r = KlDivergence.compare(lm.model(), file, chunks, n, null);
             }
             if (json) {
