@@ -15,7 +15,8 @@ import java.util.SplittableRandom;
 /**
  * The MatmulBench measurement without JMH, for shared machines: besides wall-clock GFLOP/s it reports
  * CPU-normalized GFLOP/s = flops / (process CPU seconds / threads), what the kernel does when it has the
- * cores to itself (includes JIT and GC time, so it is a lower bound).
+ * cores to itself (includes JIT and GC time, so it is a lower bound). With 1 thread every product runs on the calling
+ * thread, and its own CPU time is used instead (no JIT or GC threads: the figure to compare kernels on a loaded machine).
  *
  * <p>With {@code llamacpp} as the last argument the types that have an integer dot (Q8_0, Q4_0, Q4_K, Q6_K) run it:
  * activations quantized to Q8_0/Q8_K blocks on every call (included in the time), then
@@ -56,13 +57,15 @@ public final class MatmulThroughput {
                         }
                         long warm = System.nanoTime();
                         while (System.nanoTime() - warm < seconds * 0.5e9) product.run();
-                        long t0 = System.nanoTime(), c0 = os.getProcessCpuTime();
+                        var threadBean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+                        java.util.function.LongSupplier cpuNanos = threads == 1 ? threadBean::getCurrentThreadCpuTime : os::getProcessCpuTime;
+                        long t0 = System.nanoTime(), c0 = cpuNanos.getAsLong();
                         int iters = 0;
                         while (System.nanoTime() - t0 < seconds * 1e9) {
                             product.run();
                             iters++;
                         }
-                        double wall = (System.nanoTime() - t0) / 1e9, cpu = (os.getProcessCpuTime() - c0) / 1e9;
+                        double wall = (System.nanoTime() - t0) / 1e9, cpu = (cpuNanos.getAsLong() - c0) / 1e9;
                         double flops = 2.0 * rows * cols * n * iters;
                         System.out.printf(Locale.ROOT, "%-6s %-11s %6d %12.1f %14.1f %6.1f%n", ty, shape, n, flops / wall / 1e9,
                                 flops / (cpu / threads) / 1e9, os.getSystemLoadAverage());
