@@ -131,8 +131,10 @@ public class JobStateMachine {
             }
             announce(job, null, "planned " + seq + " quantization task(s)");
             log.info("job {} submitted with {} task(s)", job.id, seq);
-            if (seq == 0) // a recommendation whose every candidate was pruned: the answer is already known, nothing to run
+            if (seq == 0) { // a recommendation whose every candidate was pruned: the answer is already known, nothing to run
                 finish(job, JobState.SUCCEEDED, null);
+                jobs.save(job); // save() above merged a copy: this one is not managed
+            }
         } finally {
             MDC.remove("jobId");
         }

@@ -123,7 +123,8 @@ class PlatformEndToEndTest extends PlatformTestBase {
         ApiClient.Response invalid = api.post("/api/v1/recommendations", """
                 {"modelId":"feather-3m","gpus":[{"name":"H200"}],"ctx":512,"workload":{"concurrency":4,"requestsPerSecond":2},"quality":{}}""");
         assertThat(invalid.status()).as(invalid.toString()).isEqualTo(400);
-        assertThat(invalid.text()).contains("gpus[0].name", "workload: exactly one of", "quality: exactly one of");
+        assertThat(invalid.text()).contains("\"field\":\"gpus[0].name\"", "\"field\":\"workload\",\"message\":\"exactly one of",
+                "\"field\":\"quality\",\"message\":\"exactly one of");
         assertThat(api.get("/api/v1/jobs").json().path("total").asLong()).isZero();
 
         ApiClient.Response accepted = api.post("/api/v1/recommendations", """

@@ -57,7 +57,7 @@ public final class Recommendation {
 
     /**
      * The serving workload: context per sequence and either concurrent sequences to hold ({@code rate} null), or a request
-     * rate that must be served (the simulation's served rate at least {@link #SERVED_SHARE} of the offered one).
+     * rate that must be served without a growing queue (p99 queue time at most {@link #MAX_QUEUE_SECONDS} in the simulation).
      */
     public record Workload(int ctx, int concurrency, RequestRate rate) {
         public Workload(int ctx, int concurrency) {
@@ -70,16 +70,21 @@ public final class Recommendation {
         }
     }
 
-    /** Below this share of the offered rate a simulated server is saturated: its queue grows for the whole run. */
-    public static final double SERVED_SHARE = 0.95;
+    /**
+     * A GPU keeps up with a request rate when the simulated requests wait at most this long (p99) before their prefill starts.
+     * Continuous batching admits a request at the next step while there is room, so a server that keeps up queues for
+     * milliseconds; a saturated one queues longer and longer over the run. (Comparing served with offered requests/s does not
+     * separate the two on a short run: the last requests' own latency stretches the makespan.)
+     */
+    public static final double MAX_QUEUE_SECONDS = 1.0;
 
     /**
      * One candidate on one GPU target: sequences of the workload's context that fit, decode tokens/s (at the batch that
      * fits; for a request rate the simulated output tokens/s), cost per million tokens (null without a catalogue price),
-     * whether it holds the workload, and for a rate the served requests/s.
+     * whether it holds the workload, and for a rate the served requests/s and the p99 queue seconds.
      */
     public record Fit(String gpu, long maxSequences, double decodeTokensPerSecond, Double usdPerMillionTokens, boolean holds,
-                      Double servedRequestsPerSecond) {
+                      Double servedRequestsPerSecond, Double queueSecondsP99) {
     }
 
     public record Pruned(String label, long estimatedBytes, String reason) {
@@ -120,19 +125,20 @@ public final class Recommendation {
                 sequences = r.maxSequences();
                 tokensPerSecond = r.decodeTokensPerSecond();
             } catch (CapacityException e) {
-                fits.add(new Fit(g.label(), 0, 0, null, false, w.rate() == null ? null : 0.0));
+                fits.add(new Fit(g.label(), 0, 0, null, false, w.rate() == null ? null : 0.0, null));
                 continue;
             }
             if (w.rate() == null) {
-                fits.add(new Fit(g.label(), sequences, tokensPerSecond, usdPerMillion(g, tokensPerSecond), sequences >= w.concurrency(), null));
+                fits.add(new Fit(g.label(), sequences, tokensPerSecond, usdPerMillion(g, tokensPerSecond), sequences >= w.concurrency(), null, null));
                 continue;
             }
             try {
                 ServingSimulator.Result s = ServingPlan.of(shape, weightsBytes, g.gpu()).simulate(g.count(), w.rate().requests());
-                boolean holds = s.requestsPerSecond() >= SERVED_SHARE * s.offeredRate();
-                fits.add(new Fit(g.label(), sequences, s.outputTokensPerSecond(), usdPerMillion(g, s.outputTokensPerSecond()), holds, s.requestsPerSecond()));
+                boolean holds = s.queueSeconds().p99() <= MAX_QUEUE_SECONDS;
+                fits.add(new Fit(g.label(), sequences, s.outputTokensPerSecond(), usdPerMillion(g, s.outputTokensPerSecond()), holds, s.requestsPerSecond(),
+                        s.queueSeconds().p99()));
             } catch (CapacityException e) { // the longest request does not fit, or no KV room at all
-                fits.add(new Fit(g.label(), sequences, 0, null, false, 0.0));
+                fits.add(new Fit(g.label(), sequences, 0, null, false, 0.0, null));
             }
         }
         return fits;
@@ -153,8 +159,10 @@ public final class Recommendation {
                     estimatedBytes / 1e6, most, w.ctx(), where, w.concurrency()));
         }
         double served = fits.stream().mapToDouble(f -> f.servedRequestsPerSecond() == null ? 0 : f.servedRequestsPerSecond()).max().orElse(0);
-        return new Pruned(label, estimatedBytes, String.format(Locale.ROOT, "about %.1f MB of weights: at most %s requests/s served on %s, %s offered",
-                estimatedBytes / 1e6, number(served), where, number(w.rate().requestsPerSecond())));
+        String queue = fits.stream().filter(f -> f.queueSecondsP99() != null).map(f -> String.format(Locale.ROOT, "%.1f s on %s", f.queueSecondsP99(), f.gpu()))
+                .reduce((a, b) -> a + ", " + b).orElse("the requests do not fit");
+        return new Pruned(label, estimatedBytes, String.format(Locale.ROOT, "about %.1f MB of weights: at most %s requests/s served on %s, %s offered (p99 queue %s; %s s allowed)",
+                estimatedBytes / 1e6, number(served), where, number(w.rate().requestsPerSecond()), queue, number(MAX_QUEUE_SECONDS)));
     }
 
     /** A measured candidate, sized again with its real bytes. */
@@ -214,8 +222,8 @@ public final class Recommendation {
 
     private static String holds(Fit f, Workload w) {
         return w.rate() == null ? "fits " + f.maxSequences() + " sequences of " + w.ctx() + " tokens"
-                : String.format(Locale.ROOT, "serves %s of %s requests/s (%.0f output tokens/s)", number(f.servedRequestsPerSecond()),
-                number(w.rate().requestsPerSecond()), f.decodeTokensPerSecond());
+                : String.format(Locale.ROOT, "serves %s requests/s (p99 queue %.2f s, %.0f output tokens/s)", number(w.rate().requestsPerSecond()),
+                f.queueSecondsP99(), f.decodeTokensPerSecond());
     }
 
     private static String number(double x) {
