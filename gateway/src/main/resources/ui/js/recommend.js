@@ -1,7 +1,7 @@
 // Recommend: "which quantization should we ship on this GPU?" — the request form (POST /api/v1/recommendations) and the
 // answer page (GET /api/v1/recommendations/{id}, polled until the job ends): the Pareto chart with the recommended point,
 // the table of measured candidates, the pruned ones with why, and the chosen artifact's download.
-import { get, post } from './api.js';
+import { get, post, ApiError } from './api.js';
 import { html, bytes, num, int, seconds, showError, clear, query, onLeave } from './util.js';
 import { scatter } from './charts.js';
 
@@ -70,7 +70,7 @@ export async function form(root) {
     };
     try {
       const accepted = await post('/api/v1/recommendations', body);
-      location.hash = `#/recommendations/${encodeURIComponent(accepted.jobId)}`;
+      location.hash = `#/recommendations/${encodeURIComponent(accepted.jobId)}?submitted`;
     } catch (err) {
       showError($('#recommend-error'), err);
       for (const fe of err.fieldErrors || []) { // each message also next to its field
@@ -85,8 +85,19 @@ export async function form(root) {
 export async function page(root, id) {
   let timer = null;
   onLeave(() => clearTimeout(timer));
+  // right after a submit the job may not be recorded yet (202 comes once Kafka has it): asked for again for a minute
+  const fresh = query().has('submitted') ? Date.now() + 60_000 : 0;
   const render = async () => {
-    const r = await get(`/api/v1/recommendations/${encodeURIComponent(id)}`);
+    let r;
+    for (let wait = 100; !r; wait = Math.min(2000, wait * 2)) {
+      try {
+        r = await get(`/api/v1/recommendations/${encodeURIComponent(id)}`);
+      } catch (e) {
+        if (!(e instanceof ApiError && e.status === 404 && Date.now() < fresh)) throw e;
+        root.innerHTML = html`<h1>Recommendation ${id}</h1><p role="status">Submitted; waiting for the job service to plan it…</p>`.s;
+        await new Promise(done => setTimeout(done, wait));
+      }
+    }
     if (!root.isConnected) return;
     draw(root, r, r.recommendedArtifactId ? await get(`/api/v1/artifacts/${encodeURIComponent(r.recommendedArtifactId)}`) : null);
     if (!['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(r.state)) timer = setTimeout(() => render().catch(e => showError(root, e)), 1000);
