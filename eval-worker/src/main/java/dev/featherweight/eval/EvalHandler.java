@@ -10,10 +10,12 @@ import dev.featherweight.worker.TaskContext;
 import dev.featherweight.kernels.formats.FormatException;
 import dev.featherweight.worker.TaskFailure;
 import dev.featherweight.worker.TaskHandler;
+import dev.featherweight.worker.WorkDirs;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.StandardCopyOption;
 import java.util.concurrent.ConcurrentHashMap;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -23,27 +25,24 @@ import java.util.Map;
 /**
  * One evaluation task: perplexity of the source model (cached in the registry per model, text, ctx and
  * chunks) and of the artifact, their difference; KL divergence against the source model (its base logits file
- * computed once per model, text, ctx and chunks on this worker and reused for every artifact); multiple-choice
+ * computed once per model, text, ctx and chunks and kept in the registry as an internal blob of the model, so every
+ * artifact of this and later jobs on any worker reuses it, and it goes when the model goes); multiple-choice
  * accuracy; and the capacity table. Metrics go to the artifact.
  */
 public class EvalHandler implements TaskHandler {
     private final EvaluationEngine engine;
     private final RegistryClient registry;
     private final Path textsDir;
-    private final Path baseLogitsDir;
-    /** One lock per base logits file, so that concurrent tasks of a job compute a model/text pair's base only once. */
+    /** One lock per base logits blob, so that concurrent tasks of a job on this worker compute a model/text pair's base only once. */
     private final ConcurrentHashMap<String, Object> baseLocks = new ConcurrentHashMap<>();
+    private final Counter basesComputed;
 
-    public EvalHandler(EvaluationEngine engine, RegistryClient registry, Path textsDir) throws IOException {
-        this(engine, registry, textsDir, Files.createTempDirectory("fw-kld-base"));
-    }
-
-    /** baseLogitsDir: where the base models' logits files are kept, reused by every artifact evaluated on this worker. */
-    public EvalHandler(EvaluationEngine engine, RegistryClient registry, Path textsDir, Path baseLogitsDir) {
+    public EvalHandler(EvaluationEngine engine, RegistryClient registry, Path textsDir, MeterRegistry meters) {
         this.engine = engine;
         this.registry = registry;
         this.textsDir = textsDir;
-        this.baseLogitsDir = baseLogitsDir;
+        this.basesComputed = Counter.builder("featherweight.eval.kld.base.computed")
+                .description("base logits files computed (not found in the registry)").register(meters);
     }
 
     @Override
@@ -96,15 +95,7 @@ public class EvalHandler implements TaskHandler {
             String textId = k.textOr(spec.perplexity());
             int ctx = k.ctxOr(spec.perplexity()), chunks = k.chunksOr(spec.perplexity());
             Path text = evaluationText(textId);
-            String key = String.format(Locale.ROOT, "%s.%s.%s.ctx%d.chunks%d.kld", task.tenantId(), task.modelId(), textId, ctx, chunks);
-            Path base = baseLogitsDir.resolve(key);
-            synchronized (baseLocks.computeIfAbsent(key, x -> new Object())) {
-                if (!Files.exists(base)) {
-                    Path partial = baseLogitsDir.resolve(key + ".partial");
-                    engine.kldBase(source, source, text, ctx, chunks, partial);
-                    Files.move(partial, base, StandardCopyOption.ATOMIC_MOVE);
-                }
-            }
+            Path base = baseLogits(task, source, textId, text, ctx, chunks);
             context.progress(++step, steps, "base logits of the source model", 0);
             metrics.putAll(engine.kld(registry.fetchArtifact(task.tenantId(), task.artifactId()), source, base));
             context.progress(++step, steps, "KL divergence of the artifact", 0);
@@ -129,6 +120,28 @@ public class EvalHandler implements TaskHandler {
         }
         registry.artifactMetrics(task.artifactId(), metrics);
         return new Outcome(task.artifactId(), metrics, 0);
+    }
+
+    /**
+     * The source model's base logits file for the text, ctx and chunks: the registry's blob when it has one, else
+     * computed here and stored there. Workers on other machines may compute the same blob at the same time; the last
+     * put wins and both files hold the same model's logits.
+     */
+    private Path baseLogits(Message.TaskAssigned task, Path source, String textId, Path text, int ctx, int chunks) throws Exception {
+        String blob = String.format(Locale.ROOT, "kld-base.%s.ctx%d.chunks%d", textId, ctx, chunks);
+        synchronized (baseLocks.computeIfAbsent(task.tenantId() + "/" + task.modelId() + "/" + blob, x -> new Object())) {
+            Path stored = registry.fetchModelBlob(task.tenantId(), task.modelId(), blob);
+            if (stored != null) return stored;
+            Path scratch = Files.createTempDirectory("fw-kld-base");
+            try {
+                Path computed = scratch.resolve(blob);
+                engine.kldBase(source, source, text, ctx, chunks, computed);
+                basesComputed.increment();
+                return registry.putModelBlob(task.tenantId(), task.modelId(), blob, computed);
+            } finally {
+                WorkDirs.deleteTree(scratch);
+            }
+        }
     }
 
     private Path evaluationText(String id) throws TaskFailure {

@@ -33,8 +33,8 @@ public class EvalWorkerApplication {
     }
 
     @Bean
-    public EvalHandler evalHandler(EvaluationEngine engine, RegistryClient registry, EvalProperties eval) throws java.io.IOException {
-        return new EvalHandler(engine, registry, eval.textsDir());
+    public EvalHandler evalHandler(EvaluationEngine engine, RegistryClient registry, EvalProperties eval, MeterRegistry meters) {
+        return new EvalHandler(engine, registry, eval.textsDir(), meters);
     }
 
     @Bean

@@ -14,6 +14,7 @@ import dev.featherweight.worker.RegistryClient;
 import dev.featherweight.worker.TaskContext;
 import dev.featherweight.worker.TaskFailure;
 import dev.featherweight.worker.TaskHandler;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -60,6 +61,9 @@ class EvalHandlerTest {
     HttpServer registry;
     final Map<String, Double> modelMetrics = new ConcurrentHashMap<>();
     final Map<String, Object> artifactMetrics = new ConcurrentHashMap<>();
+    /** The registry's internal blobs of feather-3m, name → content. */
+    final Map<String, String> modelBlobs = new ConcurrentHashMap<>();
+    final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     final List<String> perplexityCalls = new ArrayList<>();
     final List<Message.TaskEvent> events = new ArrayList<>();
 
@@ -78,6 +82,11 @@ class EvalHandlerTest {
 
     private void answer(HttpExchange x) throws IOException {
         String path = x.getRequestURI().getPath();
+        String blobs = "/internal/tenants/t-1/models/feather-3m/blobs/";
+        if (path.startsWith(blobs)) {
+            answerBlob(x, path.substring(blobs.length()));
+            return;
+        }
         String body = switch (x.getRequestMethod() + " " + path) {
             case "GET /internal/tenants/t-1/models/feather-3m" -> JSON.writeValueAsString(Map.of("tenantId", "t-1", "name", "feather-3m",
                     "source", "upload", "state", "READY", "createdAt", "2026-01-01T00:00:00Z",
@@ -104,6 +113,29 @@ class EvalHandlerTest {
             x.sendResponseHeaders(200, bytes.length);
             x.getResponseBody().write(bytes);
         }
+        x.close();
+    }
+
+    /** The registry's internal blobs of the model: PUT stores (its declared sha256 checked), GET describes, GET …/content reads. */
+    private void answerBlob(HttpExchange x, String name) throws IOException {
+        boolean content = name.endsWith("/content");
+        name = name.replace("/content", "");
+        if (x.getRequestMethod().equals("PUT")) {
+            String sent = new String(x.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(x.getRequestHeaders().getFirst("X-Sha256")).isEqualTo(Sha256.of(sent));
+            modelBlobs.put(name, sent);
+        }
+        String blob = modelBlobs.get(name);
+        if (blob == null) {
+            x.sendResponseHeaders(404, -1);
+            x.close();
+            return;
+        }
+        byte[] bytes = (content ? blob : JSON.writeValueAsString(Map.of("path", name, "size", blob.length(), "sha256", Sha256.of(blob))))
+                .getBytes(StandardCharsets.UTF_8);
+        x.getResponseHeaders().set("Content-Type", content ? "application/octet-stream" : "application/json");
+        x.sendResponseHeaders(200, bytes.length);
+        x.getResponseBody().write(bytes);
         x.close();
     }
 
@@ -148,10 +180,15 @@ class EvalHandlerTest {
     };
 
     EvalHandler handler() {
+        return handler("cache");
+    }
+
+    /** A handler with its own local cache folder: another worker. */
+    EvalHandler handler(String cache) {
         InternalClients clients = new InternalClients(new InternalHttpProperties.Http(Duration.ofSeconds(2), Duration.ofSeconds(10), 0, Duration.ZERO), List.of());
         var http = clients.restClient(URI.create("http://127.0.0.1:" + registry.getAddress().getPort()));
-        RegistryClient client = new RegistryClient(clients.client(RegistryApi.class, http), new RegistryFiles(http), tmp.resolve("cache"), 1L << 30, Duration.ZERO);
-        return new EvalHandler(engine, client, tmp, tmp);
+        RegistryClient client = new RegistryClient(clients.client(RegistryApi.class, http), new RegistryFiles(http), tmp.resolve(cache), 1L << 30, Duration.ZERO);
+        return new EvalHandler(engine, client, tmp, meters);
     }
 
     TaskContext context(Message.TaskAssigned task) {
@@ -207,6 +244,7 @@ class EvalHandlerTest {
         EvalHandler handler = handler();
         TaskHandler.Outcome outcome = handler.run(task(spec), context(task(spec)));
         handler.run(task(spec), context(task(spec)));
+        handler("other-worker-cache").run(task(spec), context(task(spec))); // another worker takes the registry's blob
         assertThat(outcome.metrics()).containsEntry("kld_mean", 0.005).containsEntry("same_top_p", 0.96)
                 .containsEntry("mc_accuracy", 0.5325).containsEntry("mc_accuracy_unc", 0.025);
         assertThat(artifactMetrics).containsEntry("kld_mean", 0.005).containsEntry("mc_accuracy", 0.5325);
@@ -214,8 +252,12 @@ class EvalHandlerTest {
         assertThat(sourceDir).isEqualTo("kld artifact against base of " + "feather-3m");
         // the base run once, with the perplexity spec's text, ctx and chunks; the artifact's KLD and accuracy each time
         assertThat(perplexityCalls).filteredOn(c -> c.startsWith("kld base")).containsExactly("kld base ctx128 chunks8 demo.txt");
-        assertThat(perplexityCalls).filteredOn(c -> c.startsWith("kld artifact")).hasSize(2);
-        assertThat(perplexityCalls).filteredOn(c -> c.startsWith("mc ")).containsExactly("mc tasks.txt limit40", "mc tasks.txt limit40");
+        assertThat(perplexityCalls).filteredOn(c -> c.startsWith("kld artifact")).containsOnly("kld artifact against base of feather-3m").hasSize(3);
+        assertThat(meters.counter("featherweight.eval.kld.base.computed").count()).isEqualTo(1);
+        // kept in the registry as the model's internal blob, named by text, ctx and chunks; each worker's copy is the registry's
+        assertThat(modelBlobs).containsExactly(Map.entry("kld-base.demo.ctx128.chunks8", "base of feather-3m"));
+        assertThat(tmp.resolve("other-worker-cache/model-blobs/t-1/feather-3m/kld-base.demo.ctx128.chunks8")).hasContent("base of feather-3m");
+        assertThat(perplexityCalls).filteredOn(c -> c.startsWith("mc ")).hasSize(3).containsOnly("mc tasks.txt limit40");
         assertThat(events).filteredOn(e -> e instanceof Message.TaskProgress).extracting(e -> ((Message.TaskProgress) e).blocks()).contains(5);
     }
 

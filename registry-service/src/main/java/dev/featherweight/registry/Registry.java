@@ -264,6 +264,42 @@ public class Registry {
             throw new NotFound("model " + name);
     }
 
+    // ---- internal blobs of a model ---------------------------------------------------------------
+
+    /** Names of internal blobs: what the platform derives from a model, e.g. {@code kld-base.demo.ctx256.chunks0}. */
+    private static final java.util.regex.Pattern BLOB_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,199}");
+
+    /**
+     * Stores an internal blob of the model (replacing one of the same name): data the workers derive from the model
+     * and reuse across jobs, such as the base model's logits for KL divergence. Not a model file (never listed,
+     * never downloadable through the gateway, outside the tenant's storage quota: the platform made it) and removed
+     * with the model.
+     */
+    public FileInfo putModelBlob(String tenantId, String name, String blob, InputStream body, String expectedSha256) throws IOException {
+        requireModel(tenantId, name);
+        if (!BLOB_NAME.matcher(blob).matches()) throw new BadRequest("blob name: letters, digits, '.', '_' and '-' (at most 200)");
+        String key = "model-blobs/" + tenantId + "/" + name + "/" + blob;
+        FileInfo info = spoolAndStore(key, blob, body, expectedSha256, size -> {});
+        db.sql("""
+                insert into model_blobs(tenant_id, model_name, name, size, sha256, object_key) values (?, ?, ?, ?, ?, ?)
+                on conflict (tenant_id, model_name, name) do update set size = excluded.size, sha256 = excluded.sha256, created_at = now()
+                """).params(tenantId, name, blob, info.size(), info.sha256(), key).update();
+        return info;
+    }
+
+    /** The blob's size and sha256 (path = its name), if the tenant's model has it. */
+    public Optional<FileInfo> modelBlob(String tenantId, String name, String blob) {
+        return db.sql("select name as path, size, sha256 from model_blobs where tenant_id = ? and model_name = ? and name = ?")
+                .params(tenantId, name, blob).query(FileInfo.class).optional();
+    }
+
+    public InputStream modelBlobContent(String tenantId, String name, String blob) {
+        String key = db.sql("select object_key from model_blobs where tenant_id = ? and model_name = ? and name = ?")
+                .params(tenantId, name, blob).query(String.class).optional()
+                .orElseThrow(() -> new NotFound("blob " + blob + " of model " + name));
+        return blobs.get(key);
+    }
+
     // ---- artifacts -----------------------------------------------------------------------------
 
     /** Idempotent per task: a second call for the same task returns the existing artifact. */
@@ -392,13 +428,15 @@ public class Registry {
     // ---- blobs ---------------------------------------------------------------------------------
 
     /**
-     * Removes a model: its blobs first, then its rows (an upload that failed half way leaves nothing behind;
+     * Removes a model: its blobs (files and internal blobs) first, then its rows (an upload that failed half way leaves nothing behind;
      * a failure leaves rows that can be deleted again, never unreferenced blobs). Whether jobs still use it is
      * the caller's question (the gateway asks the job-service).
      */
     public void deleteModel(String tenantId, String name) {
         requireModel(tenantId, name);
-        for (String key : db.sql("select object_key from model_files where tenant_id = ? and model_name = ?").params(tenantId, name).query(String.class).list())
+        for (String key : db.sql("select object_key from model_files where tenant_id = ? and model_name = ?"
+                        + " union all select object_key from model_blobs where tenant_id = ? and model_name = ?")
+                .params(tenantId, name, tenantId, name).query(String.class).list())
             blobs.delete(key);
         db.sql("delete from models where tenant_id = ? and name = ?").params(tenantId, name).update();
     }

@@ -149,6 +149,24 @@ public class RegistryController {
         registry.putModelMetric(tenant, name, metric, value);
     }
 
+    /** Internal blobs of a model (workers only; the gateway has no route to them): stored, described, read. */
+    @PutMapping("/tenants/{tenant}/models/{name}/blobs/{blob}")
+    FileInfo putModelBlob(@PathVariable String tenant, @PathVariable String name, @PathVariable String blob,
+                          @RequestHeader(value = "X-Sha256", required = false) String sha256, HttpServletRequest request) throws IOException {
+        return registry.putModelBlob(tenant, name, blob, request.getInputStream(), sha256);
+    }
+
+    @GetMapping("/tenants/{tenant}/models/{name}/blobs/{blob}")
+    FileInfo modelBlob(@PathVariable String tenant, @PathVariable String name, @PathVariable String blob) {
+        return registry.modelBlob(tenant, name, blob).orElseThrow(() -> new Registry.NotFound("blob " + blob + " of model " + name));
+    }
+
+    @GetMapping("/tenants/{tenant}/models/{name}/blobs/{blob}/content")
+    StreamingResponseBody modelBlobContent(@PathVariable String tenant, @PathVariable String name, @PathVariable String blob) {
+        InputStream in = registry.modelBlobContent(tenant, name, blob);
+        return out -> { try (in) { in.transferTo(out); } };
+    }
+
     @PostMapping("/artifacts")
     Artifact createArtifact(@RequestBody NewArtifact body) {
         return registry.createArtifact(body);

@@ -216,6 +216,42 @@ class RegistryServiceTest {
     }
 
     @Test
+    void aModelsInternalBlobIsTheTenantsOwnNeverAFileOrArtifactAndGoesWithTheModel() throws Exception {
+        readyModel(tenant, "m");
+        String blob = "kld-base.demo-stories.ctx256.chunks0", body = "_logits_ of m";
+        mvc.perform(put("/internal/tenants/{t}/models/m/blobs/{b}", tenant, blob).header("X-Sha256", Sha256.of("other"))
+                .contentType(MediaType.APPLICATION_OCTET_STREAM).content(body.getBytes(StandardCharsets.UTF_8))).andExpect(status().isBadRequest());
+        mvc.perform(put("/internal/tenants/{t}/models/m/blobs/{b}", tenant, blob).header("X-Sha256", Sha256.of(body))
+                .contentType(MediaType.APPLICATION_OCTET_STREAM).content(body.getBytes(StandardCharsets.UTF_8))).andExpect(status().isOk());
+        mvc.perform(get("/internal/tenants/{t}/models/m/blobs/{b}", tenant, blob)).andExpect(status().isOk())
+                .andExpect(jsonPath("$.path").value(blob)).andExpect(jsonPath("$.size").value(body.length())).andExpect(jsonPath("$.sha256").value(Sha256.of(body)));
+        var streamed = mvc.perform(get("/internal/tenants/{t}/models/m/blobs/{b}/content", tenant, blob)).andReturn();
+        mvc.perform(org.springframework.test.web.servlet.request.MockMvcRequestBuilders.asyncDispatch(streamed))
+                .andExpect(status().isOk()).andExpect(content().bytes(body.getBytes(StandardCharsets.UTF_8)));
+        // not a model file, not an artifact, not the tenant's stored bytes
+        mvc.perform(get("/internal/tenants/{t}/models/m", tenant)).andExpect(jsonPath("$.files.length()").value(1))
+                .andExpect(jsonPath("$.files[0].path").value("config.json"));
+        mvc.perform(get("/internal/tenants/{t}/artifacts", tenant)).andExpect(jsonPath("$").isEmpty());
+        mvc.perform(get("/internal/tenants/{t}", tenant)).andExpect(jsonPath("$.storageBytes").value("{\"dim\":64}".length()));
+        // another tenant can neither read nor describe it, even with a model of the same name
+        readyModel(other, "m");
+        mvc.perform(get("/internal/tenants/{t}/models/m/blobs/{b}", other, blob)).andExpect(status().isNotFound());
+        mvc.perform(get("/internal/tenants/{t}/models/m/blobs/{b}/content", other, blob)).andExpect(status().isNotFound());
+        mvc.perform(put("/internal/tenants/{t}/models/m/blobs/{b}", tenant, "-not-a-name").contentType(MediaType.APPLICATION_OCTET_STREAM)
+                .content(new byte[1])).andExpect(status().isBadRequest());
+        assertThat(blobStore.get("model-blobs/" + tenant + "/m/" + blob).readAllBytes()).isEqualTo(body.getBytes(StandardCharsets.UTF_8));
+        // deleting the model deletes the blob, its row and its S3 object; a new model of that name starts without it
+        mvc.perform(delete("/internal/tenants/{t}/models/m", tenant)).andExpect(status().isNoContent());
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> blobStore.get("model-blobs/" + tenant + "/m/" + blob).readAllBytes())
+                .isInstanceOf(BlobStore.BlobStoreUnavailable.class);
+        readyModel(tenant, "m");
+        mvc.perform(get("/internal/tenants/{t}/models/m/blobs/{b}", tenant, blob)).andExpect(status().isNotFound());
+    }
+
+    @Autowired
+    BlobStore blobStore;
+
+    @Test
     void aDeletedArtifactIsGone() throws Exception {
         readyModel(tenant, "m");
         String id = artifact(tenant, "m", "task-" + UUID.randomUUID(), true);

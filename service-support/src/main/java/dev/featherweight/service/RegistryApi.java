@@ -68,6 +68,11 @@ public interface RegistryApi {
     @PutExchange(url = "/tenants/{tenant}/models/{name}/metrics/{metric}", contentType = "application/json")
     void putModelMetric(@PathVariable String tenant, @PathVariable String name, @PathVariable String metric, @RequestBody double value);
 
+    /** An internal blob of the model (path = the blob's name, size, sha256); 404 when the model has none of that name. */
+    @Idempotent
+    @GetExchange("/tenants/{tenant}/models/{name}/blobs/{blob}")
+    dev.featherweight.contracts.registry.FileInfo modelBlob(@PathVariable String tenant, @PathVariable String name, @PathVariable String blob);
+
     /** Keyed by task id: registering the same task's artifact again returns the first one. */
     @Idempotent
     @PostExchange("/artifacts")

@@ -41,6 +41,15 @@ public class RegistryFiles {
         return put(http.put().uri(b -> b.path("/internal/artifacts/{id}/files").queryParam("path", path).build(artifactId)), sha256, body);
     }
 
+    /** An internal blob of the model (derived data the workers reuse, e.g. base logits), replacing one of the same name. */
+    public FileInfo putModelBlob(String tenant, String model, String blob, String sha256, BodyWriter body) {
+        return put(http.put().uri("/internal/tenants/{t}/models/{n}/blobs/{b}", tenant, model, blob), sha256, body);
+    }
+
+    public <T> T modelBlob(String tenant, String model, String blob, BodyReader<T> reader) {
+        return get(http.get().uri("/internal/tenants/{t}/models/{n}/blobs/{b}/content", tenant, model, blob), reader);
+    }
+
     public <T> T modelFile(String tenant, String model, String path, BodyReader<T> reader) {
         return get(http.get().uri(b -> b.path("/internal/tenants/{t}/models/{n}/file").queryParam("path", path).build(tenant, model)), reader);
     }

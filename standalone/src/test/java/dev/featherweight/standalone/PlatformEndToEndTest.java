@@ -26,11 +26,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  * GGUF Q8_0 and RTN int4 plus perplexity and capacity, SUCCEEDED through the API, the GGUF artifact equal
  * byte for byte to what the kernels make for the same model and type (and, where ../shared is present, to
  * llama.cpp's own file), perplexities equal to the kernels' for the same files, capacity present, lineage
- * to the model and the job. RTN joins the job when the kernels have {@code fw quantize --method}; until
- * then the job holds the GGUF recipe alone (and says so). A recommend job on an L4 and a T4: the candidate the capacity
- * model rules out is never quantized, the others are real artifacts in the registry whose measured numbers make the Pareto
- * front and the recommendation, visible to its tenant only.
+ * to the model and the job; KL divergence of each artifact against one base logits blob of the model, computed once
+ * and deleted with the model. RTN joins the job when the kernels have {@code fw quantize --method}; until
+ * then the job holds the GGUF recipe alone (and says so). A recommend job on an L4 and a T4 (after the first test, whose
+ * base-logits count it would change): the candidate the capacity model rules out is never quantized, the others are real
+ * artifacts in the registry whose measured numbers make the Pareto front and the recommendation, visible to its tenant only.
  */
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class PlatformEndToEndTest extends PlatformTestBase {
     static final String TEXT = """
             Once upon a time, there was a little girl named Lily. She loved to play outside in the sun. One day, she saw a big
@@ -59,12 +61,13 @@ class PlatformEndToEndTest extends PlatformTestBase {
     }
 
     @Test
+    @org.junit.jupiter.api.Order(1)
     void ggufAndRtnJobSucceedsAndTheGgufArtifactIsWhatTheKernelsMake() throws Exception {
         if (!RTN) System.err.println("PlatformEndToEndTest: the kernels lack fw quantize --method; the job holds the GGUF recipe alone");
         ApiClient api = tenantWithFeather("e2e");
         String recipes = "{\"method\":\"gguf\",\"fileType\":\"Q8_0\"}" + (RTN ? ",{\"method\":\"rtn\",\"bits\":4,\"groupSize\":32,\"symmetric\":true}" : "");
         String job = submit(api, "{\"modelId\":\"feather-3m\",\"recipes\":[" + recipes + "],"
-                + "\"eval\":{\"perplexity\":{\"text\":\"e2e-stories\",\"ctx\":64,\"chunks\":4},\"capacity\":{\"gpus\":[\"A100-40GB-PCIe\",\"L4\"],\"ctx\":512,\"kvDtype\":\"fp16\"}}}");
+                + "\"eval\":{\"perplexity\":{\"text\":\"e2e-stories\",\"ctx\":64,\"chunks\":4},\"kld\":{},\"capacity\":{\"gpus\":[\"A100-40GB-PCIe\",\"L4\"],\"ctx\":512,\"kvDtype\":\"fp16\"}}}");
         JsonNode done = api.awaitJob(job, Duration.ofMinutes(5));
         assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("SUCCEEDED");
         JsonNode artifacts = artifactsOf(api, job);
@@ -104,9 +107,35 @@ class PlatformEndToEndTest extends PlatformTestBase {
         assertThat(m.path("artifact_bytes").asDouble()).isEqualTo(downloaded.length);
         assertThat(m.path("gpu_seconds").asDouble()).isPositive();
         assertThat(done.path("gpuSeconds").asDouble()).isPositive();
+
+        // KL divergence: every artifact against one base logits file of feather-3m, computed once by the eval-worker and
+        // kept in the registry as the model's internal blob (not a model file, not an artifact); deleting the model deletes it
+        for (JsonNode art : artifacts) {
+            JsonNode metrics = api.get("/api/v1/artifacts/" + art.path("id").asString()).json().path("metrics");
+            assertThat(metrics.path("kld_mean").asDouble()).as(art.toString()).isPositive().isLessThan(0.1);
+            assertThat(metrics.path("same_top_p").asDouble()).as(art.toString()).isGreaterThan(0.8).isLessThanOrEqualTo(1);
+        }
+        assertThat(PlatformMechanicsTest.counter(platform.evalWorker, "featherweight.eval.kld.base.computed")).isEqualTo(1);
+        JsonNode model = api.get("/api/v1/models/feather-3m").json();
+        assertThat(model.path("files").toString()).doesNotContain("kld-base");
+        String tenantId = model.path("tenantId").asString();
+        ApiClient registry = new ApiClient("http://127.0.0.1:" + platform.port(platform.registry), null)
+                .withHeader(dev.featherweight.servicesecurity.ServiceCredential.HEADER, platform.serviceCredential());
+        String blob = "/internal/tenants/" + tenantId + "/models/feather-3m/blobs/kld-base.e2e-stories.ctx64.chunks4";
+        ApiClient.Response stored = registry.get(blob);
+        assertThat(stored.status()).as(stored.toString()).isEqualTo(200);
+        // llama.cpp's layout: 20 header bytes, then per chunk 64 int32 tokens and 31 scored rows of 2·256+4 uint16
+        assertThat(stored.json().path("size").asLong()).isEqualTo(20 + 4 * (64 * 4 + 31 * (2 * 256 + 4) * 2));
+        Path s3 = platform.dataDir().resolve("s3");
+        assertThat(PlatformMechanicsTest.blobsUnder(s3, "model-blobs/" + tenantId + "/feather-3m/")).isEqualTo(1);
+        ApiClient.Response deleted = api.delete("/api/v1/models/feather-3m");
+        assertThat(deleted.status()).as(deleted.toString()).isEqualTo(204);
+        assertThat(registry.get(blob).status()).isEqualTo(404);
+        assertThat(PlatformMechanicsTest.blobsUnder(s3, "model-blobs/" + tenantId + "/feather-3m/")).isZero();
     }
 
     @Test
+    @org.junit.jupiter.api.Order(2)
     void recommendJobPrunesBeforeComputeAndRecommendsFromMeasuredArtifacts() throws Exception {
         ApiClient api = tenantWithFeather("recommend");
         ModelShape shape = ModelShape.fromConfigJson("feather-3m", Files.readAllBytes(FEATHER.resolve("config.json")));

@@ -38,7 +38,11 @@ class PlatformMechanicsTest extends PlatformTestBase {
         Map<String, String> o = new java.util.HashMap<>(super.overrides());
         o.put("featherweight.registry.upload-timeout", "20s"); // an upload here takes about a second
         o.put("featherweight.registry.upload-sweep", "1s");
-        o.put("featherweight.worker.store-retry", "45s"); // a worker waits out a store outage this long before the attempt fails
+        // a worker waits out a store outage this long before the attempt fails: longer than the 30 s outage that must
+        // be waited out (Order 14), and two attempts instead of three so that the outage that must fail (Order 8)
+        // costs 80 s of waiting, not 135
+        o.put("featherweight.worker.store-retry", "40s");
+        o.put("featherweight.jobs.max-attempts", "2");
         return o;
     }
 
@@ -242,14 +246,14 @@ class PlatformMechanicsTest extends PlatformTestBase {
         try {
             job = submit(api, """
                     {"modelId":"feather-3m","recipes":[{"method":"rtn","bits":8,"groupSize":32,"symmetric":true}]}""");
-            done = api.awaitJob(job, Duration.ofSeconds(400)); // 3 attempts, each waiting out the outage for 45 s
+            done = api.awaitJob(job, Duration.ofSeconds(300)); // 2 attempts, each waiting out the outage for 40 s
         } finally {
             startS3();
         }
         assertThat(done.path("state").asString()).isEqualTo("FAILED");
         JsonNode task = done.path("tasks").get(0);
-        assertThat(task.path("attempt").asInt()).isEqualTo(3);
-        assertThat(done.path("error").asString()).contains("failed after 3 attempt(s)").contains("S3 put of artifacts/").contains("failed after 3 attempts");
+        assertThat(task.path("attempt").asInt()).isEqualTo(2);
+        assertThat(done.path("error").asString()).contains("failed after 2 attempt(s)").contains("S3 put of artifacts/").contains("failed after 3 attempts");
         assertThat(artifactsOf(api, job)).isEmpty();
         assertThat(api.get("/api/v1/artifacts").json()).hasSize(1); // only the warm-up job's
     }

@@ -80,6 +80,47 @@ public class RegistryClient {
     }
 
     /**
+     * An internal blob of the model (derived data shared by every worker, e.g. the base logits for KL divergence) in
+     * the local cache, downloaded when missing or different from the registry's (checked by sha256); null when the
+     * registry holds none of that name, e.g. because the model was deleted and uploaded again since.
+     */
+    public Path fetchModelBlob(String tenant, String model, String blob) throws TaskFailure, IOException {
+        FileInfo info;
+        try {
+            info = api.modelBlob(tenant, model, blob);
+        } catch (HttpClientErrorException.NotFound e) {
+            return null;
+        }
+        Path target = cacheDir.resolve("model-blobs").resolve(tenant).resolve(model).resolve(blob);
+        Path marker = target.resolveSibling(blob + ".sha256");
+        if (Files.exists(target) && Files.exists(marker) && Files.readString(marker).equals(info.sha256())) return target;
+        Files.createDirectories(target.getParent());
+        Path tmp = target.resolveSibling(blob + ".part");
+        String sha = files.modelBlob(tenant, model, blob, in -> Sha256.copy(in, tmp).sha256());
+        if (!sha.equals(info.sha256()))
+            throw new TaskFailure("downloaded blob " + blob + " of " + model + " has sha256 " + sha + ", registry says " + info.sha256(), true);
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        Files.writeString(marker, sha);
+        return target;
+    }
+
+    /** Stores the file as an internal blob of the model (the registry checks its sha256) and keeps it in the local cache. */
+    public Path putModelBlob(String tenant, String model, String blob, Path file) throws TaskFailure, IOException {
+        String sha = Sha256.of(file);
+        try {
+            files.putModelBlob(tenant, model, blob, sha, out -> Files.copy(file, out));
+        } catch (HttpStatusCodeException e) {
+            throw new TaskFailure("registry refused blob " + blob + " of " + model + ": " + e.getStatusCode() + " " + e.getResponseBodyAsString(),
+                    e.getStatusCode().is5xxServerError());
+        }
+        Path target = cacheDir.resolve("model-blobs").resolve(tenant).resolve(model).resolve(blob);
+        Files.createDirectories(target.getParent());
+        Files.move(file, target, StandardCopyOption.REPLACE_EXISTING);
+        Files.writeString(target.resolveSibling(blob + ".sha256"), sha);
+        return target;
+    }
+
+    /**
      * Keeps the model cache under its byte budget: removes the least recently used model folders (never the
      * one just fetched). A folder removed while another task reads it is re-downloaded next time; on Linux
      * the open mapping stays valid.

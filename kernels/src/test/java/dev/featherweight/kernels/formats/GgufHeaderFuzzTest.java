@@ -20,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class GgufHeaderFuzzTest {
     private static final Path LABEL = Path.of("fuzz.gguf");
 
-    @FuzzTest(maxDuration = "30s")
+    @FuzzTest(maxDuration = "20s")
     void fuzz(byte[] input) {
         MemorySegment bytes = MemorySegment.ofArray(input);
         GgufFile file;

@@ -32,7 +32,7 @@ class ModelFolderFuzzTest {
         return dir;
     }
 
-    @FuzzTest(maxDuration = "30s")
+    @FuzzTest(maxDuration = "20s")
     void fuzz(byte[] input) throws IOException {
         if (input.length == 0) return;
         Path d = folder();

@@ -19,7 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class SafetensorsHeaderFuzzTest {
     private static final Path LABEL = Path.of("fuzz.safetensors");
 
-    @FuzzTest(maxDuration = "30s")
+    @FuzzTest(maxDuration = "20s")
     void fuzz(byte[] input) {
         MemorySegment bytes = MemorySegment.ofArray(input);
         SafetensorsFile file;

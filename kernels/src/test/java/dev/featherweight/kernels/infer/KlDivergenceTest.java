@@ -152,7 +152,7 @@ class KlDivergenceTest {
      */
     static Map<String, Expect> expectations() {
         Map<String, Expect> m = new LinkedHashMap<>();
-        m.put("mean_ppl_q", new Expect(KlDivergence.Result::pplModel, KlDivergence.Result::pplModelUnc, 1e-3, 5e-7));
+        m.put("mean_ppl_q", new Expect(KlDivergence.Result::pplModel, KlDivergence.Result::pplModelUnc, 5e-4, 5e-7)); // as PerplexityLlamaCppTest
         m.put("mean_ppl_base", new Expect(KlDivergence.Result::pplBase, KlDivergence.Result::pplBaseUnc, 1e-4, 5e-7));
         m.put("cor_ln_ppl_q_ln_ppl_base_pct", new Expect(r -> 100 * r.lnPplCorrelation(), null, 1e-4, 0.01));
         // a difference of two perplexities: its error is the model perplexity's, ~2e-4 of PPL

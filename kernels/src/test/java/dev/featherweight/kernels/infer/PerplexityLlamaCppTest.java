@@ -20,18 +20,24 @@ import static org.assertj.core.api.Assertions.assertThat;
  * <ul>
  *   <li>HF folders (stories260K, feather-3m) on both dev texts vs llama-perplexity's F32 GGUF entry (kv f32 where
  *   it was run, else the default f16 cache) and the numpy llamacpp_rawtext entry: within 0.05 %.</li>
- *   <li>Every feather-3m GGUF in ../shared/golden/gguf on dev.tinystories vs its llama-perplexity entry (kv f32
- *   where run, else f16): F32 within 0.05 %, all other types within 0.5 % with FP32 activations (llama.cpp
- *   rounds activations to f16 / 8-bit blocks). dev.wikitext runs for the HF folders only, to keep CI short.</li>
- *   <li>One file of every block type again with {@link Numerics} reproducing llama.cpp's CPU rounding (and its
- *   f16 KV cache where the entry used it): within 0.05 %.</li>
+ *   <li>Every block type of ../shared/golden/gguf on the whole of dev.tinystories, once: {@link #LLAMACPP_NUMERICS}
+ *   with {@link Numerics} reproducing llama.cpp's CPU rounding of activations (f16, bf16, Q8_0, Q8_1, Q8_K) and its
+ *   KV cache, within 0.05 %; one K mix ({@link #FP32_ACTIVATIONS}) again with FP32 activations, within 0.5 %
+ *   (llama.cpp rounds activations, we do not). Q4_K_M and Q2_K (Q2_K…Q6_K) are evaluated the same way by
+ *   KlDivergenceTest, whose "Mean PPL(Q)" is llama-perplexity's perplexity of the file; the F32 GGUF equals the HF
+ *   folder (PerplexityTokenFileTest). {@link #everyGoldenBlockTypeIsEvaluated} proves no type is left out: a mix
+ *   only combines block types, so evaluating every type once covers every file (their bytes are the goldens').</li>
  * </ul>
  */
 class PerplexityLlamaCppTest {
     static final Path TOKENIZER = SharedData.demoModel("feather-3m");
-    /** Files covering each activation rounding: f16, bf16, Q8_0 (Q8_0/Q4_0), Q8_1 (Q5_1), Q8_K (the K mixes: Q2_K…Q6_K). */
-    static final List<String> LLAMACPP_NUMERICS = List.of("feather-3m-F16.gguf", "feather-3m-BF16.gguf",
-            "feather-3m-Q4_0.gguf", "feather-3m-Q5_1.gguf", "feather-3m-Q2_K.gguf", "feather-3m-Q4_K_M.gguf");
+    /** One file per block type and activation rounding: f16, bf16, Q8_0 (Q8_0, Q4_0, Q5_0), Q8_1 (Q4_1, Q5_1), Q8_K (Q5_K, Q6_K). */
+    static final List<String> LLAMACPP_NUMERICS = List.of("feather-3m-F16.gguf", "feather-3m-BF16.gguf", "feather-3m-Q8_0.gguf",
+            "feather-3m-Q4_0.gguf", "feather-3m-Q5_0.gguf", "feather-3m-Q4_1.gguf", "feather-3m-Q5_1.gguf", "feather-3m-Q5_K_S.gguf");
+    /** Q3_K, Q4_K, Q5_K and Q6_K in one file, with FP32 activations (the path of our own evaluations). */
+    static final List<String> FP32_ACTIVATIONS = List.of("feather-3m-Q3_K_M.gguf");
+    /** Evaluated with llama.cpp's numerics against llama-perplexity --kl-divergence by KlDivergenceTest. */
+    static final List<String> IN_KL_DIVERGENCE_TEST = List.of("feather-3m-Q4_K_M.gguf", "feather-3m-Q2_K.gguf");
 
     @TestFactory
     List<DynamicTest> hfFoldersOnRawText() {
@@ -52,34 +58,46 @@ class PerplexityLlamaCppTest {
     }
 
     @TestFactory
-    List<DynamicTest> goldenGgufFiles() throws Exception {
-        List<DynamicTest> tests = new ArrayList<>();
+    List<DynamicTest> goldenGgufFiles() {
         Path dir = SharedData.shared("golden/gguf");
+        List<DynamicTest> tests = new ArrayList<>();
+        for (String name : LLAMACPP_NUMERICS) {
+            JsonNode ref = llamaPerplexity(name, "dev.tinystories");
+            Numerics n = "f32".equals(ReferenceEntries.s(ref, "kv")) ? Numerics.LLAMACPP_KV_F32 : Numerics.LLAMACPP_KV_F16;
+            tests.add(DynamicTest.dynamicTest(name + " dev.tinystories " + n.label(), () -> run(dir.resolve(name), "dev.tinystories", 0.05, ref, n)));
+        }
+        for (String name : FP32_ACTIVATIONS) {
+            JsonNode ref = llamaPerplexity(name, "dev.tinystories");
+            tests.add(DynamicTest.dynamicTest(name + " dev.tinystories fp32", () -> run(dir.resolve(name), "dev.tinystories", 0.5, ref, Numerics.FP32)));
+        }
+        return tests;
+    }
+
+    /** The union of the block types of the files evaluated above and in KlDivergenceTest is every golden file's. */
+    @org.junit.jupiter.api.Test
+    void everyGoldenBlockTypeIsEvaluated() throws Exception {
+        Path dir = SharedData.shared("golden/gguf");
+        java.util.Set<dev.featherweight.kernels.core.GgmlType> all = new java.util.TreeSet<>(), evaluated = new java.util.TreeSet<>();
+        List<String> chosen = new ArrayList<>(LLAMACPP_NUMERICS);
+        chosen.addAll(FP32_ACTIVATIONS);
+        chosen.addAll(IN_KL_DIVERGENCE_TEST);
         List<Path> files;
         try (var s = Files.list(dir)) {
             files = s.filter(p -> p.toString().endsWith(".gguf")).sorted().toList();
         }
-        assertThat(files).isNotEmpty();
+        assertThat(files).hasSizeGreaterThan(20);
         for (Path f : files) {
-            String name = f.getFileName().toString();
-            // The .from-quantize copies hold the same tensor bytes as the converter's F16/BF16 files (other
-            // tensor order and KVs): proving that is cheaper than evaluating them again.
-            String refName = name.replace(".from-quantize", "");
-            if (!refName.equals(name)) continue; // GoldenGgufDuplicatesTest
-
-            boolean f32 = refName.endsWith("-F32.gguf");
-            // dev.wikitext: the HF folder test above runs it; the F32 GGUF equals the folder (PerplexityTokenFileTest).
-            for (String text : List.of("dev.tinystories")) {
-                JsonNode ref = llamaPerplexity(refName, text);
-                tests.add(DynamicTest.dynamicTest(name + " " + text + " fp32", () -> run(f, text, f32 ? 0.05 : 0.5, ref, Numerics.FP32)));
-            }
-            if (LLAMACPP_NUMERICS.contains(name)) {
-                JsonNode ref = llamaPerplexity(refName, "dev.tinystories");
-                Numerics n = "f32".equals(ReferenceEntries.s(ref, "kv")) ? Numerics.LLAMACPP_KV_F32 : Numerics.LLAMACPP_KV_F16;
-                tests.add(DynamicTest.dynamicTest(name + " dev.tinystories " + n.label(), () -> run(f, "dev.tinystories", 0.05, ref, n)));
+            try (var gguf = dev.featherweight.kernels.formats.gguf.GgufFile.open(f)) {
+                for (var t : gguf.tensorInfos()) {
+                    all.add(t.type());
+                    if (chosen.contains(f.getFileName().toString())) evaluated.add(t.type());
+                }
             }
         }
-        return tests;
+        System.out.println("golden block types " + all + ", evaluated " + evaluated);
+        assertThat(evaluated).isEqualTo(all);
+        assertThat(all).contains(dev.featherweight.kernels.core.GgmlType.Q2_K, dev.featherweight.kernels.core.GgmlType.Q3_K,
+                dev.featherweight.kernels.core.GgmlType.Q5_K, dev.featherweight.kernels.core.GgmlType.Q4_1);
     }
 
     /** The llama-perplexity entry for a file and text: kv f32 when it exists, else kv f16. */

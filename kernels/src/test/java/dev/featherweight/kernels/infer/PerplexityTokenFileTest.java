@@ -12,19 +12,23 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Perplexity on the shared token files vs the independent numpy FP32 forward pass, every matching entry
- * (modes llamacpp / chunks / sliding, ctx 256), within 0.05 % relative, same number of scored tokens.
+ * Perplexity on the shared token files vs the independent numpy FP32 forward pass (modes llamacpp / chunks /
+ * sliding, ctx 256), within 0.05 % relative, same number of scored tokens: every entry of stories260K and
+ * feather-3m's on dev.tinystories. feather-3m's dev.wikitext entries are left to PerplexityLlamaCppTest, which runs
+ * that model on the whole of dev.wikitext (raw text, 121k tokens) against numpy and llama-perplexity; here they would
+ * only repeat the three protocols on 260k more tokens.
  */
 class PerplexityTokenFileTest {
     @TestFactory
     List<DynamicTest> numpyReferences() {
         List<DynamicTest> tests = new ArrayList<>();
         for (JsonNode r : ReferenceEntries.results(r -> "numpy-fp32".equals(ReferenceEntries.s(r, "source"))
-                && "token_file".equals(ReferenceEntries.s(r, "tokens_from")))) {
+                && "token_file".equals(ReferenceEntries.s(r, "tokens_from"))
+                && !("feather-3m".equals(ReferenceEntries.s(r, "model")) && "dev.wikitext".equals(ReferenceEntries.s(r, "text"))))) {
             String model = r.get("model").asString(), text = r.get("text").asString(), mode = r.get("mode").asString();
             tests.add(DynamicTest.dynamicTest(model + " " + text + " " + mode, () -> check(r, model, text, mode)));
         }
-        assertThat(tests).isNotEmpty();
+        assertThat(tests).hasSize(9);
         return tests;
     }
 

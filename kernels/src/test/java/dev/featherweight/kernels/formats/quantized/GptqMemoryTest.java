@@ -42,7 +42,6 @@ class GptqMemoryTest {
 
     @Test
     void eightLayersRunInAHeapSmallerThanHalfTheirWeights(@TempDir Path tmp) throws Exception {
-        Path model = wideModel(tmp);
         long blockWeightsMb = LAYERS * blockParams(WIDE) * 4 / (1 << 20);
         assertThat(blockWeightsMb).as("the blocks must not fit in the heap twice").isGreaterThan(2 * 192);
         Path out = tmp.resolve("gptq");
@@ -65,7 +64,6 @@ class GptqMemoryTest {
     /** A heap too small for one block is refused up front with the sizes, not an OutOfMemoryError mid-run. */
     @Test
     void aHeapTooSmallForOneBlockIsRefusedWithTheNumbers(@TempDir Path tmp) throws Exception {
-        Path model = wideModel(tmp);
         Path out = tmp.resolve("gptq");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = List.of(java, "-Xmx48m", "--add-modules", "jdk.incubator.vector",
@@ -83,7 +81,6 @@ class GptqMemoryTest {
 
     @Test
     void stateCarriedFromBlockToBlockDoesNotGrow(@TempDir Path tmp) throws Exception {
-        Path model = wideModel(tmp);
         MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
         List<Long> liveAfterBlock = new ArrayList<>();
         CalibrationPipeline.Listener measure = new CalibrationPipeline.Listener() {
@@ -109,6 +106,16 @@ class GptqMemoryTest {
             SyntheticModel.write(WIDE, 5, "f32", model, SharedData.demoModel("feather-3m"), pool);
         }
         return model;
+    }
+
+    /** One 405 MB model for the three tests: writing it is a fifth of the class's time. */
+    @TempDir
+    static Path shared;
+    static Path model;
+
+    @org.junit.jupiter.api.BeforeAll
+    static void writeTheWideModel() throws Exception {
+        model = wideModel(shared);
     }
 
     static long blockParams(SyntheticModel.Shape s) {

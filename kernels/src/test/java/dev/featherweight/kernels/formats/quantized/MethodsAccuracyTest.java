@@ -24,13 +24,18 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Issue 4's accuracy acceptance on feather-3m, exactly as kernels/README.md's table is measured (and as
+ * Issue 4's accuracy acceptance on feather-3m, as kernels/README.md's table is measured (and as
  * kernels/scripts/methods-acceptance.sh runs it from the command line): calibration 64 samples × 256 tokens of
- * train.tinystories (seed 42), perplexity of the <em>written folder, reloaded from disk</em> on the whole of
- * dev.tinystories.txt in llama.cpp's mode with ctx 256. Prints the table it measured.
+ * train.tinystories (seed 42), perplexity of the <em>written folder, reloaded from disk</em> in llama.cpp's mode
+ * with ctx 256 — here on the first {@value #CHUNKS} of dev.tinystories.txt's 174 chunks (the README's table is the
+ * whole text; the relations asserted hold with margins of several times the difference between the two). Prints the
+ * table it measured.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class MethodsAccuracyTest {
+    /** 64 × 256 tokens: the smallest margin asserted (act-order vs RTN at 4 bits, 1 %) is ~10× its noise there. */
+    static final int CHUNKS = 64;
+
     record Row(String name, double perplexity, double bitsPerWeight, long bytes, double seconds) {
     }
 
@@ -79,7 +84,7 @@ class MethodsAccuracyTest {
             // every folder carries the source's tokenizer: the text is tokenized once
             if (tokens == null) tokens = lm.encode(Files.readString(SharedData.shared("eval/dev.tinystories.txt")));
             var c = lm.model().config();
-            return Perplexity.run(lm.model(), tokens, new Perplexity.Options(Perplexity.Mode.LLAMACPP, 256, -1, 0, c.addBos(), c.bosId())).perplexity();
+            return Perplexity.run(lm.model(), tokens, new Perplexity.Options(Perplexity.Mode.LLAMACPP, 256, CHUNKS, 0, c.addBos(), c.bosId())).perplexity();
         }
     }
 

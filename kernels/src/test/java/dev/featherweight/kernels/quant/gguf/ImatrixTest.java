@@ -10,7 +10,6 @@ import dev.featherweight.kernels.formats.safetensors.SafetensorsModel;
 import dev.featherweight.kernels.infer.LoadedModel;
 import dev.featherweight.kernels.infer.ModelLoader;
 import dev.featherweight.kernels.core.Parallel;
-import dev.featherweight.kernels.infer.Perplexity;
 import dev.featherweight.kernels.core.GgmlType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -74,30 +73,47 @@ class ImatrixTest {
     static final double IMATRIX_TOLERANCE = 1e-4;
 
     /**
-     * On the whole WikiText dev text (llama-perplexity's own figures for the golden files: Q2_K 13.5711 → 13.5514,
-     * Q3_K_S 13.085 → 12.9987 with the imatrix). Not on TinyStories for Q3_K_S: there llama.cpp's own imatrix
-     * file is worse too (6.4985 → 6.5214), and ours is the same bytes; a 64-chunk prefix is too noisy to decide.
+     * Our matrix in quantization: the file written with it is llama-quantize's imatrix golden (made with
+     * llama-imatrix's matrix) block for block but for the few blocks where a 1e-5 difference of an importance tips a
+     * scale search, and far from the golden made without a matrix. llama-perplexity's own figures for those goldens
+     * (../shared/reference/perplexity.json, whole dev.wikitext: Q2_K 13.5711 → 13.5514, Q3_K_S 13.085 → 12.9987) are
+     * what the matrix buys; being the same bytes, ours buys the same.
      */
     @Test
-    void ourMatrixLowersTheLowBitPerplexity() throws Exception {
-        int[] dev = null;
+    void quantizingWithOurMatrixWritesLlamaQuantizesImatrixFile() throws Exception {
         for (FileType type : new FileType[]{FileType.Q2_K, FileType.Q3_K_S}) {
-            Path plain = tmp.resolve(type + ".gguf"), weighted = tmp.resolve(type + ".imatrix.gguf");
+            Path weighted = tmp.resolve(type + ".imatrix.gguf");
             try (SafetensorsModel w = SafetensorsModel.open(SharedData.demoModel("feather-3m"))) {
                 GgufModelPlan plan = HfToGguf.plan(SharedData.demoModel("feather-3m"), w, GgmlType.F32);
-                LlamaQuantize.quantize(plan, type, null, null, plain, 2, null);
                 LlamaQuantize.quantize(plan, type, ours, "ours.imatrix", weighted, 2, null);
             }
-            double[] ppl = new double[2];
-            int i = 0;
-            for (Path f : new Path[]{plain, weighted}) {
-                try (LoadedModel m = ModelLoader.open(f, SharedData.demoModel("feather-3m"), pool)) {
-                    if (dev == null) dev = m.encode(Files.readString(SharedData.shared("eval/dev.wikitext.txt")));
-                    ppl[i++] = Perplexity.run(m.model(), dev, Perplexity.Options.llamacpp(256, -1, m.model().config().bosId())).perplexity();
-                }
-            }
-            System.out.printf("%s dev.wikitext (all chunks): without imatrix %.4f, with ours %.4f%n", type, ppl[0], ppl[1]);
-            assertThat(ppl[1]).as(type + " with imatrix").isLessThan(ppl[0]);
+            long[] vsImatrixGolden = differingBlocks(weighted, SharedData.shared("golden/gguf/feather-3m-" + type + ".imatrix.gguf"));
+            long[] vsPlainGolden = differingBlocks(weighted, SharedData.shared("golden/gguf/feather-3m-" + type + ".gguf"));
+            System.out.printf("%s with our imatrix: %d of %d blocks differ from llama-quantize's imatrix file, %d from its file without one%n",
+                    type, vsImatrixGolden[0], vsImatrixGolden[1], vsPlainGolden[0]);
+            assertThat(vsImatrixGolden[0]).as(type + ": blocks unlike the imatrix golden").isLessThanOrEqualTo(vsImatrixGolden[1] / 200);
+            assertThat(vsPlainGolden[0]).as(type + ": blocks unlike the golden without imatrix").isGreaterThan(vsPlainGolden[1] / 4);
         }
+    }
+
+    /** {differing quantized blocks, all quantized blocks} of two files with the same tensors and types. */
+    static long[] differingBlocks(Path a, Path b) {
+        long differ = 0, blocks = 0;
+        try (var fa = dev.featherweight.kernels.formats.gguf.GgufFile.open(a); var fb = dev.featherweight.kernels.formats.gguf.GgufFile.open(b)) {
+            assertThat(fa.names()).containsExactlyInAnyOrderElementsOf(fb.names());
+            for (String name : fa.names()) {
+                var ta = fa.tensor(name);
+                var tb = fb.tensor(name);
+                assertThat(ta.type()).as(name).isEqualTo(tb.type());
+                if (!ta.type().isQuantized()) continue;
+                int size = ta.type().typeSize;
+                long n = ta.data().byteSize() / size;
+                for (long i = 0; i < n; i++) {
+                    if (ta.data().asSlice(i * size, size).mismatch(tb.data().asSlice(i * size, size)) >= 0) differ++;
+                }
+                blocks += n;
+            }
+        }
+        return new long[]{differ, blocks};
     }
 }
