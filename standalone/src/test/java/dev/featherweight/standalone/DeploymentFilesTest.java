@@ -21,6 +21,7 @@ class DeploymentFilesTest {
     void composeRunsTheFiveServicesOnKafkaPostgresAndMinioWithHealthChecksAndVolumes() throws Exception {
         Map<String, Object> compose = new Yaml().load(Files.readString(PlatformTestBase.REPO.resolve("docker-compose.yml")));
         Map<String, Map<String, Object>> services = (Map<String, Map<String, Object>>) compose.get("services");
+        Map<String, Object> helmValues = new Yaml().load(Files.readString(PlatformTestBase.REPO.resolve("helm/featherweight/values.yaml")));
         assertThat(services).containsKeys("kafka", "postgres", "minio").containsKeys(SERVICES.toArray(String[]::new));
         for (Map.Entry<String, Map<String, Object>> s : services.entrySet())
             assertThat(s.getValue()).as(s.getKey()).containsKey("healthcheck");
@@ -29,6 +30,11 @@ class DeploymentFilesTest {
             assertThat((String) s.get("image")).isEqualTo("featherweight/" + name + ":0.1.0-SNAPSHOT"); // what Jib builds
             Map<String, Object> env = (Map<String, Object>) s.get("environment");
             assertThat(env).containsEntry("SPRING_CONFIG_NAME", name).containsEntry("FW_KAFKA", "kafka:9092");
+            // the same memory limit and heap share as Helm's values: without a limit, a percentage of the host's RAM
+            Map<String, Object> helm = cast(cast(helmValues.get("services")).get(name));
+            String helmLimit = (String) cast(cast(helm.get("resources")).get("limits")).get("memory");
+            assertThat(s.get("mem_limit")).as(name).isEqualTo(helmLimit.replace("Gi", "g"));
+            assertThat(env.get("JAVA_TOOL_OPTIONS")).as(name).isEqualTo(helm.get("javaOpts"));
         }
         assertThat((Map<String, Object>) compose.get("volumes")).containsKeys("kafka-data", "postgres-data", "minio-data");
     }

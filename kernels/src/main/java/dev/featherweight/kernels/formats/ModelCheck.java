@@ -1,6 +1,7 @@
 package dev.featherweight.kernels.formats;
 
 import dev.featherweight.kernels.core.GgmlType;
+import dev.featherweight.kernels.core.Parallel;
 import dev.featherweight.kernels.core.Tensor;
 import dev.featherweight.kernels.formats.FormatException.Kind;
 import dev.featherweight.kernels.formats.gguf.GgufFile;
@@ -12,10 +13,6 @@ import dev.featherweight.kernels.formats.safetensors.SafetensorsFile;
 import dev.featherweight.kernels.formats.safetensors.SafetensorsModel;
 import dev.featherweight.kernels.quant.gguf.GgufBlockCodecs;
 import dev.featherweight.kernels.quant.gguf.InvalidBlockDataException;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -75,6 +72,15 @@ public final class ModelCheck {
      * @param values       also read every weight for NaN/Inf (a pass over the data; off for header-only uses)
      */
     public static LlamaConfig check(TensorSource src, Path tokenizerDir, boolean values) {
+        return check(src, tokenizerDir, values, false);
+    }
+
+    /**
+     * As {@link #check(TensorSource, Path, boolean)}; with {@code releaseChecked} each tensor's mapped pages are
+     * dropped from this process once its values are checked, for callers that stream the model tensor by tensor
+     * afterwards (quantization): the pass over the values then no longer holds the whole file resident at once.
+     */
+    public static LlamaConfig check(TensorSource src, Path tokenizerDir, boolean values, boolean releaseChecked) {
         checkLayout(src);
         LlamaConfig cfg;
         Path modelDir = null;
@@ -90,7 +96,7 @@ public final class ModelCheck {
         if (!packed) checkTensors(src, cfg, src instanceof GgufFile);
         Path tokDir = tokenizerDir != null ? tokenizerDir : modelDir;
         if (tokDir != null && Files.isRegularFile(tokDir.resolve("tokenizer.json"))) checkTokenizer(tokDir.resolve("tokenizer.json"), cfg.vocabSize());
-        if (values) checkValues(src);
+        if (values) checkValues(src, releaseChecked);
         return cfg;
     }
 
@@ -339,19 +345,23 @@ public final class ModelCheck {
 
     // ---- values ------------------------------------------------------------------------------------
 
-    private static final VectorSpecies<Integer> INTS = IntVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Short> SHORTS = ShortVector.SPECIES_PREFERRED;
+    private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /** No NaN/Inf weight in any F32/F16/BF16 tensor, no non-finite scale in a GGUF block tensor. */
     public static void checkValues(TensorSource src) {
+        checkValues(src, false);
+    }
+
+    /** As {@link #checkValues(TensorSource)}; {@code releaseChecked}: see {@link #check(TensorSource, Path, boolean, boolean)}. */
+    public static void checkValues(TensorSource src, boolean releaseChecked) {
         for (String name : src.names()) {
             Tensor t = src.tensor(name);
             long bad = switch (t.type()) {
-                case F32 -> firstNonFinite32(t.data());
-                case F16 -> firstNonFinite16(t.data(), (short) 0x7C00);
-                case BF16 -> firstNonFinite16(t.data(), (short) 0x7F80);
+                case F32 -> firstNonFinite(t.data(), 4, ModelCheck::firstNonFinite32);
+                case F16 -> firstNonFinite(t.data(), 2, d -> firstNonFinite16(d, (short) 0x7C00));
+                case BF16 -> firstNonFinite(t.data(), 2, d -> firstNonFinite16(d, (short) 0x7F80));
                 default -> -1;
             };
             if (bad >= 0) {
@@ -373,34 +383,69 @@ public final class ModelCheck {
                             + e.block() % blocksPerRow + ": " + e.getMessage(), e);
                 }
             }
+            if (releaseChecked && t.data().isMapped()) t.data().unload();
         }
+    }
+
+    /** Elements per parallel piece of a value scan (4 MB of F32): small enough to balance, large enough to be worth a task. */
+    private static final long SCAN_PIECE = 1L << 20;
+    private static final Thread PROBE = Thread.ofPlatform().unstarted(() -> { });
+
+    /**
+     * The first non-finite element of {@code data} (elements of {@code elementBytes}), scanning pieces on the shared
+     * pool: a model's first read of its mapped pages is page faults as much as comparisons, and they go twice as fast on
+     * two cores. A segment other threads cannot read (a confined arena) is scanned on this thread.
+     */
+    static long firstNonFinite(MemorySegment data, int elementBytes, java.util.function.ToLongFunction<MemorySegment> scan) {
+        long n = data.byteSize() / elementBytes;
+        int pieces = (int) ((n + SCAN_PIECE - 1) / SCAN_PIECE);
+        if (pieces <= 1 || !data.isAccessibleBy(PROBE)) return scan.applyAsLong(data);
+        long[] found = new long[pieces];
+        Parallel.shared().forEach(pieces, p -> {
+            long from = p * SCAN_PIECE, to = Math.min(n, from + SCAN_PIECE);
+            long i = scan.applyAsLong(data.asSlice(from * elementBytes, (to - from) * elementBytes));
+            found[p] = i < 0 ? -1 : from + i;
+        });
+        for (long i : found) if (i >= 0) return i;
+        return -1;
     }
 
     /** Index of the first float whose exponent bits are all ones (NaN or ±Inf), or -1. */
     static long firstNonFinite32(MemorySegment data) {
-        long n = data.byteSize() / 4;
-        long i = 0;
-        IntVector exp = IntVector.broadcast(INTS, 0x7F800000);
-        long step = INTS.length();
-        for (; i + step <= n; i += step) {
-            IntVector v = IntVector.fromMemorySegment(INTS, data, i * 4, ByteOrder.LITTLE_ENDIAN);
-            if (v.and(exp).compare(VectorOperators.EQ, exp).anyTrue()) break;
-        }
-        for (; i < n; i++) if ((data.get(I32, i * 4) & 0x7F800000) == 0x7F800000) return i;
-        return -1;
+        return firstAllOnes(data, 4, 0x7F800000);
     }
 
     /** As {@link #firstNonFinite32} for 16-bit floats whose exponent mask is {@code exponent} (f16 0x7C00, bf16 0x7F80). */
     static long firstNonFinite16(MemorySegment data, short exponent) {
-        long n = data.byteSize() / 2;
-        long i = 0;
-        ShortVector exp = ShortVector.broadcast(SHORTS, exponent);
-        long step = SHORTS.length();
-        for (; i + step <= n; i += step) {
-            ShortVector v = ShortVector.fromMemorySegment(SHORTS, data, i * 2, ByteOrder.LITTLE_ENDIAN);
-            if (v.and(exp).compare(VectorOperators.EQ, exp).anyTrue()) break;
+        return firstAllOnes(data, 2, exponent & 0xFFFF);
+    }
+
+    /**
+     * Index of the first element (of {@code bytes} = 2 or 4 bytes) whose {@code mask} bits are all ones, or -1. Eight
+     * bytes at a time in a plain long (SWAR): the masked field plus its lowest bit carries into the element's top bit
+     * exactly when the field is all ones, and never into the next element. Plain scalar code on purpose: this pass runs
+     * once per process over a whole model, mostly before the JIT has compiled anything, and the interpreter and C1 run
+     * it at memory speed, where Vector API code allocates an object per operation until C2 compiles it.
+     */
+    private static long firstAllOnes(MemorySegment data, int bytes, int mask) {
+        long n = data.byteSize() / bytes;
+        long lanes = 8 / bytes;
+        long lowBit = mask & -mask, top = bytes == 4 ? 0x80000000L : 0x8000L;
+        long fields = 0, carries = 0, tops = 0;
+        for (int l = 0; l < lanes; l++) {
+            fields |= (long) mask << (l * 8 * bytes);
+            carries |= lowBit << (l * 8 * bytes);
+            tops |= top << (l * 8 * bytes);
         }
-        for (; i < n; i++) if ((data.get(I16, i * 2) & exponent) == exponent) return i;
+        long i = 0;
+        for (long words = n / lanes; i < words * lanes; i += lanes) {
+            long w = data.get(I64, i * bytes);
+            if ((((w & fields) + carries) & tops) != 0) break;
+        }
+        for (; i < n; i++) {
+            int v = bytes == 4 ? data.get(I32, i * 4) : data.get(I16, i * 2);
+            if ((v & mask) == mask) return i;
+        }
         return -1;
     }
 }

@@ -7,6 +7,7 @@ import dev.featherweight.kernels.core.Tensor;
 import dev.featherweight.kernels.core.WeightMatrix;
 import dev.featherweight.kernels.quant.gguf.GgufBlockCodec;
 import dev.featherweight.kernels.quant.gguf.GgufBlockCodecs;
+import dev.featherweight.kernels.quant.gguf.Q8Activations;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -20,6 +21,11 @@ import java.nio.ByteOrder;
  * never copied.
  */
 public final class BlockMatrix implements WeightMatrix {
+    /**
+     * Products of fewer tokens than this dot each row straight from the mapping (generation); more amortize a
+     * tile decode over the tokens ({@link MatmulKernel}).
+     */
+    public static final int FEW_TOKENS = 4;
     static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final String name;
@@ -89,7 +95,7 @@ public final class BlockMatrix implements WeightMatrix {
      */
     @Override
     public void matmul(float[] x, int nTokens, float[] out, Parallel pool) {
-        if (nTokens >= 4) {
+        if (nTokens >= FEW_TOKENS) {
             MatmulKernel.matmul(this, x, nTokens, out, pool);
             return;
         }
@@ -98,6 +104,30 @@ public final class BlockMatrix implements WeightMatrix {
             int r1 = Math.min(rows, (ti + 1) * chunk);
             for (int r = ti * chunk; r < r1; r++) {
                 for (int t = 0; t < nTokens; t++) out[t * rows + r] = dotRow(r, x, t * cols);
+            }
+        });
+    }
+
+    /** Block size of the activations {@link #matmul(Q8Activations, int, float[], Parallel)} takes (32 or 256), 0 when the type has no integer dot. */
+    public int q8BlockSize() {
+        return codec.q8BlockSize();
+    }
+
+    /**
+     * out[t·rows + r] = W[r]·x[t] on activations already quantized to this type's {@code vec_dot_type}
+     * ({@link #q8BlockSize()}), with integer products as llama.cpp's CPU backend computes them; rows in chunks of
+     * 64, small products on the calling thread.
+     */
+    public void matmul(Q8Activations x, int nTokens, float[] out, Parallel pool) {
+        if (x.blockSize() != codec.q8BlockSize() || x.cols() != cols) {
+            throw new IllegalArgumentException(this + " takes " + codec.q8BlockSize() + "-blocks of " + cols + ", got " + x.blockSize() + "-blocks of " + x.cols());
+        }
+        int chunk = 64, tasks = (rows + chunk - 1) / chunk;
+        pool.forEach(tasks, (long) rows * cols * nTokens, MatmulKernel.INLINE_WORK, ti -> {
+            int r1 = Math.min(rows, (ti + 1) * chunk);
+            for (int r = ti * chunk; r < r1; r++) {
+                long off = r * rowBytes;
+                for (int t = 0; t < nTokens; t++) out[t * rows + r] = codec.dotRowQ8(data, off, x, t * cols, cols);
             }
         });
     }

@@ -3,6 +3,7 @@ package dev.featherweight.kernels.infer;
 import dev.featherweight.kernels.core.MatmulKernel;
 import dev.featherweight.kernels.core.Parallel;
 import dev.featherweight.kernels.core.WeightMatrix;
+import dev.featherweight.kernels.quant.gguf.Q8Activations;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -33,6 +34,8 @@ public final class LlamaSession {
     private ActivationObserver observer;
     private Numerics numerics = Numerics.FP32;
     private float[] rounded = new float[0];
+    /** The activations of the integer-dot path (llama.cpp numerics on Q8_0/Q4_0/K-quant weights), reused call to call. */
+    private final Q8Activations quantized = new Q8Activations();
 
     private int capacity;
     private float[] xb, q, k, v, att, tmp, gate, up;
@@ -230,6 +233,14 @@ public final class LlamaSession {
     /** out = x·Wᵀ, with x first rounded as llama.cpp would when {@link Numerics#roundActivations()}. */
     private void matmul(WeightMatrix w, float[] x, int n, float[] out) {
         float[] in = x;
+        if (numerics.roundActivations() && n < BlockMatrix.FEW_TOKENS && w instanceof BlockMatrix b && b.q8BlockSize() != 0
+                && w.cols() % b.q8BlockSize() == 0) {
+            // Generation: the same rounded activations, multiplied as 8-bit integers as llama.cpp does. Batches keep
+            // the tiled float kernel, which is faster here than any integer formulation the Vector API allows.
+            quantized.quantize(b.q8BlockSize(), x, n, w.cols());
+            b.matmul(quantized, n, out, pool);
+            return;
+        }
         if (numerics.roundActivations()) {
             if (rounded.length < n * w.cols()) rounded = new float[n * w.cols()];
             in = Numerics.roundForWeights(w.format(), x, n, w.cols(), rounded);

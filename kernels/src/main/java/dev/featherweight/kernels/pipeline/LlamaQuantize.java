@@ -195,10 +195,16 @@ public final class LlamaQuantize {
             GgmlType type = newType;
             GgufWriter.Filler filler;
             if (!quantize && t.raw() != null) {
-                filler = dst -> dst.copyFrom(t.raw());
+                filler = dst -> {
+                    dst.copyFrom(t.raw());
+                    releaseSource(t);
+                };
             } else {
                 float[] imp = importance;
-                filler = dst -> quantizeTensor(t, type, imp, dst, threads);
+                filler = dst -> {
+                    quantizeTensor(t, type, imp, dst, threads);
+                    releaseSource(t);
+                };
             }
             GgufWriter.Entry e = new GgufWriter.Entry(t.name(), type, t.ne(), filler);
             entries.add(e);
@@ -243,6 +249,14 @@ public final class LlamaQuantize {
         for (float[] v : imatrix.entries().values()) {
             for (float f : v) if (!Float.isFinite(f)) throw new FormatException(out, "imatrix contains non-finite value " + f);
         }
+    }
+
+    /**
+     * Drops a mapped source tensor's pages from this process once it is written (the page cache keeps them): as
+     * llama-quantize, which reads one tensor at a time into a buffer, only about one tensor of the input is resident.
+     */
+    private static void releaseSource(GgufModelPlan.SourceTensor t) {
+        if (t.raw() != null && t.raw().isMapped()) t.raw().unload();
     }
 
     /** Quantizes a tensor row by row, each thread reading (converting, un-permuting) and quantizing its own rows. */

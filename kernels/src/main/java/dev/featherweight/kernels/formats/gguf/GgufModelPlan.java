@@ -45,7 +45,8 @@ public record GgufModelPlan(LinkedHashMap<String, GgufValue> metadata, List<Sour
      * in file order. Only F32, F16 and BF16 tensors can be requantized, as llama-quantize requires.
      */
     public static GgufModelPlan of(GgufFile gguf) {
-        dev.featherweight.kernels.formats.ModelCheck.check(gguf, null, true);
+        // quantization reads the tensors again one at a time: pages checked are released, not kept resident together
+        dev.featherweight.kernels.formats.ModelCheck.check(gguf, null, true, true);
         List<SourceTensor> tensors = new java.util.ArrayList<>();
         for (GgufTensorInfo info : gguf.tensorInfos()) {
             var t = gguf.tensor(info.name());

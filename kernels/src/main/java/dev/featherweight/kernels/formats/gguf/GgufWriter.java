@@ -94,8 +94,8 @@ public final class GgufWriter {
                         if (e.bytes() == 0) continue;
                         try (Arena arena = Arena.ofShared()) {
                             MemorySegment region = ch.map(FileChannel.MapMode.READ_WRITE, dataStart + offsets[i], e.bytes(), arena);
+                            // no msync per tensor: the ch.force below flushes the pages written through every mapping at once
                             e.filler.fill(region);
-                            region.force();
                         } catch (RuntimeException ex) {
                             if (ex instanceof FormatException fe) throw fe;
                             FormatException.Kind kind = ex instanceof InvalidBlockDataException ? FormatException.Kind.NON_FINITE : FormatException.Kind.MALFORMED;

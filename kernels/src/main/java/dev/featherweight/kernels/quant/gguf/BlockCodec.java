@@ -5,8 +5,6 @@ import dev.featherweight.kernels.core.GgmlType;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 
 /**
@@ -15,8 +13,6 @@ import java.nio.ByteOrder;
  * laid out exactly like the C block structs of ggml-common.h (little-endian).
  */
 abstract class BlockCodec implements GgufBlockCodec {
-    private static final VarHandle SHORT_LE = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
 
     /** Little-endian reads straight from a mapped tensor (the fast row paths). */
     static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -90,27 +86,34 @@ abstract class BlockCodec implements GgufBlockCodec {
         }
     }
 
+    // Little-endian fields as byte stores and loads: the same bytes as a byte-array view VarHandle, and cheap in the
+    // interpreter and C1 too, where a VarHandle call is a method-handle chain (a cold quantization spends its first
+    // second there).
     static void putFp16(byte[] b, int off, float v) {
-        SHORT_LE.set(b, off, HalfFloats.fp32ToFp16(v));
+        putShort(b, off, HalfFloats.fp32ToFp16(v));
     }
 
     static float getFp16(byte[] b, int off) {
-        return HalfFloats.fp16ToFp32((short) SHORT_LE.get(b, off));
+        return HalfFloats.fp16ToFp32(getShort(b, off));
     }
 
     static void putShort(byte[] b, int off, short v) {
-        SHORT_LE.set(b, off, v);
+        b[off] = (byte) v;
+        b[off + 1] = (byte) (v >> 8);
     }
 
     static short getShort(byte[] b, int off) {
-        return (short) SHORT_LE.get(b, off);
+        return (short) (b[off] & 0xFF | b[off + 1] << 8);
     }
 
     static void putInt(byte[] b, int off, int v) {
-        INT_LE.set(b, off, v);
+        b[off] = (byte) v;
+        b[off + 1] = (byte) (v >> 8);
+        b[off + 2] = (byte) (v >> 16);
+        b[off + 3] = (byte) (v >> 24);
     }
 
     static int getInt(byte[] b, int off) {
-        return (int) INT_LE.get(b, off);
+        return b[off] & 0xFF | (b[off + 1] & 0xFF) << 8 | (b[off + 2] & 0xFF) << 16 | b[off + 3] << 24;
     }
 }

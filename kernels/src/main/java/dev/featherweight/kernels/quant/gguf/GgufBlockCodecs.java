@@ -9,9 +9,10 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Collections;
 import java.util.EnumMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.Supplier;
 
 /**
  * The table of GGUF block codecs (the Java counterpart of ggml's type traits: one entry per type, data
@@ -22,31 +23,60 @@ public final class GgufBlockCodecs {
     private GgufBlockCodecs() {
     }
 
-    /** The codec of every type Featherweight quantizes, decodes and multiplies: what a type can do is its codec. */
-    private static final Map<GgmlType, GgufBlockCodec> TABLE = new EnumMap<>(GgmlType.class);
+    /**
+     * How to make the codec of every type Featherweight quantizes, decodes and multiplies: what a type can do is its
+     * codec. A codec is made on first use: the IQ codecs' classes build their grids' neighbour tables when loaded
+     * (about a second of a cold process), which a Q4_0 or Q4_K_M run never needs.
+     */
+    private static final Map<GgmlType, Supplier<GgufBlockCodec>> FACTORIES = new EnumMap<>(GgmlType.class);
+    /** The codecs made so far, by {@link GgmlType#ordinal()}. */
+    private static final AtomicReferenceArray<GgufBlockCodec> MADE = new AtomicReferenceArray<>(GgmlType.values().length);
 
     static {
-        for (GgufBlockCodec c : List.of(new F32Codec(), new F16Codec(), new Bf16Codec(), new Q8_0Codec(), new Q4_0Codec(),
-                new Q4_1Codec(), new Q5_0Codec(), new Q5_1Codec(), new Q2_KCodec(), new Q3_KCodec(), new Q4_KCodec(),
-                new Q5_KCodec(), new Q6_KCodec(), new Q8_KCodec(), new IQ4_NLCodec(),
-                new IQ4_XSCodec(), new IQ3_XXSCodec(), new IQ3_SCodec(), new TQ1_0Codec(), new TQ2_0Codec(),
-                new IQ2_XXSCodec(), new IQ2_XSCodec(), new IQ2_SCodec(), new IQ1_SCodec(), new IQ1_MCodec())) {
-            TABLE.put(c.type(), c);
-        }
+        FACTORIES.put(GgmlType.F32, F32Codec::new);
+        FACTORIES.put(GgmlType.F16, F16Codec::new);
+        FACTORIES.put(GgmlType.BF16, Bf16Codec::new);
+        FACTORIES.put(GgmlType.Q8_0, Q8_0Codec::new);
+        FACTORIES.put(GgmlType.Q4_0, Q4_0Codec::new);
+        FACTORIES.put(GgmlType.Q4_1, Q4_1Codec::new);
+        FACTORIES.put(GgmlType.Q5_0, Q5_0Codec::new);
+        FACTORIES.put(GgmlType.Q5_1, Q5_1Codec::new);
+        FACTORIES.put(GgmlType.Q2_K, Q2_KCodec::new);
+        FACTORIES.put(GgmlType.Q3_K, Q3_KCodec::new);
+        FACTORIES.put(GgmlType.Q4_K, Q4_KCodec::new);
+        FACTORIES.put(GgmlType.Q5_K, Q5_KCodec::new);
+        FACTORIES.put(GgmlType.Q6_K, Q6_KCodec::new);
+        FACTORIES.put(GgmlType.Q8_K, Q8_KCodec::new);
+        FACTORIES.put(GgmlType.IQ4_NL, IQ4_NLCodec::new);
+        FACTORIES.put(GgmlType.IQ4_XS, IQ4_XSCodec::new);
+        FACTORIES.put(GgmlType.IQ3_XXS, IQ3_XXSCodec::new);
+        FACTORIES.put(GgmlType.IQ3_S, IQ3_SCodec::new);
+        FACTORIES.put(GgmlType.TQ1_0, TQ1_0Codec::new);
+        FACTORIES.put(GgmlType.TQ2_0, TQ2_0Codec::new);
+        FACTORIES.put(GgmlType.IQ2_XXS, IQ2_XXSCodec::new);
+        FACTORIES.put(GgmlType.IQ2_XS, IQ2_XSCodec::new);
+        FACTORIES.put(GgmlType.IQ2_S, IQ2_SCodec::new);
+        FACTORIES.put(GgmlType.IQ1_S, IQ1_SCodec::new);
+        FACTORIES.put(GgmlType.IQ1_M, IQ1_MCodec::new);
     }
 
     /** The codec of a type; an IllegalArgumentException naming the supported types when there is none. */
     public static GgufBlockCodec of(GgmlType type) {
-        GgufBlockCodec c = TABLE.get(type);
-        if (c == null) {
-            throw new IllegalArgumentException("no GGUF block codec for " + type + "; supported: " + TABLE.keySet());
+        GgufBlockCodec c = MADE.get(type.ordinal());
+        if (c != null) return c;
+        Supplier<GgufBlockCodec> factory = FACTORIES.get(type);
+        if (factory == null) {
+            throw new IllegalArgumentException("no GGUF block codec for " + type + "; supported: " + FACTORIES.keySet());
         }
-        return c;
+        c = factory.get();
+        if (c.type() != type) throw new IllegalStateException("the codec made for " + type + " is " + c.type() + "'s");
+        // two threads may both make one: codecs are stateless, the first one stored is kept
+        return MADE.compareAndSet(type.ordinal(), null, c) ? c : MADE.get(type.ordinal());
     }
 
     /** Types with a codec. */
     public static Set<GgmlType> supported() {
-        return Collections.unmodifiableSet(TABLE.keySet());
+        return Collections.unmodifiableSet(FACTORIES.keySet());
     }
 
     /**
@@ -114,8 +144,9 @@ public final class GgufBlockCodecs {
 
     /** The fp16 scales of one block as text (for failure messages: which scale went wrong). */
     static String describeScales(GgmlType type, byte[] block) {
-        GgufBlockCodec c = TABLE.get(type);
-        if (c == null || c.fp16ScaleOffsets().length == 0) return "-";
+        if (!FACTORIES.containsKey(type)) return "-";
+        GgufBlockCodec c = of(type);
+        if (c.fp16ScaleOffsets().length == 0) return "-";
         StringBuilder sb = new StringBuilder();
         for (int off : c.fp16ScaleOffsets()) {
             short h = (short) ((block[off] & 0xFF) | (block[off + 1] << 8));
