@@ -5,6 +5,7 @@ import * as models from './models.js';
 import * as jobs from './jobs.js';
 import * as results from './results.js';
 import * as admin from './admin.js';
+import * as recommend from './recommend.js';
 
 const main = document.getElementById('main');
 const flash = document.getElementById('flash');
@@ -21,6 +22,8 @@ const routes = [
   [/^#\/artifacts\/([^/?]+)$/, results.artifact],
   [/^#\/compare$/, results.compare],
   [/^#\/capacity$/, results.capacity],
+  [/^#\/recommend$/, recommend.form],
+  [/^#\/recommendations\/([^/?]+)$/, recommend.page],
   [/^#\/admin$/, admin.page],
 ];
 
@@ -78,7 +81,7 @@ function renderNav() {
   const nav = document.getElementById('nav');
   const user = document.getElementById('user');
   if (!session.signedIn) { nav.innerHTML = ''; user.innerHTML = ''; return; }
-  const links = session.tenant ? [['#/models', 'Models'], ['#/jobs', 'Jobs'], ['#/artifacts', 'Artifacts'], ['#/compare', 'Compare'], ['#/capacity', 'Capacity']] : [];
+  const links = session.tenant ? [['#/models', 'Models'], ['#/jobs', 'Jobs'], ['#/artifacts', 'Artifacts'], ['#/compare', 'Compare'], ['#/capacity', 'Capacity'], ['#/recommend', 'Recommend']] : [];
   if (session.admin) links.push(['#/admin', 'Admin']);
   nav.innerHTML = html`<ul>${links.map(([href, label]) => html`<li><a href="${href}">${label}</a></li>`)}</ul>`.s;
   user.innerHTML = html`<span class="who">${session.tenant ? 'tenant ' + session.tenant : 'bootstrap admin'}${session.admin ? ' · admin' : ''}</span>

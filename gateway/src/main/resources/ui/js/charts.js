@@ -70,8 +70,8 @@ export function scatter({ name, xLabel, yLabel, points, format = v => v }) {
     svg.append(el('polyline', { class: 'pareto', points: front.map(p => `${X(p.x)},${Y(p.y)}`).join(' ') }));
   points.forEach((p, i) => {
     const onFront = front.includes(p);
-    const g = el('g', { class: p.kind === 'reference' ? 'reference' : 'point' + (onFront ? ' on-front' : '') });
-    const c = el('circle', { cx: X(p.x), cy: Y(p.y), r: onFront ? 7 : 5, fill: p.kind === 'reference' ? 'none' : COLORS[i % COLORS.length] });
+    const g = el('g', { class: p.kind === 'reference' ? 'reference' : 'point' + (onFront ? ' on-front' : '') + (p.kind === 'recommended' ? ' recommended' : '') });
+    const c = el('circle', { cx: X(p.x), cy: Y(p.y), r: p.kind === 'recommended' ? 10 : onFront ? 7 : 5, fill: p.kind === 'reference' ? 'none' : COLORS[i % COLORS.length] });
     c.append(el('title', {}, `${p.label}: ${format(p.x)}, ${yLabel} ${p.y.toFixed(4)}${onFront ? ' (Pareto front)' : ''}`));
     const right = X(p.x) > W * 0.7; // labels of points near the right edge go to their left
     g.append(c, el('text', { x: X(p.x) + (right ? -9 : 9), y: Y(p.y) - 8, 'text-anchor': right ? 'end' : 'start', class: 'point-label' }, p.label));

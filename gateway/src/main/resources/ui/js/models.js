@@ -156,6 +156,7 @@ export async function page(root, name) {
     <p class="actions"><a class="button" href="#/jobs/new?model=${encodeURIComponent(m.name)}">New job</a>
       <a href="#/artifacts?model=${encodeURIComponent(m.name)}">Artifacts (${artifacts.length})</a>
       <a href="#/compare?model=${encodeURIComponent(m.name)}">Compare</a>
+      <a href="#/recommend?model=${encodeURIComponent(m.name)}">Recommend</a>
       <a href="#/jobs?model=${encodeURIComponent(m.name)}">Jobs</a></p>
     <section aria-labelledby="arch-h"><h2 id="arch-h">Architecture</h2>
     <table class="kv"><tbody>

@@ -96,20 +96,38 @@ public class JobController {
         long t0 = System.nanoTime();
         String tenant = Auth.tenant(request);
         List<String> problems = new java.util.ArrayList<>(spec.problems());
+        if (spec.recommend() != null) problems.add("recommend: a recommendation is submitted with POST /api/v1/recommendations, which prunes its candidates first");
         if (problems.isEmpty()) problems.addAll(CapacityController.unknownGpus(spec.eval()));
         if (!problems.isEmpty()) throw new ApiException(HttpStatus.BAD_REQUEST, "invalid job: " + problems.size() + " problem(s)", problems);
-        if (idempotencyKey != null && (idempotencyKey.isBlank() || idempotencyKey.length() > 200))
-            throw new ApiException(HttpStatus.BAD_REQUEST, "Idempotency-Key: 1 to 200 characters");
-        ReadyKey modelKey = new ReadyKey(tenant, spec.modelId());
-        if (readyModels.getIfPresent(modelKey) == null) {
-            Model model = registry.model(tenant, spec.modelId());
-            if (model.state() != ModelState.READY)
-                throw new ApiException(HttpStatus.CONFLICT, "model " + spec.modelId() + " is " + model.state() + ", not READY");
-            readyModels.put(modelKey, Boolean.TRUE);
-        }
+        checkIdempotencyKey(idempotencyKey);
+        requireReady(tenant, spec.modelId());
         List<String> modelProblems = recipes.problems(tenant, spec); // what the model's shape rules out (group sizes, context)
         if (!modelProblems.isEmpty())
             throw new ApiException(HttpStatus.BAD_REQUEST, "invalid job: " + modelProblems.size() + " problem(s)", modelProblems);
+        return enqueue(tenant, spec, idempotencyKey, "/api/v1/jobs/", t0);
+    }
+
+    static void checkIdempotencyKey(String idempotencyKey) {
+        if (idempotencyKey != null && (idempotencyKey.isBlank() || idempotencyKey.length() > 200))
+            throw new ApiException(HttpStatus.BAD_REQUEST, "Idempotency-Key: 1 to 200 characters");
+    }
+
+    /** 404 for a model the tenant does not have, 409 for one not READY (yet). */
+    void requireReady(String tenant, String modelId) {
+        ReadyKey modelKey = new ReadyKey(tenant, modelId);
+        if (readyModels.getIfPresent(modelKey) == null) {
+            Model model = registry.model(tenant, modelId);
+            if (model.state() != ModelState.READY)
+                throw new ApiException(HttpStatus.CONFLICT, "model " + modelId + " is " + model.state() + ", not READY");
+            readyModels.put(modelKey, Boolean.TRUE);
+        }
+    }
+
+    /**
+     * Publishes a validated spec (idempotency, the tenant's jobs-in-flight limit, acks=all) and answers 202 with
+     * {@code locationBase} + the job id; recommendations take this same path as jobs.
+     */
+    ResponseEntity<Accepted> enqueue(String tenant, JobSpec spec, String idempotencyKey, String locationBase, long t0) throws Exception {
         String jobId = "j-" + (idempotencyKey == null ? UUID.randomUUID()
                 : UUID.nameUUIDFromBytes((tenant + "\n" + idempotencyKey).getBytes(StandardCharsets.UTF_8)));
         if (idempotencyKey != null) {
@@ -127,7 +145,7 @@ public class JobController {
                 if (!earlier.equals(body))
                     throw new ApiException(HttpStatus.UNPROCESSABLE_CONTENT, "idempotency-key-reused",
                             "Idempotency-Key '" + idempotencyKey + "' was already used for job " + jobId + " with a different body", List.of());
-                URI location = URI.create("/api/v1/jobs/" + jobId);
+                URI location = URI.create(locationBase + jobId);
                 return ResponseEntity.accepted().location(location).body(new Accepted(jobId, state, location));
             }
         }
@@ -140,7 +158,7 @@ public class JobController {
         Message.JobSubmitted m = new Message.JobSubmitted("submit-" + jobId + "-" + UUID.randomUUID(), jobId, tenant, spec, Instant.now());
         kafka.send(Topics.JOB_COMMANDS, m.key(), Json.write(m)).get(30, TimeUnit.SECONDS);
         submitTimer.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
-        URI location = URI.create("/api/v1/jobs/" + jobId);
+        URI location = URI.create(locationBase + jobId);
         return ResponseEntity.accepted().location(location).body(new Accepted(jobId, JobState.SUBMITTED, location));
     }
 

@@ -131,6 +131,10 @@ public class JobStateMachine {
             }
             announce(job, null, "planned " + seq + " quantization task(s)");
             log.info("job {} submitted with {} task(s)", job.id, seq);
+            if (seq == 0) { // a recommendation whose every candidate was pruned: the answer is already known, nothing to run
+                finish(job, JobState.SUCCEEDED, null);
+                jobs.save(job); // save() above merged a copy: this one is not managed
+            }
         } finally {
             MDC.remove("jobId");
         }
@@ -275,6 +279,14 @@ public class JobStateMachine {
         List<TaskEntity> all = tasks.findByJobIdOrderBySeq(job.id);
         if (job.terminal() || all.stream().anyMatch(TaskEntity::open)) return;
         TaskEntity failed = all.stream().filter(x -> x.state == TaskState.FAILED).findFirst().orElse(null);
+        if (failed != null && Json.MAPPER.readValue(job.spec, JobSpec.class).recommend() != null) {
+            // a recommendation answers from the candidates that were measured; it fails only when none was
+            boolean anyMeasured = all.stream().anyMatch(x -> x.kind == TaskKind.EVAL && x.state == TaskState.SUCCEEDED);
+            if (anyMeasured) finish(job, JobState.SUCCEEDED, null);
+            else finish(job, JobState.FAILED, "every candidate failed, so nothing could be recommended; " + failed.label + " failed after "
+                    + failed.attempt + " attempt(s): " + failed.error);
+            return;
+        }
         if (failed == null) finish(job, JobState.SUCCEEDED, null);
         else finish(job, JobState.FAILED, failed.label + " failed after " + failed.attempt + " attempt(s): " + failed.error);
     }

@@ -216,6 +216,41 @@ class JobStateMachineTest {
         assertThat(job().error).contains("after 2 attempt(s)").contains("disk full again");
     }
 
+    /** A recommend job: the survivors of the gateway's pruning as recipes, a KLD eval, the question. */
+    void submitRecommendation(Recipe... candidates) {
+        var question = new dev.featherweight.contracts.RecommendSpec(List.of(new dev.featherweight.contracts.RecommendSpec.GpuCount("L4", 1)), 512,
+                new dev.featherweight.contracts.RecommendSpec.Workload(4, null, null, null, null, null),
+                new dev.featherweight.contracts.RecommendSpec.Quality(0.01, null, null), null, List.of());
+        machine.onCommand(new Message.JobSubmitted(id(), jobId, "t-1", new JobSpec("feather-3m", List.of(candidates),
+                new EvalSpec(null, null, new EvalSpec.Kld(null, 64, 2), null), question), Instant.now()));
+    }
+
+    @Test
+    void aRecommendationSucceedsOnTheCandidatesMeasuredFailsWhenNoneWasAndAnswersAtOnceWhenAllWerePruned() {
+        submitRecommendation(new Recipe.Gguf("Q8_0"), new Recipe.Gguf("Q4_K_M"));
+        machine.onTaskEvent(new Message.TaskFailed(id(), jobId + "-q0", jobId, 1, "does not fit", false));
+        started(jobId + "-q1", 1);
+        machine.onTaskEvent(new Message.TaskSucceeded(id(), jobId + "-q1", jobId, 1, "a-1", 1.0, 0.1, Map.of("artifact_bytes", 10.0)));
+        started(jobId + "-e1", 1);
+        machine.onTaskEvent(new Message.TaskSucceeded(id(), jobId + "-e1", jobId, 1, "a-1", 1.0, 0.1, Map.of("kld_mean", 0.001)));
+        assertThat(job().state).as("one candidate measured: the answer stands on it").isEqualTo(JobState.SUCCEEDED);
+
+        jobId = "j-" + UUID.randomUUID();
+        submitRecommendation(new Recipe.Gguf("Q8_0"), new Recipe.Gguf("Q4_K_M"));
+        machine.onTaskEvent(new Message.TaskFailed(id(), jobId + "-q0", jobId, 1, "does not fit", false));
+        started(jobId + "-q1", 1);
+        machine.onTaskEvent(new Message.TaskSucceeded(id(), jobId + "-q1", jobId, 1, "a-2", 1.0, 0.1, Map.of()));
+        machine.onTaskEvent(new Message.TaskFailed(id(), jobId + "-e1", jobId, 1, "evaluation text 'x' not found", false));
+        assertThat(job().state).isEqualTo(JobState.FAILED);
+        assertThat(job().error).startsWith("every candidate failed, so nothing could be recommended; ").contains("does not fit");
+
+        jobId = "j-" + UUID.randomUUID();
+        submitRecommendation();
+        assertThat(job().state).as("every candidate pruned: nothing to run").isEqualTo(JobState.SUCCEEDED);
+        assertThat(job().finishedAt).isNotNull();
+        assertThat(tasks.findByJobIdOrderBySeq(jobId)).isEmpty();
+    }
+
     @Test
     void aNonRetryableFailureFailsAtOnceButTheOtherRecipesOfTheSweepRunToTheirEnd() {
         submit(null, new Recipe.Gguf("Q8_0"), new Recipe.Gguf("Q4_K_M"));

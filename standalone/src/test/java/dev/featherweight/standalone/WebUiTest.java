@@ -269,6 +269,40 @@ class WebUiTest extends PlatformTestBase {
         assertThat(http.send(at.apply("/api/v1/models").GET().build(), java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(401);
     }
 
+    @Test
+    @Order(7)
+    void recommendFromTheModelPageShowsTheParetoChartTheAnswerAndTheChosenArtifact() throws Exception {
+        signIn();
+        browser.get(platform.gatewayUrl() + "/#/models/feather-3m");
+        link("Recommend").click();
+        waitFor(By.xpath("//h1[.='Recommend a quantization']"));
+        for (WebElement c : browser.findElements(By.cssSelector(".candidates input[type=checkbox]"))) // two cheap candidates
+            if (c.isSelected() != List.of("gguf Q4_K_M", "gguf Q8_0").contains(c.getAccessibleName())) c.click();
+        WebElement budget = field("Budget");
+        budget.clear();
+        budget.sendKeys("1");
+        WebElement chunks = field("Chunks (0 = all)");
+        chunks.clear();
+        chunks.sendKeys("2");
+        shot("12-recommend-form");
+        button("Recommend").click();
+
+        waitFor(By.id("rec-state"));
+        await(Duration.ofMinutes(10), () -> browser.findElement(By.id("rec-state")).getText().equals("SUCCEEDED"));
+        WebElement scatter = waitFor(By.cssSelector("svg.scatter"));
+        assertThat(scatter.getAccessibleName()).startsWith("Size vs KLD");
+        assertThat(scatter.findElements(By.cssSelector("g.point"))).hasSize(2);
+        assertThat(scatter.findElements(By.cssSelector("g.recommended"))).hasSize(1);
+        assertThat(browser.findElements(By.cssSelector("#candidates tbody tr"))).hasSize(2);
+        String id = browser.getCurrentUrl().substring(browser.getCurrentUrl().lastIndexOf('/') + 1);
+        JsonNode answer = api.get("/api/v1/recommendations/" + id).json();
+        assertThat(browser.findElement(By.id("recommended")).getText()).isEqualTo("Recommended: " + answer.path("recommended").asString());
+        assertThat(browser.findElement(By.id("reasons")).getText()).isEqualTo(answer.path("reasons").asString());
+        assertThat(waitFor(By.id("download-chosen")).getAttribute("href"))
+                .contains("/api/v1/artifacts/" + answer.path("recommendedArtifactId").asString() + "/download?path=");
+        shot("13-recommendation");
+    }
+
     String tenantIdOf(String name) {
         try {
             for (JsonNode t : admin.get("/api/v1/admin/tenants").json()) if (t.path("name").asString().equals(name)) return t.path("id").asString();

@@ -1,6 +1,7 @@
 package dev.featherweight.kernels.cli;
 
 import dev.featherweight.catalog.capacity.GpuCatalog;
+import dev.featherweight.catalog.recommend.Recommendation;
 import dev.featherweight.kernels.capacity.SizedModel;
 import dev.featherweight.kernels.core.GgmlType;
 import dev.featherweight.kernels.core.Parallel;
@@ -59,8 +60,30 @@ public final class RecommendCommand implements Callable<Integer> {
     @Option(names = "--ctx", required = true, description = "context length per sequence")
     int ctx;
 
-    @Option(names = "--concurrency", required = true, description = "concurrent sequences to hold")
-    int concurrency;
+    /** The workload: concurrent sequences, or a request rate served as the serving simulation ({@code fw simulate}) serves it. */
+    static final class WorkloadOptions {
+        @Option(names = "--concurrency", required = true, description = "workload: concurrent sequences of --ctx tokens to hold")
+        Integer concurrency;
+
+        @Option(names = "--rate", required = true, description = "workload: requests per second (Poisson) to serve, at least "
+                + "95 % of them in the simulation (lengths: --prompt-len, --output-len)")
+        Double rate;
+    }
+
+    @picocli.CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
+    WorkloadOptions workload;
+
+    @Option(names = "--prompt-len", defaultValue = "fixed:256", description = "with --rate: prompt lengths, fixed:N, uniform:A:B, normal:M:SD, lognormal:MU:SIGMA (default ${DEFAULT-VALUE})")
+    String promptLen;
+
+    @Option(names = "--output-len", defaultValue = "fixed:128", description = "with --rate: output lengths (default ${DEFAULT-VALUE})")
+    String outputLen;
+
+    @Option(names = "--duration", defaultValue = "60", description = "with --rate: seconds of simulated arrivals (default ${DEFAULT-VALUE})")
+    double duration;
+
+    @Option(names = "--seed", defaultValue = "1", description = "with --rate: seed of the arrivals (default ${DEFAULT-VALUE})")
+    long seed;
 
     /** The quality budget: exactly one. */
     static final class QualityBudget {
@@ -112,7 +135,10 @@ public final class RecommendCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         GpuCatalog catalog = GpuCatalog.builtIn();
-        List<Recommender.GpuTarget> targets = gpus.stream().map(g -> Recommender.GpuTarget.parse(g, catalog)).toList();
+        List<Recommendation.GpuTarget> targets = gpus.stream().map(g -> Recommendation.GpuTarget.parse(g, catalog)).toList();
+        Recommendation.Workload w = workload.rate != null
+                ? new Recommendation.Workload(ctx, 0, new Recommendation.RequestRate(workload.rate, promptLen, outputLen, duration, seed))
+                : new Recommendation.Workload(ctx, workload.concurrency);
         SizedModel sized = SizedModel.resolve(model.toString(), null);
         ImportanceMatrix im = imatrix == null ? null : ImportanceMatrix.read(imatrix);
         List<Recommender.Candidate> planned = new ArrayList<>();
@@ -129,7 +155,7 @@ public final class RecommendCommand implements Callable<Integer> {
                 metric = new KldLoss(model, text, evalCtx, chunks, budget.minSameTopP != null, workDir.resolve("base-logits.kld"), pool);
                 maxLoss = budget.maxKld != null ? budget.maxKld : 1 - budget.minSameTopP;
             }
-            Recommender.Result r = Recommender.run(sized.shape(), planned, targets, new Recommender.Workload(ctx, concurrency), metric, maxLoss,
+            Recommender.Result r = Recommender.run(sized.shape(), planned, targets, w, metric, maxLoss,
                     workDir, err::println);
             print(r);
         }

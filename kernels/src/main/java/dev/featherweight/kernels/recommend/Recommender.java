@@ -1,21 +1,18 @@
 package dev.featherweight.kernels.recommend;
 
-import dev.featherweight.catalog.capacity.Capacity;
-import dev.featherweight.catalog.capacity.CapacityException;
-import dev.featherweight.catalog.capacity.CapacityReport;
-import dev.featherweight.catalog.capacity.Gpu;
-import dev.featherweight.catalog.capacity.GpuCatalog;
-import dev.featherweight.catalog.capacity.KvDType;
 import dev.featherweight.catalog.capacity.ModelShape;
-import dev.featherweight.catalog.capacity.Precision;
-import dev.featherweight.catalog.capacity.WeightsDType;
+import dev.featherweight.catalog.recommend.Recommendation;
+import dev.featherweight.catalog.recommend.Recommendation.Fit;
+import dev.featherweight.catalog.recommend.Recommendation.GpuTarget;
+import dev.featherweight.catalog.recommend.Recommendation.Measured;
+import dev.featherweight.catalog.recommend.Recommendation.Pruned;
+import dev.featherweight.catalog.recommend.Recommendation.Workload;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
@@ -25,30 +22,11 @@ import java.util.stream.Stream;
  * "Which quantization should we ship on this GPU?": candidates are sized with the capacity model first (nominal bits
  * per weight) and those that cannot hold the workload on any of the GPUs are pruned before any compute; the rest are
  * quantized, measured with a quality metric, sized again with their real bytes, and the Pareto front (bytes, quality
- * loss) and a recommendation with its reasons come back.
+ * loss) and a recommendation with its reasons come back. The sizing, pruning and decision are the catalogue's
+ * {@link Recommendation} (the platform's recommend jobs decide with the same code); this class produces and measures.
  */
 public final class Recommender {
     private Recommender() {
-    }
-
-    /** A GPU of the catalogue and how many of them serve one replica (tensor parallel). */
-    public record GpuTarget(Gpu gpu, int count) {
-        /** "L4" or "L4:2". */
-        public static GpuTarget parse(String spec, GpuCatalog catalog) {
-            int colon = spec.indexOf(':');
-            if (colon < 0) return new GpuTarget(catalog.get(spec), 1);
-            int count = Integer.parseInt(spec.substring(colon + 1));
-            if (count < 1) throw new IllegalArgumentException("GPU count must be ≥ 1 in '" + spec + "'");
-            return new GpuTarget(catalog.get(spec.substring(0, colon)), count);
-        }
-
-        public String label() {
-            return count == 1 ? gpu.name() : gpu.name() + "×" + count;
-        }
-    }
-
-    /** The serving workload: context per sequence and concurrent sequences to hold. */
-    public record Workload(int ctx, int concurrency) {
     }
 
     /** Makes a candidate's artifact (a .gguf file or a folder) under {@code dir} and returns its path. */
@@ -58,36 +36,31 @@ public final class Recommender {
     }
 
     /**
-     * A candidate recipe: its label, how the capacity model sizes it before it exists (a {@link WeightsDType} name, or
+     * A candidate recipe: its label, how the capacity model sizes it before it exists (a {@code WeightsDType} name, or
      * bits per weight when {@code sizedAs} is null) and how to make it.
      */
     public record Candidate(String label, String sizedAs, double bitsPerWeight, Producer producer) {
         long estimatedBytes(ModelShape shape) {
-            return sizedAs != null ? WeightsDType.bytes(shape, sizedAs) : (long) Math.ceil(bitsPerWeight * shape.params() / 8.0);
+            return Recommendation.estimatedBytes(shape, sizedAs, bitsPerWeight);
         }
     }
 
-    /** The quality lost by an artifact against the base model; lower is better (Δ perplexity now; KL divergence plugs in the same way). */
+    /** The quality lost by an artifact against the base model; lower is better (Δ perplexity, KL divergence, 1 − same-top-p). */
     public interface QualityMetric {
         String name();
 
         double loss(Path artifact);
     }
 
-    /** One candidate on one GPU target, with the workload's context. */
-    public record Fit(String gpu, long maxSequences, double decodeTokensPerSecond, Double usdPerMillionTokens) {
-    }
-
     public record Evaluated(String label, Path artifact, long bytes, double loss, boolean meetsQuality, List<Fit> fits, double seconds) {
-        /** The GPU target that serves the workload cheapest (by price when the catalogue has one, else most sequences). */
-        public Fit best(int concurrency) {
-            return fits.stream().filter(f -> f.maxSequences() >= concurrency)
-                    .min(Comparator.comparing((Fit f) -> f.usdPerMillionTokens() == null ? 0.0 : f.usdPerMillionTokens())
-                            .thenComparing(f -> -f.maxSequences())).orElse(null);
+        /** The GPU target that holds the workload cheapest (by price when the catalogue has one, else most sequences); null if none. */
+        public Fit best() {
+            return Recommendation.best(fits);
         }
-    }
 
-    public record Pruned(String label, long estimatedBytes, String reason) {
+        Measured measured() {
+            return new Measured(label, bytes, loss, meetsQuality, fits);
+        }
     }
 
     public record Result(String metric, double maxLoss, Workload workload, List<Evaluated> evaluated, List<Pruned> pruned,
@@ -101,15 +74,9 @@ public final class Recommender {
         List<Pruned> pruned = new ArrayList<>();
         List<Candidate> kept = new ArrayList<>();
         for (Candidate c : candidates) {
-            long bytes = c.estimatedBytes(shape);
-            List<Fit> fits = fits(shape, bytes, gpus, w);
-            if (fits.stream().noneMatch(f -> f.maxSequences() >= w.concurrency())) {
-                long most = fits.stream().mapToLong(Fit::maxSequences).max().orElse(0);
-                pruned.add(new Pruned(c.label(), bytes, String.format(Locale.ROOT, "about %.1f MB of weights: at most %d sequences of %d tokens on %s, %d needed",
-                        bytes / 1e6, most, w.ctx(), String.join(" / ", gpus.stream().map(GpuTarget::label).toList()), w.concurrency())));
-            } else {
-                kept.add(c);
-            }
+            Pruned p = Recommendation.prune(shape, c.label(), c.estimatedBytes(shape), gpus, w);
+            if (p == null) kept.add(c);
+            else pruned.add(p);
         }
         List<Evaluated> evaluated = new ArrayList<>();
         for (Candidate c : kept) {
@@ -124,67 +91,15 @@ public final class Recommender {
             long bytes = sizeOf(artifact);
             double loss = metric.loss(artifact);
             double seconds = (System.nanoTime() - c0) / 1e9;
-            evaluated.add(new Evaluated(c.label(), artifact, bytes, loss, loss <= maxLoss, fits(shape, bytes, gpus, w), seconds));
+            Measured m = Recommendation.measured(shape, c.label(), bytes, loss, maxLoss, gpus, w);
+            evaluated.add(new Evaluated(c.label(), artifact, bytes, loss, m.meetsQuality(), m.fits(), seconds));
             if (log != null) log.accept(String.format(Locale.ROOT, "%s: %d bytes, %s %.5f (%.1f s)", c.label(), bytes, metric.name(), loss, seconds));
         }
-        List<Evaluated> front = evaluated.stream()
-                .filter(e -> evaluated.stream().noneMatch(o -> o != e && o.bytes() <= e.bytes() && o.loss() <= e.loss() && (o.bytes() < e.bytes() || o.loss() < e.loss())))
-                .sorted(Comparator.comparingLong(Evaluated::bytes)).toList();
-        Evaluated recommended = evaluated.stream().filter(Evaluated::meetsQuality).filter(e -> e.best(w.concurrency()) != null)
-                .min(Comparator.comparing((Evaluated e) -> cost(e.best(w.concurrency())))
-                        .thenComparing(e -> -e.best(w.concurrency()).maxSequences())
-                        .thenComparingDouble(Evaluated::loss)).orElse(null);
-        return new Result(metric.name(), maxLoss, w, evaluated, pruned, front, recommended, reasons(metric.name(), maxLoss, w, evaluated, pruned, recommended),
-                (System.nanoTime() - t0) / 1e9);
-    }
-
-    private static double cost(Fit f) {
-        return f.usdPerMillionTokens() == null ? 0 : f.usdPerMillionTokens();
-    }
-
-    static List<Fit> fits(ModelShape shape, long weightsBytes, List<GpuTarget> gpus, Workload w) {
-        List<Fit> fits = new ArrayList<>();
-        for (GpuTarget g : gpus) {
-            try {
-                CapacityReport r = Capacity.compute(shape, g.gpu(), weightsBytes, w.ctx(), KvDType.FP16, Capacity.DEFAULT_UTILIZATION,
-                        Capacity.defaultOverheadBytes(shape), Precision.FP16, g.count());
-                Double usd = g.gpu().hourlyUsd() > 0 ? g.gpu().hourlyUsd() * g.count() / (r.decodeTokensPerSecond() * 3600) * 1e6 : null;
-                fits.add(new Fit(g.label(), r.maxSequences(), r.decodeTokensPerSecond(), usd));
-            } catch (CapacityException e) {
-                fits.add(new Fit(g.label(), 0, 0, null));
-            }
-        }
-        return fits;
-    }
-
-    private static String reasons(String metric, double maxLoss, Workload w, List<Evaluated> evaluated, List<Pruned> pruned, Evaluated rec) {
-        StringBuilder b = new StringBuilder();
-        if (rec == null) {
-            b.append(String.format(Locale.ROOT, "No candidate meets %s ≤ %.5f and holds %d sequences of %d tokens.", metric, maxLoss, w.concurrency(), w.ctx()));
-        } else {
-            Fit f = rec.best(w.concurrency());
-            b.append(String.format(Locale.ROOT, "%s: fits %d sequences of %d tokens on %s, %s %.5f (budget %.5f)", rec.label(), f.maxSequences(), w.ctx(), f.gpu(),
-                    metric, rec.loss(), maxLoss));
-            if (f.usdPerMillionTokens() != null) b.append(String.format(Locale.ROOT, ", $%.4f per million tokens", f.usdPerMillionTokens()));
-            b.append('.');
-            for (Evaluated e : evaluated) {
-                if (e == rec || e.meetsQuality()) continue;
-                Fit ef = e.best(w.concurrency());
-                if (ef != null && ef.maxSequences() >= f.maxSequences()) {
-                    b.append(String.format(Locale.ROOT, " %s would fit %d but exceeds your %s budget (%.5f).", e.label(), ef.maxSequences(), metric, e.loss()));
-                }
-            }
-            for (Evaluated e : evaluated) {
-                if (e == rec || !e.meetsQuality() || e.best(w.concurrency()) == null) continue;
-                if (e.loss() < rec.loss()) {
-                    Fit ef = e.best(w.concurrency());
-                    b.append(String.format(Locale.ROOT, " %s is closer to the base (%.5f) but costs more to serve (%d sequences on %s%s).", e.label(), e.loss(),
-                            ef.maxSequences(), ef.gpu(), ef.usdPerMillionTokens() == null ? "" : String.format(Locale.ROOT, ", $%.6f per million tokens", ef.usdPerMillionTokens())));
-                }
-            }
-        }
-        for (Pruned p : pruned) b.append(" ").append(p.label()).append(" was not quantized: ").append(p.reason()).append('.');
-        return b.toString();
+        List<Measured> measured = evaluated.stream().map(Evaluated::measured).toList();
+        Recommendation.Decision d = Recommendation.decide(metric.name(), maxLoss, w, measured, pruned);
+        List<Evaluated> front = d.front().stream().map(m -> evaluated.get(measured.indexOf(m))).toList();
+        Evaluated recommended = d.recommended() == null ? null : evaluated.get(measured.indexOf(d.recommended()));
+        return new Result(metric.name(), maxLoss, w, evaluated, pruned, front, recommended, d.reasons(), (System.nanoTime() - t0) / 1e9);
     }
 
     /** A file's size, or the sum of a folder's files. */

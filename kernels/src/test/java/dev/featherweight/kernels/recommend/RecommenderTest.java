@@ -2,6 +2,7 @@ package dev.featherweight.kernels.recommend;
 
 import dev.featherweight.catalog.capacity.GpuCatalog;
 import dev.featherweight.catalog.capacity.ModelShape;
+import dev.featherweight.catalog.recommend.Recommendation;
 import dev.featherweight.kernels.SharedData;
 import dev.featherweight.kernels.capacity.SizedModel;
 import dev.featherweight.kernels.core.GgmlType;
@@ -26,11 +27,11 @@ class RecommenderTest {
     @Test
     void candidatesTheGpusCannotServeAreNeverProducedAndTheRecommendationExplainsItself(@TempDir Path tmp) {
         ModelShape shape = SizedModel.resolve(FEATHER.toString(), null).shape();
-        var l4 = Recommender.GpuTarget.parse("L4", GpuCatalog.builtIn());
+        var l4 = Recommendation.GpuTarget.parse("L4", GpuCatalog.builtIn());
         // the workload: one sequence more than fp16 weights leave room for on an L4, as the capacity model computes it
-        long fp16Seqs = Recommender.fits(shape, new Recommender.Candidate("x", "fp16", 0, d -> d).estimatedBytes(shape), List.of(l4),
-                new Recommender.Workload(512, 1)).getFirst().maxSequences();
-        var w = new Recommender.Workload(512, (int) fp16Seqs + 1);
+        long fp16Seqs = Recommendation.fits(shape, Recommendation.estimatedBytes(shape, "fp16", 0), List.of(l4),
+                new Recommendation.Workload(512, 1)).getFirst().maxSequences();
+        var w = new Recommendation.Workload(512, (int) fp16Seqs + 1);
         List<String> produced = new ArrayList<>();
         Recommender.Producer q4km = dir -> {
             produced.add("gguf:Q4_K_M");
@@ -74,7 +75,7 @@ class RecommenderTest {
         var r = Recommender.run(shape, candidates, List.of(l4), w, metric, budget, tmp, null);
 
         assertThat(produced).containsExactly("gguf:Q4_K_M", "gguf:Q2_K");
-        assertThat(r.pruned()).extracting(Recommender.Pruned::label).containsExactly("fp16");
+        assertThat(r.pruned()).extracting(Recommendation.Pruned::label).containsExactly("fp16");
         assertThat(r.pruned().getFirst().reason()).contains("at most " + fp16Seqs + " sequences of 512 tokens on L4, " + w.concurrency() + " needed");
         assertThat(r.evaluated()).extracting(Recommender.Evaluated::label).containsExactly("gguf:Q4_K_M", "gguf:Q2_K");
         var q4 = r.evaluated().getFirst();
@@ -85,13 +86,13 @@ class RecommenderTest {
         // both on the front: Q2_K is smaller, Q4_K_M loses less
         assertThat(r.front()).containsExactly(q2, q4);
         assertThat(r.recommended()).isEqualTo(q4);
-        long q4Seqs = q4.best(w.concurrency()).maxSequences();
-        long q2Seqs = q2.best(w.concurrency()).maxSequences();
+        long q4Seqs = q4.best().maxSequences();
+        long q2Seqs = q2.best().maxSequences();
         assertThat(q2Seqs).isGreaterThan(q4Seqs);
         assertThat(r.reasons()).startsWith("gguf:Q4_K_M: fits " + q4Seqs + " sequences of 512 tokens on L4")
                 .contains("gguf:Q2_K would fit " + q2Seqs + " but exceeds your loss budget")
                 .contains("fp16 was not quantized");
         // the L4 has a price in the catalogue: the cost per million tokens comes with the fit
-        assertThat(q4.best(w.concurrency()).usdPerMillionTokens()).isPositive();
+        assertThat(q4.best().usdPerMillionTokens()).isPositive();
     }
 }
