@@ -62,11 +62,14 @@ public final class MatmulKernel {
      * matmul, so results are reproducible bit for bit). Single-threaded; callers split the work.
      */
     public static void timesTransposed(float[] w, int wOff, int nr, int cols, float[] x, int xOff, int nTokens, float[] out, int outStride, int r0) {
+        // the tiles' 16 accumulators are stored here once per pass and their lanes added from memory: extracting lanes
+        // from a register one at a time cost more than the FMAs of a 4×4 tile at hidden 256 (same order, same bits)
+        float[] lanes = new float[16 * S.length()];
         int t = 0;
         // 4 tokens × 4 rows: 16 accumulators, 8 loads per 16 FMAs; the 4 token rows stay in L1/L2 across the tile.
         for (; t + 3 < nTokens; t += 4) {
             int r = 0;
-            for (; r + 3 < nr; r += 4) dot4x4(w, wOff + r * cols, cols, x, xOff + t * cols, out, t * outStride + r0 + r, outStride);
+            for (; r + 3 < nr; r += 4) dot4x4(w, wOff + r * cols, cols, x, xOff + t * cols, out, t * outStride + r0 + r, outStride, lanes);
             for (; r < nr; r++) {
                 for (int u = 0; u < 4; u++) out[(t + u) * outStride + r0 + r] = dot(w, wOff + r * cols, x, xOff + (t + u) * cols, cols);
             }
@@ -74,7 +77,7 @@ public final class MatmulKernel {
         for (; t + 1 < nTokens; t += 2) {
             int x0 = xOff + t * cols, x1 = x0 + cols;
             int r = 0;
-            for (; r + 3 < nr; r += 4) dot4x2(w, wOff + r * cols, cols, x, x0, x1, out, t * outStride + r0 + r, (t + 1) * outStride + r0 + r);
+            for (; r + 3 < nr; r += 4) dot4x2(w, wOff + r * cols, cols, x, x0, x1, out, t * outStride + r0 + r, (t + 1) * outStride + r0 + r, lanes);
             for (; r < nr; r++) {
                 out[t * outStride + r0 + r] = dot(w, wOff + r * cols, x, x0, cols);
                 out[(t + 1) * outStride + r0 + r] = dot(w, wOff + r * cols, x, x1, cols);
@@ -91,7 +94,7 @@ public final class MatmulKernel {
      * row k. Summation order of {@link #VIRTUAL_LANES} lanes whatever the CPU's width: a CPU with fewer lanes runs
      * one pass per lane group ({@code phase}) over the same elements a wider one would give those lanes.
      */
-    private static void dot4x4(float[] w, int w0, int cols, float[] x, int x0, float[] out, int o, int stride) {
+    private static void dot4x4(float[] w, int w0, int cols, float[] x, int x0, float[] out, int o, int stride, float[] lanes) {
         int w1 = w0 + cols, w2 = w1 + cols, w3 = w2 + cols;
         int y1 = x0 + cols, y2 = y1 + cols, y3 = y2 + cols;
         float[] s = new float[16];
@@ -115,10 +118,12 @@ public final class MatmulKernel {
                 xv = FloatVector.fromArray(S, x, y3 + i);
                 a30 = v0.fma(xv, a30); a31 = v1.fma(xv, a31); a32 = v2.fma(xv, a32); a33 = v3.fma(xv, a33);
             }
-            s[0] = addLanes(s[0], a00); s[1] = addLanes(s[1], a01); s[2] = addLanes(s[2], a02); s[3] = addLanes(s[3], a03);
-            s[4] = addLanes(s[4], a10); s[5] = addLanes(s[5], a11); s[6] = addLanes(s[6], a12); s[7] = addLanes(s[7], a13);
-            s[8] = addLanes(s[8], a20); s[9] = addLanes(s[9], a21); s[10] = addLanes(s[10], a22); s[11] = addLanes(s[11], a23);
-            s[12] = addLanes(s[12], a30); s[13] = addLanes(s[13], a31); s[14] = addLanes(s[14], a32); s[15] = addLanes(s[15], a33);
+            // accumulator of token u and row c at lanes[(4u + c)·L]
+            a00.intoArray(lanes, 0); a01.intoArray(lanes, L); a02.intoArray(lanes, 2 * L); a03.intoArray(lanes, 3 * L);
+            a10.intoArray(lanes, 4 * L); a11.intoArray(lanes, 5 * L); a12.intoArray(lanes, 6 * L); a13.intoArray(lanes, 7 * L);
+            a20.intoArray(lanes, 8 * L); a21.intoArray(lanes, 9 * L); a22.intoArray(lanes, 10 * L); a23.intoArray(lanes, 11 * L);
+            a30.intoArray(lanes, 12 * L); a31.intoArray(lanes, 13 * L); a32.intoArray(lanes, 14 * L); a33.intoArray(lanes, 15 * L);
+            addLanes(s, lanes, 16, L);
         }
         for (int i = upper; i < cols; i++) {
             float c0 = w[w0 + i], c1 = w[w1 + i], c2 = w[w2 + i], c3 = w[w3 + i];
@@ -139,9 +144,9 @@ public final class MatmulKernel {
         }
     }
 
-    private static void dot4x2(float[] w, int w0, int cols, float[] x, int x0, int x1, float[] out, int o0, int o1) {
+    private static void dot4x2(float[] w, int w0, int cols, float[] x, int x0, int x1, float[] out, int o0, int o1, float[] lanes) {
         int w1 = w0 + cols, w2 = w1 + cols, w3 = w2 + cols;
-        float s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
+        float[] s = new float[8]; // row c, token a at 2c and token b at 2c + 1
         int L = S.length(), upper = cols & -VIRTUAL_LANES;
         for (int phase = 0; phase < VIRTUAL_LANES; phase += L) {
             FloatVector a00 = FloatVector.zero(S), a10 = a00, a20 = a00, a30 = a00;
@@ -158,20 +163,20 @@ public final class MatmulKernel {
                 a20 = v2.fma(xa, a20); a21 = v2.fma(xb, a21);
                 a30 = v3.fma(xa, a30); a31 = v3.fma(xb, a31);
             }
-            s00 = addLanes(s00, a00); s01 = addLanes(s01, a01);
-            s10 = addLanes(s10, a10); s11 = addLanes(s11, a11);
-            s20 = addLanes(s20, a20); s21 = addLanes(s21, a21);
-            s30 = addLanes(s30, a30); s31 = addLanes(s31, a31);
+            // accumulator of row c for token a at lanes[2c·L], for token b at lanes[(2c + 1)·L]
+            a00.intoArray(lanes, 0); a01.intoArray(lanes, L); a10.intoArray(lanes, 2 * L); a11.intoArray(lanes, 3 * L);
+            a20.intoArray(lanes, 4 * L); a21.intoArray(lanes, 5 * L); a30.intoArray(lanes, 6 * L); a31.intoArray(lanes, 7 * L);
+            addLanes(s, lanes, 8, L);
         }
         for (int i = upper; i < cols; i++) {
             float xa = x[x0 + i], xb = x[x1 + i];
-            s00 += w[w0 + i] * xa; s01 += w[w0 + i] * xb;
-            s10 += w[w1 + i] * xa; s11 += w[w1 + i] * xb;
-            s20 += w[w2 + i] * xa; s21 += w[w2 + i] * xb;
-            s30 += w[w3 + i] * xa; s31 += w[w3 + i] * xb;
+            s[0] += w[w0 + i] * xa; s[1] += w[w0 + i] * xb;
+            s[2] += w[w1 + i] * xa; s[3] += w[w1 + i] * xb;
+            s[4] += w[w2 + i] * xa; s[5] += w[w2 + i] * xb;
+            s[6] += w[w3 + i] * xa; s[7] += w[w3 + i] * xb;
         }
-        out[o0] = s00; out[o0 + 1] = s10; out[o0 + 2] = s20; out[o0 + 3] = s30;
-        out[o1] = s01; out[o1 + 1] = s11; out[o1 + 2] = s21; out[o1 + 3] = s31;
+        out[o0] = s[0]; out[o0 + 1] = s[2]; out[o0 + 2] = s[4]; out[o0 + 3] = s[6];
+        out[o1] = s[1]; out[o1 + 1] = s[3]; out[o1 + 2] = s[5]; out[o1 + 3] = s[7];
     }
 
     /**
@@ -193,6 +198,15 @@ public final class MatmulKernel {
      */
     public static float sumLanes(FloatVector v) {
         return addLanes(0f, v);
+    }
+
+    /** sums[k] += lanes[k·L], lanes[k·L + 1], … in that order, for k &lt; n: {@link #addLanes(float, FloatVector)} of n stored vectors. */
+    private static void addLanes(float[] sums, float[] lanes, int n, int L) {
+        for (int k = 0; k < n; k++) {
+            float acc = sums[k];
+            for (int i = k * L, end = i + L; i < end; i++) acc += lanes[i];
+            sums[k] = acc;
+        }
     }
 
     /** s + lane 0 + lane 1 + … in that order: one pass of a {@link #VIRTUAL_LANES} sum on a narrower CPU. */
