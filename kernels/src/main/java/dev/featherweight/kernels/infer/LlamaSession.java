@@ -233,10 +233,8 @@ public final class LlamaSession {
     /** out = x·Wᵀ, with x first rounded as llama.cpp would when {@link Numerics#roundActivations()}. */
     private void matmul(WeightMatrix w, float[] x, int n, float[] out) {
         float[] in = x;
-        if (numerics.roundActivations() && n < BlockMatrix.FEW_TOKENS && w instanceof BlockMatrix b && b.q8BlockSize() != 0
-                && w.cols() % b.q8BlockSize() == 0) {
-            // Generation: the same rounded activations, multiplied as 8-bit integers as llama.cpp does. Batches keep
-            // the tiled float kernel, which is faster here than any integer formulation the Vector API allows.
+        if (numerics.roundActivations() && w instanceof BlockMatrix b && b.q8BlockSize() != 0 && w.cols() % b.q8BlockSize() == 0) {
+            // The same rounded activations, multiplied as llama.cpp's CPU backend does, bit for bit (GgmlDot).
             quantized.quantize(b.q8BlockSize(), x, n, w.cols());
             b.matmul(quantized, n, out, pool);
             return;
