@@ -27,7 +27,7 @@ public final class BlockMatrix implements WeightMatrix {
      * tile decode over the tokens ({@link MatmulKernel}).
      */
     public static final int FEW_TOKENS = 4;
-    /** Rows one task of {@link #matmul(Q8Activations, int, float[], Parallel)} decodes and dots. */
+    /** Rows one task of {@link #matmul(Q8Activations, int, float[], Parallel)} decodes and dots (a multiple of 8: Q4_0's row groups). */
     static final int DOT_TILE_ROWS = 16;
     static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -137,10 +137,7 @@ public final class BlockMatrix implements WeightMatrix {
             int r0 = ti * DOT_TILE_ROWS, count = Math.min(rows, r0 + DOT_TILE_ROWS) - r0;
             GgmlDot.Rows tile = GgmlDot.scratch();
             ggmlDot.decodeRows(data, rowBytes, r0, count, cols, tile);
-            float[] lanes = tile.lanes();
-            for (int t = 0; t < nTokens; t++) {
-                for (int i = 0; i < count; i++) out[t * rows + r0 + i] = ggmlDot.dot(tile, i, cols, x, t, lanes);
-            }
+            ggmlDot.matmulTile(tile, count, cols, x, nTokens, out, rows, r0);
         });
     }
 

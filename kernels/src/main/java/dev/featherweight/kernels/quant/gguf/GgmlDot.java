@@ -7,6 +7,7 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * The dot products of ggml's CPU backend (c392e50) between a quantized weight row and a row of {@link Q8Activations},
@@ -57,6 +58,7 @@ public final class GgmlDot {
     static final int LANES = 8;
     private static final VectorSpecies<Float> F = VectorSpecies.of(float.class, VectorShape.forBitSize(Math.min(256, VectorWidth.FLOATS.vectorBitSize())));
     private static final int L = F.length();
+    private static final int[] STRIDE_4 = {0, 4, 8, 12, 16, 20, 24, 28};
 
     private final GgmlType type;
     private final BlockCodec codec;
@@ -116,12 +118,8 @@ public final class GgmlDot {
         float[] mins = new float[0];
         byte[] bytes = new byte[0];
         float[] plain = new float[0];
-        private final float[] lanes = new float[2 * LANES];
-
-        /** Scratch for {@link #dot}. */
-        public float[] lanes() {
-            return lanes;
-        }
+        final float[] lanes = new float[4 * LANES + LANES];
+        final float[] res = new float[4];
 
         void ensure(int rows, int cols, int blocks, int minsPerBlock, int rowBytes) {
             if (w.length < rows * cols) w = new float[rows * cols];
@@ -143,16 +141,19 @@ public final class GgmlDot {
     }
 
     /**
-     * Decodes rows {@code r0 … r0+count−1} (each {@code rowBytes} bytes from {@code base}) into {@code out}, row i of the
-     * tile at {@code i·cols}. The integer weights are the codec's own decode with every block's d set to 1 and dmin to
-     * 0: the sub-block scale times the quant (IQ2_XS: its (0.5 + s)/4 · grid value, times 8), exact.
+     * Decodes rows {@code r0 … r0+count−1} (each {@code rowBytes} bytes from {@code base}) into {@code out}. The integer
+     * weights are the codec's own decode with every block's d set to 1 and dmin to 0: the sub-block scale times the
+     * quant (IQ2_XS: its (0.5 + s)/4 · grid value, times 8), exact. Layout: row i at i·cols in lane order; for the
+     * repacked Q4_0 chain, as ggml's q4_0_8x8, groups of 8 rows with the 8 rows' weights of each position side by side
+     * (group g, block b, position p, row j at g·8·cols + (b·32 + p)·8 + j), so that the chain runs with the rows in lanes.
+     * Q2_K's 16 mins per block are kept as the 8 even ones, then the 8 odd ones (the pairs of its {@code madd_epi16}).
      */
     public void decodeRows(MemorySegment base, long rowBytes, int r0, int count, int cols, Rows out) {
         int nb = cols / blockSize, blockBytes = type.typeSize, mpb = minsPerBlock();
         out.ensure(count, cols, nb, mpb, (int) rowBytes);
         byte[] b = out.bytes;
         for (int i = 0; i < count; i++) {
-            MemorySegment.copy(base, java.lang.foreign.ValueLayout.JAVA_BYTE, (r0 + i) * rowBytes, b, 0, (int) rowBytes);
+            MemorySegment.copy(base, ValueLayout.JAVA_BYTE, (r0 + i) * rowBytes, b, 0, (int) rowBytes);
             for (int blk = 0; blk < nb; blk++) {
                 int o = blk * blockBytes;
                 out.d[i * nb + blk] = BlockCodec.getFp16(b, o + dOffset);
@@ -164,7 +165,7 @@ public final class GgmlDot {
                 int m = (i * nb + blk) * mpb;
                 switch (order) {
                     case Q2_K -> {
-                        for (int j = 0; j < 16; j++) out.mins[m + j] = (b[o + j] & 0xFF) >> 4;
+                        for (int j = 0; j < 16; j++) out.mins[m + (j >> 1) + (j & 1) * 8] = (b[o + j] & 0xFF) >> 4;
                     }
                     case Q4_K, Q5_K -> {
                         for (int j = 0; j < 8; j++) out.mins[m + j] = KScales.min(b, o + 4, j);
@@ -173,89 +174,163 @@ public final class GgmlDot {
                     }
                 }
             }
-            codec.dequantize(b, out.plain, 0, cols);
-            float unit = order == Order.K_EIGHTH ? 8 : 1;
-            int wo = i * cols;
-            for (int e = 0; e < cols; e++) out.w[wo + Q8Activations.position(e)] = out.plain[e] * unit;
+            // the codec's vectorized decode where it has one (same bits as its reference decode)
+            codec.decodeRow(MemorySegment.ofArray(b), 0, out.plain, 0, cols);
+            if (order == Order.CHAIN_32) {
+                int wo = (i >> 3) * 8 * cols + (i & 7);
+                for (int e = 0; e < cols; e++) out.w[wo + 8 * Q8Activations.position(e)] = out.plain[e];
+            } else {
+                float unit = order == Order.K_EIGHTH ? 8 : 1;
+                int wo = i * cols;
+                // lane order: vector c of each group of 32 gathers elements c, c+4, …, c+28
+                for (int g = 0; g < cols; g += 32) {
+                    for (int c = 0; c < 4; c++) {
+                        for (int h = 0; h < LANES; h += L) {
+                            FloatVector.fromArray(F, out.plain, g + c, STRIDE_4, h).mul(unit).intoArray(out.w, wo + g + 8 * c + h);
+                        }
+                    }
+                }
+            }
         }
     }
 
     /**
-     * ggml's result for row {@code row} of {@code rows} (decoded) and token {@code token} of {@code x}; {@code lanes} is
-     * scratch of at least 2·{@link #LANES} floats.
+     * out[t·outRows + r0 + i] = ggml's dot of decoded row i (of {@code count}) and token t of x, for every token: rows
+     * and tokens in pairs (each weight and activation vector loaded once for two products), the repacked Q4_0 chain with
+     * 8 rows in the lanes as ggml's gemm does.
      */
-    public float dot(Rows rows, int row, int cols, Q8Activations x, int token, float[] lanes) {
-        int nb = cols / blockSize;
-        float[] w = rows.w, xq = x.quants(), xd = x.scales();
-        int wo = row * cols, xo = token * cols, rb = row * nb, xb = token * nb;
+    public void matmulTile(Rows rows, int count, int cols, Q8Activations x, int nTokens, float[] out, int outRows, int r0) {
         if (order == Order.CHAIN_32) {
-            float acc = 0;
-            for (int b = 0; b < nb; b++) {
-                int o = b * 32;
-                FloatVector s = FloatVector.zero(F);
-                for (int j = 0; j < 32; j += L) s = FloatVector.fromArray(F, w, wo + o + j).fma(FloatVector.fromArray(F, xq, xo + o + j), s);
-                float isum = s.reduceLanes(jdk.incubator.vector.VectorOperators.ADD); // exact: an integer below 2^24
-                acc = Math.fma(isum, rows.d[rb + b] * xd[xb + b], acc);
+            for (int g = 0; g < count; g += 8) {
+                int t = 0;
+                for (; t + 1 < nTokens; t += 2) chain8(rows, g, cols, x, t, 2, out, outRows, r0);
+                if (t < nTokens) chain8(rows, g, cols, x, t, 1, out, outRows, r0);
             }
-            return acc;
+            return;
         }
-        int mpb = minsPerBlock();
-        int[] bsums = x.bsums();
-        float accM0 = 0, accM1 = 0, accM2 = 0, accM3 = 0, summs = 0;
-        for (int h = 0; h < LANES; h += L) {
-            FloatVector acc = FloatVector.zero(F);
-            for (int b = 0; b < nb; b++) {
-                int o = b * blockSize + h;
-                FloatVector s = FloatVector.zero(F);
-                for (int g = 0; g < blockSize; g += 32) {
-                    for (int c = 0; c < 32; c += LANES) {
-                        s = FloatVector.fromArray(F, w, wo + o + g + c).fma(FloatVector.fromArray(F, xq, xo + o + g + c), s);
-                    }
-                }
-                if (order == Order.Q2_K) {
-                    int m = (rb + b) * mpb, bs = (xb + b) * 16;
-                    for (int k = 0; k < L; k++) {
-                        int lane = h + k;
-                        lanes[LANES + k] = rows.mins[m + 2 * lane] * bsums[bs + 2 * lane] + rows.mins[m + 2 * lane + 1] * bsums[bs + 2 * lane + 1];
-                    }
-                    float dmin = -xd[xb + b] * rows.dmin[rb + b];
-                    acc = FloatVector.fromArray(F, lanes, LANES).fma(FloatVector.broadcast(F, dmin), acc);
-                }
-                acc = s.fma(FloatVector.broadcast(F, xd[xb + b] * rows.d[rb + b]), acc);
-            }
-            acc.intoArray(lanes, h);
-        }
-        if (order == Order.Q4_K || order == Order.Q5_K) {
-            for (int b = 0; b < nb; b++) {
-                int m = (rb + b) * mpb, bs = (xb + b) * 16;
-                float dmin = -xd[xb + b] * rows.dmin[rb + b];
-                int p0 = 0, p1 = 0, p2 = 0, p3 = 0;
-                float[] mins = rows.mins;
-                p0 = (int) mins[m] * (bsums[bs] + bsums[bs + 1]) + (int) mins[m + 1] * (bsums[bs + 2] + bsums[bs + 3]);
-                p1 = (int) mins[m + 2] * (bsums[bs + 4] + bsums[bs + 5]) + (int) mins[m + 3] * (bsums[bs + 6] + bsums[bs + 7]);
-                p2 = (int) mins[m + 4] * (bsums[bs + 8] + bsums[bs + 9]) + (int) mins[m + 5] * (bsums[bs + 10] + bsums[bs + 11]);
-                p3 = (int) mins[m + 6] * (bsums[bs + 12] + bsums[bs + 13]) + (int) mins[m + 7] * (bsums[bs + 14] + bsums[bs + 15]);
-                if (order == Order.Q4_K) {
-                    accM0 = Math.fma(dmin, (float) p0, accM0);
-                    accM1 = Math.fma(dmin, (float) p1, accM1);
-                    accM2 = Math.fma(dmin, (float) p2, accM2);
-                    accM3 = Math.fma(dmin, (float) p3, accM3);
-                } else {
-                    summs = Math.fma(dmin, (float) ((p0 + p1) + (p2 + p3)), summs);
-                }
+        float[] res = rows.res;
+        for (int t = 0; t < nTokens; t += 2) {
+            int t1 = Math.min(t + 1, nTokens - 1);
+            for (int i = 0; i < count; i += 2) {
+                int i1 = Math.min(i + 1, count - 1);
+                dot2x2(rows, i, i1, cols, x, t, t1, res);
+                out[t * outRows + r0 + i] = res[0];
+                out[t * outRows + r0 + i1] = res[1];
+                out[t1 * outRows + r0 + i] = res[2];
+                out[t1 * outRows + r0 + i1] = res[3];
             }
         }
-        float s = hsum8(lanes);
-        return switch (order) {
-            case Q4_K -> s + ((accM0 + accM2) + (accM1 + accM3));
-            case Q5_K -> s + summs;
-            case K_EIGHTH -> 0.125f * s;
-            default -> s;
-        };
     }
 
-    /** ggml's {@code hsum_float_8} (and tinyBLAS's {@code hsum} of a __m256): upper half onto the lower, then movehl, then movehdup. */
-    static float hsum8(float[] a) {
-        return ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
+    /** Tokens t (and t+1 when two): the 8 rows of group g as one vector chain per token, stored into out. */
+    private void chain8(Rows rows, int g, int cols, Q8Activations x, int t, int tokens, float[] out, int outRows, int r0) {
+        float[] w = rows.w, xq = x.quants(), xd = x.scales(), d = rows.d, lanes = rows.lanes;
+        int nb = cols / 32, gw = g * cols, xo0 = t * cols, xo1 = (t + tokens - 1) * cols, xb0 = t * nb, xb1 = (t + tokens - 1) * nb;
+        for (int h = 0; h < 8; h += L) {
+            FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+            for (int b = 0; b < nb; b++) {
+                FloatVector s0 = FloatVector.zero(F), s1 = s0;
+                int wb = gw + b * 32 * 8 + h, xb = b * 32;
+                for (int p = 0; p < 32; p++) {
+                    FloatVector wv = FloatVector.fromArray(F, w, wb + 8 * p);
+                    s0 = wv.fma(FloatVector.broadcast(F, xq[xo0 + xb + p]), s0);
+                    s1 = wv.fma(FloatVector.broadcast(F, xq[xo1 + xb + p]), s1);
+                }
+                FloatVector dw = FloatVector.fromArray(F, dRow8(rows, g, b, nb, lanes), 0 + h);
+                acc0 = s0.fma(dw.mul(xd[xb0 + b]), acc0);
+                acc1 = s1.fma(dw.mul(xd[xb1 + b]), acc1);
+            }
+            acc0.intoArray(lanes, LANES + h);
+            acc1.intoArray(lanes, 2 * LANES + h);
+        }
+        for (int j = 0; j < 8; j++) {
+            out[t * outRows + r0 + g + j] = lanes[LANES + j];
+            if (tokens == 2) out[(t + 1) * outRows + r0 + g + j] = lanes[2 * LANES + j];
+        }
+    }
+
+    /** d_w of block b for the 8 rows of group g, gathered into lanes[0 .. 8). */
+    private static float[] dRow8(Rows rows, int g, int b, int nb, float[] lanes) {
+        for (int j = 0; j < 8; j++) lanes[j] = rows.d[(g + j) * nb + b];
+        return lanes;
+    }
+
+    /**
+     * ggml's results of rows i0, i1 with tokens t0, t1 into res (i0·t0, i1·t0, i0·t1, i1·t1); i0 = i1 or t0 = t1 when
+     * fewer are left.
+     */
+    private void dot2x2(Rows rows, int i0, int i1, int cols, Q8Activations x, int t0, int t1, float[] res) {
+        int nb = cols / blockSize;
+        float[] w = rows.w, xq = x.quants(), xd = x.scales(), lanes = rows.lanes;
+        int w0 = i0 * cols, w1 = i1 * cols, x0 = t0 * cols, x1 = t1 * cols;
+        int rb0 = i0 * nb, rb1 = i1 * nb, xb0 = t0 * nb, xb1 = t1 * nb;
+        for (int h = 0; h < LANES; h += L) {
+            FloatVector a00 = FloatVector.zero(F), a10 = a00, a01 = a00, a11 = a00;
+            for (int b = 0; b < nb; b++) {
+                FloatVector s00 = FloatVector.zero(F), s10 = s00, s01 = s00, s11 = s00;
+                for (int p = b * blockSize + h, end = p + blockSize; p < end; p += LANES) {
+                    FloatVector wa = FloatVector.fromArray(F, w, w0 + p), wb = FloatVector.fromArray(F, w, w1 + p);
+                    FloatVector xa = FloatVector.fromArray(F, xq, x0 + p), xb = FloatVector.fromArray(F, xq, x1 + p);
+                    s00 = wa.fma(xa, s00);
+                    s10 = wb.fma(xa, s10);
+                    s01 = wa.fma(xb, s01);
+                    s11 = wb.fma(xb, s11);
+                }
+                if (order == Order.Q2_K) {
+                    float[] bs = x.bsumsEvenOdd(), mins = rows.mins;
+                    int m0 = (rb0 + b) * 16 + h, m1 = (rb1 + b) * 16 + h, c0 = (xb0 + b) * 16 + h, c1 = (xb1 + b) * 16 + h;
+                    FloatVector me0 = FloatVector.fromArray(F, mins, m0), mo0 = FloatVector.fromArray(F, mins, m0 + 8);
+                    FloatVector me1 = FloatVector.fromArray(F, mins, m1), mo1 = FloatVector.fromArray(F, mins, m1 + 8);
+                    FloatVector be0 = FloatVector.fromArray(F, bs, c0), bo0 = FloatVector.fromArray(F, bs, c0 + 8);
+                    FloatVector be1 = FloatVector.fromArray(F, bs, c1), bo1 = FloatVector.fromArray(F, bs, c1 + 8);
+                    // the products and their sum are integers below 2^24: exact, as ggml's madd_epi16
+                    a00 = me0.mul(be0).add(mo0.mul(bo0)).fma(FloatVector.broadcast(F, -xd[xb0 + b] * rows.dmin[rb0 + b]), a00);
+                    a10 = me1.mul(be0).add(mo1.mul(bo0)).fma(FloatVector.broadcast(F, -xd[xb0 + b] * rows.dmin[rb1 + b]), a10);
+                    a01 = me0.mul(be1).add(mo0.mul(bo1)).fma(FloatVector.broadcast(F, -xd[xb1 + b] * rows.dmin[rb0 + b]), a01);
+                    a11 = me1.mul(be1).add(mo1.mul(bo1)).fma(FloatVector.broadcast(F, -xd[xb1 + b] * rows.dmin[rb1 + b]), a11);
+                }
+                a00 = s00.fma(FloatVector.broadcast(F, xd[xb0 + b] * rows.d[rb0 + b]), a00);
+                a10 = s10.fma(FloatVector.broadcast(F, xd[xb0 + b] * rows.d[rb1 + b]), a10);
+                a01 = s01.fma(FloatVector.broadcast(F, xd[xb1 + b] * rows.d[rb0 + b]), a01);
+                a11 = s11.fma(FloatVector.broadcast(F, xd[xb1 + b] * rows.d[rb1 + b]), a11);
+            }
+            a00.intoArray(lanes, h);
+            a10.intoArray(lanes, LANES + h);
+            a01.intoArray(lanes, 2 * LANES + h);
+            a11.intoArray(lanes, 3 * LANES + h);
+        }
+        res[0] = finish(rows, lanes, 0, rb0, x, xb0, nb);
+        res[1] = finish(rows, lanes, LANES, rb1, x, xb0, nb);
+        res[2] = finish(rows, lanes, 2 * LANES, rb0, x, xb1, nb);
+        res[3] = finish(rows, lanes, 3 * LANES, rb1, x, xb1, nb);
+    }
+
+    /** The 8 lanes at lanes[off ..] summed as hsum_float_8, with the Q4_K/Q5_K mins terms and IQ2_XS's 1/8. */
+    private float finish(Rows rows, float[] lanes, int off, int rb, Q8Activations x, int xb, int nb) {
+        float s = ((lanes[off] + lanes[off + 4]) + (lanes[off + 2] + lanes[off + 6])) + ((lanes[off + 1] + lanes[off + 5]) + (lanes[off + 3] + lanes[off + 7]));
+        if (order == Order.K_EIGHTH) return 0.125f * s;
+        if (order != Order.Q4_K && order != Order.Q5_K) return s;
+        int[] bsums = x.bsums();
+        float[] mins = rows.mins, xd = x.scales();
+        float m0 = 0, m1 = 0, m2 = 0, m3 = 0, summs = 0;
+        for (int b = 0; b < nb; b++) {
+            int m = (rb + b) * 8, bs = (xb + b) * 16;
+            float dmin = -xd[xb + b] * rows.dmin[rb + b];
+            // ggml: the 8 sub-block sums (_mm_hadd_epi16 of the 16 bsums) times the mins, pairs added by _mm_madd_epi16
+            int p0 = (int) mins[m] * (bsums[bs] + bsums[bs + 1]) + (int) mins[m + 1] * (bsums[bs + 2] + bsums[bs + 3]);
+            int p1 = (int) mins[m + 2] * (bsums[bs + 4] + bsums[bs + 5]) + (int) mins[m + 3] * (bsums[bs + 6] + bsums[bs + 7]);
+            int p2 = (int) mins[m + 4] * (bsums[bs + 8] + bsums[bs + 9]) + (int) mins[m + 5] * (bsums[bs + 10] + bsums[bs + 11]);
+            int p3 = (int) mins[m + 6] * (bsums[bs + 12] + bsums[bs + 13]) + (int) mins[m + 7] * (bsums[bs + 14] + bsums[bs + 15]);
+            if (order == Order.Q4_K) {
+                m0 = Math.fma(dmin, (float) p0, m0);
+                m1 = Math.fma(dmin, (float) p1, m1);
+                m2 = Math.fma(dmin, (float) p2, m2);
+                m3 = Math.fma(dmin, (float) p3, m3);
+            } else {
+                // summs += dmin * sum: gcc contracts it into one FMA (-ffp-contract=fast, -march=native)
+                summs = Math.fma(dmin, (float) (p0 + p1 + p2 + p3), summs);
+            }
+        }
+        return order == Order.Q4_K ? s + ((m0 + m2) + (m1 + m3)) : s + summs;
     }
 }

@@ -22,6 +22,8 @@ public final class Q8Activations {
     private float[] d = new float[0];
     /** Q8_K only: per block the 16 sums of 16 consecutive quants ({@code bsums}). */
     private int[] bsums = new int[0];
+    /** The same sums as floats, per block the 8 even-numbered ones then the 8 odd ones (Q2_K's mins pairs). */
+    private float[] bsumsEvenOdd = new float[0];
 
     /** Block size of the last {@link #quantize}: 32 or 256. */
     public int blockSize() {
@@ -43,6 +45,10 @@ public final class Q8Activations {
 
     int[] bsums() {
         return bsums;
+    }
+
+    float[] bsumsEvenOdd() {
+        return bsumsEvenOdd;
     }
 
     /** Where element e of the flattened rows (token·cols + column) is stored: lane order inside its group of 32. */
@@ -78,7 +84,10 @@ public final class Q8Activations {
         if (blockSize == 32) {
             for (int b = 0, o = 0; o < len; b++, o += 32) q8_0(x, o, b);
         } else {
-            if (bsums.length < len / 16) bsums = new int[len / 16];
+            if (bsums.length < len / 16) {
+                bsums = new int[len / 16];
+                bsumsEvenOdd = new float[len / 16];
+            }
             for (int b = 0, o = 0; o < len; b++, o += 256) q8_K(x, o, b);
         }
     }
@@ -106,6 +115,7 @@ public final class Q8Activations {
             d[b] = 0;
             for (int j = 0; j < 256; j++) q[o + j] = 0;
             for (int j = 0; j < 16; j++) bsums[16 * b + j] = 0;
+            for (int j = 0; j < 16; j++) bsumsEvenOdd[16 * b + j] = 0;
             return;
         }
         float iscale = -127.f / max;
@@ -117,6 +127,7 @@ public final class Q8Activations {
                 sum += v;
             }
             bsums[16 * b + j] = sum;
+            bsumsEvenOdd[16 * b + (j >> 1) + (j & 1) * 8] = sum;
         }
         d[b] = 1 / iscale;
     }
