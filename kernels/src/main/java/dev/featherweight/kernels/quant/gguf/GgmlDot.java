@@ -79,7 +79,7 @@ public final class GgmlDot {
 
     /**
      * ggml's dot for weights of this type, or null when the type has none here (F32, F16, BF16 and the types llama.cpp's
-     * KLD references do not use). {@code repacked}: Q4_0 in the AARCH64_REPACK layout (rows a multiple of 8).
+     * KLD references do not use). {@code rows}: Q4_0 with a multiple of 8 rows is what ggml repacks (AARCH64_REPACK).
      */
     public static GgmlDot of(GgmlType type, int rows) {
         return switch (type) {
