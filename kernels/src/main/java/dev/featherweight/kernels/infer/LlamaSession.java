@@ -542,6 +542,8 @@ public final class LlamaSession {
                         }
                     }
                     for (int p = 0; p < vecEnd; p += L) hsumLanewise(chains, width, p, lanes).intoArray(sc, p);
+                } else if (!kvF16) {
+                    vecDotF32Lanewise(kc, kvBase, q, qo, hd, lanes, vecEnd, sc, chains);
                 } else {
                     for (int p = 0; p < len; p++) {
                         for (int d = 0; d < hd; d++) kRow[d] = kc[kvBase + d * maxTokens + p];
@@ -587,6 +589,39 @@ public final class LlamaSession {
                 }
             }
         });
+    }
+
+    /**
+     * sc[p] = ggml_vec_dot_f32(K[·][p], q) ({@link MatmulKernel#ggmlVecDot}'s order) for the positions p &lt; vecEnd, L at
+     * a time: each position runs its own sequence of float operations, so lanewise vector operations give the same bits.
+     * acc holds 4·lanes·L floats.
+     */
+    private void vecDotF32Lanewise(float[] kc, int kvBase, float[] q, int qo, int hd, int lanes, int vecEnd, float[] sc, float[] acc) {
+        int L = G.length(), step = 4 * lanes, np = hd - hd % step;
+        for (int p = 0; p < vecEnd; p += L) {
+            FloatVector r = FloatVector.zero(G);
+            if (np > 0) {
+                for (int k = 0; k < step; k++) {
+                    FloatVector a = FloatVector.zero(G);
+                    for (int i = k; i < np; i += step) a = ld(kc, kvBase + i * maxTokens + p).fma(FloatVector.broadcast(G, q[qo + i]), a);
+                    a.intoArray(acc, k * L);
+                }
+                for (int k = 0; k < lanes; k++) { // the accumulators folded: 0 + 2, 1 + 3, then 0 + 1
+                    FloatVector s0 = ld(acc, k * L).add(ld(acc, (2 * lanes + k) * L));
+                    FloatVector s1 = ld(acc, (lanes + k) * L).add(ld(acc, (3 * lanes + k) * L));
+                    s0.add(s1).intoArray(acc, k * L);
+                }
+                r = lanes == 16 ? hsumLanewise(acc, L, 0, 16) // AVX-512: the reduce tree; AVX2: two hadds after the 128-bit fold
+                        : ld(acc, 0).add(ld(acc, 4 * L)).add(ld(acc, L).add(ld(acc, 5 * L)))
+                        .add(ld(acc, 2 * L).add(ld(acc, 6 * L)).add(ld(acc, 3 * L).add(ld(acc, 7 * L))));
+            }
+            int i = np;
+            for (; i + 4 <= hd; i += 4) {
+                for (int k = 0; k < 4; k++) r = r.add(ld(kc, kvBase + (i + k) * maxTokens + p).mul(q[qo + i + k]));
+            }
+            for (; i < hd; i++) r = ld(kc, kvBase + i * maxTokens + p).fma(FloatVector.broadcast(G, q[qo + i]), r);
+            r.intoArray(sc, p);
+        }
     }
 
     /** {@link MatmulKernel#ggmlHsum} of lanes stored vectors (lane j's at chains[j·stride + p]), for L positions at once. */
