@@ -60,7 +60,8 @@ public final class PerplexityCommand implements Callable<Integer> {
     Integer threads;
 
     @Option(names = "--numerics", defaultValue = "fp32",
-            description = "fp32 (default), llamacpp (round activations as llama.cpp's CPU backend, f32 KV) or llamacpp-kvf16 (also its default f16 KV cache)")
+            description = "fp32 (default), llamacpp (llama.cpp's CPU backend as built for AVX-512, f32 KV) or llamacpp-kvf16 (also its "
+                    + "default f16 KV cache); -avx2 after a llamacpp mode: as built for AVX2")
     String numerics;
 
     @Option(names = "--json", description = "print one JSON object")

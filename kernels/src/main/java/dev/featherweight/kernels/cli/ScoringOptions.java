@@ -18,7 +18,8 @@ final class ScoringOptions {
     Integer threads;
 
     @Option(names = "--numerics", defaultValue = "llamacpp-kvf16",
-            description = "llamacpp-kvf16 (default: llama.cpp's CPU rounding and f16 KV cache), llamacpp or fp32")
+            description = "llamacpp-kvf16 (default: llama.cpp's CPU backend as built for AVX-512, f16 KV cache), llamacpp (f32 KV cache) "
+                    + "or fp32; -avx2 after a llamacpp mode: as built for AVX2 (8-float vectors)")
     String numerics;
 
     Numerics numerics() {

@@ -30,6 +30,24 @@ public final class MatmulKernel {
     }
 
     public static void matmul(WeightMatrix w, float[] x, int nTokens, float[] out, Parallel pool) {
+        tiled(w, x, nTokens, out, pool, 0, false);
+    }
+
+    /**
+     * out = x·Wᵀ in the order of ggml's CPU backend built for vectors of {@code lanes} floats (16 = AVX-512, 8 = AVX2),
+     * whatever this CPU's width, for a float weight (F32, or F16 with x already rounded to f16: the products are the
+     * same). llamafile's tinyBLAS when it takes the product (rows a multiple of 4, cols of lanes): one FMA chain per
+     * output and lane over the columns ≡ lane (mod lanes), then {@link #ggmlHsum}. Otherwise ggml_vec_dot_f32's
+     * (f16: ggml_vec_dot_f16's) order, {@link #ggmlVecDot}. tinyBLAS also declines a product of one token (llama.cpp's
+     * generation), which is not followed here: every batched llama.cpp run (perplexity, KL divergence, HellaSwag,
+     * imatrix) multiplies many tokens at once, whatever the batch this caller splits.
+     */
+    public static void matmulGgml(WeightMatrix w, float[] x, int nTokens, float[] out, Parallel pool, int lanes, boolean f16) {
+        if (lanes != 8 && lanes != 16) throw new IllegalArgumentException("lanes must be 8 or 16, got " + lanes);
+        tiled(w, x, nTokens, out, pool, lanes, f16);
+    }
+
+    private static void tiled(WeightMatrix w, float[] x, int nTokens, float[] out, Parallel pool, int ggmlLanes, boolean f16) {
         int rows = w.rows(), cols = w.cols();
         if (x.length < (long) nTokens * cols) throw new IllegalArgumentException("x holds " + x.length + " floats, need " + (long) nTokens * cols);
         if (out.length < (long) nTokens * rows) throw new IllegalArgumentException("out holds " + out.length + " floats, need " + (long) nTokens * rows);
@@ -50,7 +68,16 @@ public final class MatmulKernel {
                 scratch.set(wt);
             }
             for (int r = 0; r < nr; r++) w.decodeRow(r0 + r, wt, r * cols);
-            timesTransposed(wt, 0, nr, cols, x, 0, nTokens, out, rows, r0);
+            if (ggmlLanes == 0) {
+                timesTransposed(wt, 0, nr, cols, x, 0, nTokens, out, rows, r0);
+            } else if (rows % 4 == 0 && cols % ggmlLanes == 0) {
+                timesTransposedTinyBlas(wt, nr, cols, x, nTokens, out, rows, r0, ggmlLanes);
+            } else {
+                float[] dotScratch = new float[4 * ggmlLanes];
+                for (int t = 0; t < nTokens; t++) {
+                    for (int r = 0; r < nr; r++) out[t * rows + r0 + r] = ggmlVecDot(wt, r * cols, x, t * cols, cols, ggmlLanes, f16, dotScratch);
+                }
+            }
         });
     }
 
@@ -233,5 +260,129 @@ public final class MatmulKernel {
         }
         for (int i = end; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;
+    }
+
+    /** The vectors of the llama.cpp-order kernels: at most 8 floats, so both 8 and 16 emulated lanes are whole passes. */
+    private static final VectorSpecies<Float> G = S.length() > 8 ? FloatVector.SPECIES_256 : S;
+
+    /**
+     * llama.cpp's horizontal sum of one vector of {@code lanes} floats a[o ..]: tinyBLAS's hsum on AVX (upper 128 bits
+     * onto the lower, then movehl and movehdup) and gcc 12's {@code _mm512_reduce_add_ps} (upper 256 onto the lower,
+     * then the same) are one tree — halves folded onto the lower half down to four lanes c0 … c3, then
+     * (c0 + c2) + (c1 + c3).
+     */
+    public static float ggmlHsum(float[] a, int o, int lanes) {
+        float c0, c1, c2, c3;
+        if (lanes == 16) {
+            float b0 = a[o] + a[o + 8], b1 = a[o + 1] + a[o + 9], b2 = a[o + 2] + a[o + 10], b3 = a[o + 3] + a[o + 11];
+            float b4 = a[o + 4] + a[o + 12], b5 = a[o + 5] + a[o + 13], b6 = a[o + 6] + a[o + 14], b7 = a[o + 7] + a[o + 15];
+            c0 = b0 + b4;
+            c1 = b1 + b5;
+            c2 = b2 + b6;
+            c3 = b3 + b7;
+        } else if (lanes == 8) {
+            c0 = a[o] + a[o + 4];
+            c1 = a[o + 1] + a[o + 5];
+            c2 = a[o + 2] + a[o + 6];
+            c3 = a[o + 3] + a[o + 7];
+        } else {
+            throw new IllegalArgumentException("lanes must be 8 or 16, got " + lanes);
+        }
+        return (c0 + c2) + (c1 + c3);
+    }
+
+    /**
+     * ggml_vec_dot_f32 (f16: ggml_vec_dot_f16 on f16-valued inputs) as built for vectors of {@code lanes} floats: four
+     * accumulators over steps of 4·lanes, folded (0 + 2, 1 + 3, then 0 + 1), the vector summed — AVX-512 by the tree,
+     * AVX2 by two hadds after the 128-bit fold, (t0 + t1) + (t2 + t3) — and the tail: f16 in double; f32 in float as gcc
+     * 12 compiled it for AVX2 (products of four at a time added in order, the last n mod 4 fused). Scalar: the fallback
+     * of shapes tinyBLAS declines. scratch: at least 4·lanes floats.
+     */
+    public static float ggmlVecDot(float[] a, int ao, float[] b, int bo, int n, int lanes, boolean f16, float[] scratch) {
+        int step = 4 * lanes, np = n - n % step;
+        float[] s = scratch;
+        java.util.Arrays.fill(s, 0, step, 0f);
+        for (int i = 0; i < np; i += step) {
+            for (int k = 0; k < step; k++) s[k] = Math.fma(a[ao + i + k], b[bo + i + k], s[k]);
+        }
+        for (int k = 0; k < lanes; k++) {
+            s[k] += s[2 * lanes + k];
+            s[lanes + k] += s[3 * lanes + k];
+            s[k] += s[lanes + k];
+        }
+        float r = lanes == 16 ? ggmlHsum(s, 0, 16) : ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
+        int i = np;
+        if (f16) {
+            double d = r;
+            for (; i < n; i++) d += a[ao + i] * b[bo + i];
+            return (float) d;
+        }
+        for (; i + 4 <= n; i += 4) {
+            for (int k = 0; k < 4; k++) r += a[ao + i + k] * b[bo + i + k];
+        }
+        for (; i < n; i++) r = Math.fma(a[ao + i], b[bo + i], r);
+        return r;
+    }
+
+    /** {@link #timesTransposed} in tinyBLAS's order for {@code lanes} lanes (cols a multiple of lanes); the same tiles. */
+    private static void timesTransposedTinyBlas(float[] w, int nr, int cols, float[] x, int nTokens, float[] out, int outStride, int r0, int lanes) {
+        float[] buf = new float[16 * lanes];
+        int t = 0;
+        for (; t + 3 < nTokens; t += 4) {
+            int r = 0;
+            for (; r + 3 < nr; r += 4) tinyBlas4x4(w, r * cols, cols, x, t * cols, out, t * outStride + r0 + r, outStride, buf, lanes);
+            for (; r < nr; r++) {
+                for (int u = 0; u < 4; u++) out[(t + u) * outStride + r0 + r] = tinyBlasDot(w, r * cols, x, (t + u) * cols, cols, buf, lanes);
+            }
+        }
+        for (; t < nTokens; t++) {
+            for (int r = 0; r < nr; r++) out[t * outStride + r0 + r] = tinyBlasDot(w, r * cols, x, t * cols, cols, buf, lanes);
+        }
+    }
+
+    /** 4 rows × 4 tokens, one FMA chain per output and lane; a CPU with fewer lanes runs one pass per lane group. */
+    private static void tinyBlas4x4(float[] w, int w0, int cols, float[] x, int x0, float[] out, int o, int stride, float[] buf, int lanes) {
+        int w1 = w0 + cols, w2 = w1 + cols, w3 = w2 + cols;
+        int y1 = x0 + cols, y2 = y1 + cols, y3 = y2 + cols;
+        int L = G.length();
+        for (int phase = 0; phase < lanes; phase += L) {
+            FloatVector a00 = FloatVector.zero(G), a01 = a00, a02 = a00, a03 = a00;
+            FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+            FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+            FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+            for (int i = phase; i < cols; i += lanes) {
+                FloatVector v0 = FloatVector.fromArray(G, w, w0 + i);
+                FloatVector v1 = FloatVector.fromArray(G, w, w1 + i);
+                FloatVector v2 = FloatVector.fromArray(G, w, w2 + i);
+                FloatVector v3 = FloatVector.fromArray(G, w, w3 + i);
+                FloatVector xv = FloatVector.fromArray(G, x, x0 + i);
+                a00 = v0.fma(xv, a00); a01 = v1.fma(xv, a01); a02 = v2.fma(xv, a02); a03 = v3.fma(xv, a03);
+                xv = FloatVector.fromArray(G, x, y1 + i);
+                a10 = v0.fma(xv, a10); a11 = v1.fma(xv, a11); a12 = v2.fma(xv, a12); a13 = v3.fma(xv, a13);
+                xv = FloatVector.fromArray(G, x, y2 + i);
+                a20 = v0.fma(xv, a20); a21 = v1.fma(xv, a21); a22 = v2.fma(xv, a22); a23 = v3.fma(xv, a23);
+                xv = FloatVector.fromArray(G, x, y3 + i);
+                a30 = v0.fma(xv, a30); a31 = v1.fma(xv, a31); a32 = v2.fma(xv, a32); a33 = v3.fma(xv, a33);
+            }
+            // the lanes of token u and row c at buf[(4u + c)·lanes ..]
+            a00.intoArray(buf, phase); a01.intoArray(buf, lanes + phase); a02.intoArray(buf, 2 * lanes + phase); a03.intoArray(buf, 3 * lanes + phase);
+            a10.intoArray(buf, 4 * lanes + phase); a11.intoArray(buf, 5 * lanes + phase); a12.intoArray(buf, 6 * lanes + phase); a13.intoArray(buf, 7 * lanes + phase);
+            a20.intoArray(buf, 8 * lanes + phase); a21.intoArray(buf, 9 * lanes + phase); a22.intoArray(buf, 10 * lanes + phase); a23.intoArray(buf, 11 * lanes + phase);
+            a30.intoArray(buf, 12 * lanes + phase); a31.intoArray(buf, 13 * lanes + phase); a32.intoArray(buf, 14 * lanes + phase); a33.intoArray(buf, 15 * lanes + phase);
+        }
+        for (int u = 0; u < 4; u++) {
+            for (int c = 0; c < 4; c++) out[o + u * stride + c] = ggmlHsum(buf, (4 * u + c) * lanes, lanes);
+        }
+    }
+
+    /** One output of tinyBLAS: a chain per lane over the columns ≡ lane (mod lanes), then {@link #ggmlHsum}. */
+    private static float tinyBlasDot(float[] a, int ao, float[] b, int bo, int n, float[] buf, int lanes) {
+        int L = G.length();
+        for (int phase = 0; phase < lanes; phase += L) {
+            FloatVector acc = FloatVector.zero(G);
+            for (int i = phase; i < n; i += lanes) acc = FloatVector.fromArray(G, a, ao + i).fma(FloatVector.fromArray(G, b, bo + i), acc);
+            acc.intoArray(buf, phase);
+        }
+        return ggmlHsum(buf, 0, lanes);
     }
 }

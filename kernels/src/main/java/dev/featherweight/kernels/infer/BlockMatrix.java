@@ -5,6 +5,7 @@ import dev.featherweight.kernels.core.MatmulKernel;
 import dev.featherweight.kernels.core.Parallel;
 import dev.featherweight.kernels.core.Tensor;
 import dev.featherweight.kernels.core.WeightMatrix;
+import dev.featherweight.kernels.quant.gguf.GgmlDot;
 import dev.featherweight.kernels.quant.gguf.GgufBlockCodec;
 import dev.featherweight.kernels.quant.gguf.GgufBlockCodecs;
 import dev.featherweight.kernels.quant.gguf.Q8Activations;
@@ -26,6 +27,8 @@ public final class BlockMatrix implements WeightMatrix {
      * tile decode over the tokens ({@link MatmulKernel}).
      */
     public static final int FEW_TOKENS = 4;
+    /** Rows one task of {@link #matmul(Q8Activations, int, float[], Parallel)} decodes and dots (a multiple of 8: Q4_0's row groups). */
+    static final int DOT_TILE_ROWS = 16;
     static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final String name;
@@ -35,6 +38,8 @@ public final class BlockMatrix implements WeightMatrix {
     private final int rows;
     private final int cols;
     private final long rowBytes;
+    /** ggml's dot for this type and shape with llama.cpp numerics, or null. */
+    private final GgmlDot ggmlDot;
 
     /** @throws IllegalArgumentException when the tensor's type has no codec or its bytes do not match its shape */
     public BlockMatrix(Tensor t) {
@@ -53,6 +58,7 @@ public final class BlockMatrix implements WeightMatrix {
         if (data.byteSize() < rowBytes * r) {
             throw new IllegalArgumentException(t.name() + ": " + data.byteSize() + " bytes for " + r + " rows of " + rowBytes);
         }
+        this.ggmlDot = GgmlDot.of(type, rows);
     }
 
     @Override
@@ -108,27 +114,30 @@ public final class BlockMatrix implements WeightMatrix {
         });
     }
 
-    /** Block size of the activations {@link #matmul(Q8Activations, int, float[], Parallel)} takes (32 or 256), 0 when the type has no integer dot. */
+    /**
+     * Block size of the activations {@link #matmul(Q8Activations, int, float[], Parallel)} takes (32 or 256), 0 when
+     * the type has no port of ggml's dot here ({@link GgmlDot#of}).
+     */
     public int q8BlockSize() {
-        return codec.q8BlockSize();
+        return ggmlDot == null ? 0 : ggmlDot.activationBlockSize();
     }
 
     /**
      * out[t·rows + r] = W[r]·x[t] on activations already quantized to this type's {@code vec_dot_type}
-     * ({@link #q8BlockSize()}), with integer products as llama.cpp's CPU backend computes them; rows in chunks of
-     * 64, small products on the calling thread.
+     * ({@link #q8BlockSize()}), bit for bit as llama.cpp's CPU backend computes them ({@link GgmlDot}). Each task
+     * decodes a tile of {@link #DOT_TILE_ROWS} rows once and dots it with every token; small products run on the
+     * calling thread.
      */
     public void matmul(Q8Activations x, int nTokens, float[] out, Parallel pool) {
-        if (x.blockSize() != codec.q8BlockSize() || x.cols() != cols) {
-            throw new IllegalArgumentException(this + " takes " + codec.q8BlockSize() + "-blocks of " + cols + ", got " + x.blockSize() + "-blocks of " + x.cols());
+        if (ggmlDot == null || x.blockSize() != ggmlDot.activationBlockSize() || x.cols() != cols) {
+            throw new IllegalArgumentException(this + " takes " + q8BlockSize() + "-blocks of " + cols + ", got " + x.blockSize() + "-blocks of " + x.cols());
         }
-        int chunk = 64, tasks = (rows + chunk - 1) / chunk;
+        int tasks = (rows + DOT_TILE_ROWS - 1) / DOT_TILE_ROWS;
         pool.forEach(tasks, (long) rows * cols * nTokens, MatmulKernel.INLINE_WORK, ti -> {
-            int r1 = Math.min(rows, (ti + 1) * chunk);
-            for (int r = ti * chunk; r < r1; r++) {
-                long off = r * rowBytes;
-                for (int t = 0; t < nTokens; t++) out[t * rows + r] = codec.dotRowQ8(data, off, x, t * cols, cols);
-            }
+            int r0 = ti * DOT_TILE_ROWS, count = Math.min(rows, r0 + DOT_TILE_ROWS) - r0;
+            GgmlDot.Rows tile = GgmlDot.scratch();
+            ggmlDot.decodeRows(data, rowBytes, r0, count, cols, tile);
+            ggmlDot.matmulTile(tile, count, cols, x, nTokens, out, rows, r0);
         });
     }
 

@@ -30,6 +30,11 @@ public final class HellaSwag {
     /** Scores the first {@code limit} tasks of llama-perplexity's random order (limit ≤ 0 or ≥ size: all). */
     public static Result score(LlamaModel model, Function<String, int[]> encode, List<HellaSwagTasks.Task> tasks, int limit, Numerics numerics) {
         long t0 = System.nanoTime();
+        // llama-perplexity packs many tasks into one batch, so a task's cache cells start at arbitrary offsets, and ggml's
+        // lane of a cell (cell mod lanes, in soft_max's group sums and P·V's chains) is not the lane of its position that a
+        // one-sequence forward pass gives. Until that cell layout is emulated, tasks run with llama.cpp's rounding (f16
+        // cache, rounded activations) in this project's own order (simdLanes 0), as before the ggml-order port.
+        if (numerics.simdLanes() != 0) numerics = new Numerics(numerics.roundActivations(), numerics.kvF16(), 0);
         int n = limit > 0 ? Math.min(limit, tasks.size()) : tasks.size();
         if (n == 0) throw new IllegalArgumentException("no tasks");
         int[] order = drawOrder(tasks.size(), n);

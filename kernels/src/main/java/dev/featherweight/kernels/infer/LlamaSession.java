@@ -31,6 +31,8 @@ public final class LlamaSession {
     private final int maxTokens;
     private final float[][] keyCache, valueCache; // [layer][(kvHead · headDim + d) · maxTokens + pos]
     private final float[] cos, sin;               // [pos · headDim/2 + i]
+    /** ggml's rope cache (float θ, glibc cosf/sinf), made when llama.cpp numerics are set on a model with plain rope. */
+    private float[] ggmlCos, ggmlSin;
     private ActivationObserver observer;
     private Numerics numerics = Numerics.FP32;
     private float[] rounded = new float[0];
@@ -180,8 +182,9 @@ public final class LlamaSession {
         rope(k, n, c.kvHeads(), startPos);
 
         if (keyCache[layer] == null) {
-            keyCache[layer] = new float[maxTokens * kvDim];
-            valueCache[layer] = new float[maxTokens * kvDim];
+            // + CACHE_TAIL: llama.cpp-order attention reads whole vectors up to a multiple of its lanes past the last position
+            keyCache[layer] = new float[maxTokens * kvDim + CACHE_TAIL];
+            valueCache[layer] = new float[maxTokens * kvDim + CACHE_TAIL];
         }
         if (numerics.kvF16()) {
             // llama.cpp's f16 cache: K and V stored as fp16; q rounded to fp16 for the K·q product.
@@ -191,7 +194,8 @@ public final class LlamaSession {
         }
         storeTransposed(k, keyCache[layer], n, startPos);
         storeTransposed(v, valueCache[layer], n, startPos);
-        attention(keyCache[layer], valueCache[layer], n, startPos);
+        if (numerics.simdLanes() != 0) attentionGgml(keyCache[layer], valueCache[layer], n, startPos);
+        else attention(keyCache[layer], valueCache[layer], n, startPos);
 
         observe(layer, "attn_output", att, n, qDim);
         matmul(w.o(), att, n, tmp);
@@ -203,7 +207,8 @@ public final class LlamaSession {
         observe(layer, "ffn_up", x, n, c.dim());
         matmul(w.gate(), x, n, gate);
         matmul(w.up(), x, n, up);
-        swiglu(gate, up, n * c.ffnDim());
+        if (numerics.simdLanes() != 0) swigluGgml(gate, up, n, c.ffnDim(), numerics.simdLanes());
+        else swiglu(gate, up, n * c.ffnDim());
         observe(layer, "ffn_down", gate, n, c.ffnDim());
         matmul(w.down(), gate, n, tmp);
     }
@@ -233,10 +238,8 @@ public final class LlamaSession {
     /** out = x·Wᵀ, with x first rounded as llama.cpp would when {@link Numerics#roundActivations()}. */
     private void matmul(WeightMatrix w, float[] x, int n, float[] out) {
         float[] in = x;
-        if (numerics.roundActivations() && n < BlockMatrix.FEW_TOKENS && w instanceof BlockMatrix b && b.q8BlockSize() != 0
-                && w.cols() % b.q8BlockSize() == 0) {
-            // Generation: the same rounded activations, multiplied as 8-bit integers as llama.cpp does. Batches keep
-            // the tiled float kernel, which is faster here than any integer formulation the Vector API allows.
+        if (numerics.roundActivations() && w instanceof BlockMatrix b && b.q8BlockSize() != 0 && w.cols() % b.q8BlockSize() == 0) {
+            // The same rounded activations, multiplied as llama.cpp's CPU backend does, bit for bit (GgmlDot).
             quantized.quantize(b.q8BlockSize(), x, n, w.cols());
             b.matmul(quantized, n, out, pool);
             return;
@@ -244,6 +247,11 @@ public final class LlamaSession {
         if (numerics.roundActivations()) {
             if (rounded.length < n * w.cols()) rounded = new float[n * w.cols()];
             in = Numerics.roundForWeights(w.format(), x, n, w.cols(), rounded);
+        }
+        boolean f16 = w.format().equals("F16");
+        if (numerics.simdLanes() != 0 && (f16 || w.format().equals("F32"))) {
+            MatmulKernel.matmulGgml(w, in, n, out, pool, numerics.simdLanes(), f16);
+            return;
         }
         w.matmul(in, n, out, pool);
     }
@@ -255,6 +263,22 @@ public final class LlamaSession {
     /** Sets how activations and the KV cache are rounded (default {@link Numerics#FP32}). */
     public void setNumerics(Numerics numerics) {
         this.numerics = numerics;
+        ggmlCos = ggmlSin = null;
+        if (numerics.simdLanes() != 0 && plainRope()) {
+            int half = c.headDim() / 2;
+            ggmlCos = new float[maxTokens * half];
+            ggmlSin = new float[maxTokens * half];
+            GgmlCpuMath.ropeCache(c.ropeTheta(), c.headDim(), maxTokens, ggmlCos, ggmlSin);
+        }
+    }
+
+    /** Rope without llama3 scaling or per-pair factors: the case ggml's cache is ported for (others keep the double cache). */
+    private boolean plainRope() {
+        double[] f = model.ropeFreqs();
+        for (int i = 0; i < f.length; i++) {
+            if (f[i] != 1.0 / Math.pow(c.ropeTheta(), 2.0 * i / c.headDim())) return false;
+        }
+        return true;
     }
 
     public Numerics numerics() {
@@ -293,13 +317,47 @@ public final class LlamaSession {
         }
     }
 
+    /**
+     * ggml_vec_silu_f32 then the product with up, per row of ffn floats: whole vectors of the emulated lanes by
+     * ggml_v_silu, the tail (ffn not a multiple of the lanes) by ggml_silu_f32.
+     */
+    static void swigluGgml(float[] gate, float[] up, int n, int ffn, int lanes) {
+        int vectorPart = ffn - ffn % lanes;
+        for (int t = 0; t < n; t++) {
+            int o = t * ffn;
+            for (int i = 0; i < ffn; i++) {
+                float g = i < vectorPart ? GgmlCpuMath.silu(gate[o + i], lanes) : GgmlCpuMath.siluScalar(gate[o + i]);
+                gate[o + i] = g * up[o + i];
+            }
+        }
+    }
+
     /** out = x / sqrt(mean(x²) + eps) · weight, per row; the sum of squares in double. */
     void rmsNorm(float[] x, float[] weight, float[] out, int n, int dim) {
+        if (numerics.simdLanes() != 0) {
+            rmsNormGgml(x, weight, out, n, dim);
+            return;
+        }
         for (int t = 0; t < n; t++) {
             int o = t * dim;
             double ss = 0;
             for (int i = 0; i < dim; i++) ss += (double) x[o + i] * x[o + i];
             float scale = (float) (1.0 / Math.sqrt(ss / dim + c.rmsEps()));
+            for (int i = 0; i < dim; i++) out[o + i] = x[o + i] * scale * weight[i];
+        }
+    }
+
+    /**
+     * ggml_compute_forward_rms_norm_f32 then the product with the weight: squares rounded to float, summed in double;
+     * the mean rounded to float; scale = 1/sqrtf(mean + eps) in float; (x·scale)·weight.
+     */
+    private void rmsNormGgml(float[] x, float[] weight, float[] out, int n, int dim) {
+        for (int t = 0; t < n; t++) {
+            int o = t * dim;
+            double sum = 0;
+            for (int i = 0; i < dim; i++) sum += x[o + i] * x[o + i];
+            float mean = (float) (sum / dim);
+            float scale = 1.0f / (float) Math.sqrt(mean + c.rmsEps());
             for (int i = 0; i < dim; i++) out[o + i] = x[o + i] * scale * weight[i];
         }
     }
@@ -315,6 +373,12 @@ public final class LlamaSession {
     private void rope(float[] x, int n, int nHeads, int startPos) {
         int hd = c.headDim(), half = hd / 2, width = nHeads * hd;
         boolean interleaved = c.ropeLayout() == LlamaModel.RopeLayout.INTERLEAVED;
+        float[] cos = this.cos, sin = this.sin;
+        boolean ggml = ggmlCos != null;
+        if (ggml) {
+            cos = ggmlCos;
+            sin = ggmlSin;
+        }
         for (int t = 0; t < n; t++) {
             int cs = (startPos + t) * half;
             for (int h = 0; h < nHeads; h++) {
@@ -323,8 +387,13 @@ public final class LlamaSession {
                     int a = interleaved ? base + 2 * i : base + i;
                     int b = interleaved ? a + 1 : a + half;
                     float x0 = x[a], x1 = x[b], co = cos[cs + i], si = sin[cs + i];
-                    x[a] = x0 * co - x1 * si;
-                    x[b] = x0 * si + x1 * co;
+                    if (ggml) { // gcc 12 (gnu11, contraction on) fuses the first product of each line into an FMA
+                        x[a] = Math.fma(x0, co, -(x1 * si));
+                        x[b] = Math.fma(x0, si, x1 * co);
+                    } else {
+                        x[a] = x0 * co - x1 * si;
+                        x[b] = x0 * si + x1 * co;
+                    }
                 }
             }
         }
@@ -429,6 +498,153 @@ public final class LlamaSession {
                 }
             }
         });
+    }
+
+    /** Floats past a cache's last position that the llama.cpp-order attention may read (results beyond are dropped). */
+    private static final int CACHE_TAIL = 16;
+    /** Vectors of the llama.cpp-order attention: at most 8 floats, so 8 and 16 emulated lanes are whole passes. */
+    private static final VectorSpecies<Float> G = S.length() > 8 ? FloatVector.SPECIES_256 : S;
+
+    /**
+     * Causal attention as llama.cpp's CPU backend computes it without flash attention (numerics.simdLanes() lanes):
+     * kq = K·q per score by tinyBLAS (F16 cache: one FMA chain per lane over d ≡ lane, then the horizontal-sum tree;
+     * an F32 cache, or a head size tinyBLAS declines, takes ggml_vec_dot's order); soft_max: kq·scale, max, ggml_v_expf
+     * per vector of lanes from cell 0, each vector's tree sum added in double, × (float) (1/Σ); P·V by tinyBLAS over
+     * positions (chains over p ≡ lane, masked cells adding exact zeros). In llama.cpp the cache cells of one sequence
+     * start at a multiple of 256, so cell and position agree modulo the lanes.
+     */
+    private void attentionGgml(float[] kc, float[] vc, int n, int startPos) {
+        int lanes = numerics.simdLanes(), hd = c.headDim(), qDim = c.qDim(), group = c.heads() / c.kvHeads();
+        float scale = 1.0f / (float) Math.sqrt(hd);
+        boolean kvF16 = numerics.kvF16();
+        boolean kqTinyBlas = kvF16 && hd % lanes == 0; // an F32 cache: q is a permuted F32 view, which tinyBLAS never gets
+        boolean pvTinyBlas = hd % 4 == 0;
+        int nKv = (startPos + n + 31) & ~31; // llama.cpp's n_kv: the used cells padded to 32 (ggml_vec_dot's tail split)
+        int L = G.length();
+        int tokenBlock = 16, blocks = (n + tokenBlock - 1) / tokenBlock;
+        pool.forEach(c.heads() * blocks, task -> {
+            int h = task / blocks, t0 = (task % blocks) * tokenBlock, t1 = Math.min(n, t0 + tokenBlock);
+            int kvBase = (h / group) * hd * maxTokens;
+            int width = (startPos + t1 + lanes + 31) & ~31;
+            float[] sc = new float[width], chains = new float[lanes * width], buf = new float[4 * lanes], scratch = new float[4 * lanes];
+            float[] kRow = new float[hd], vRow = new float[nKv], pRow = new float[nKv];
+            for (int t = t0; t < t1; t++) {
+                int qo = t * qDim + h * hd, len = startPos + t + 1, vecEnd = (len + L - 1) / L * L;
+                // scores
+                if (kqTinyBlas) {
+                    for (int j = 0; j < lanes; j++) {
+                        for (int p = 0; p < vecEnd; p += L) {
+                            FloatVector acc = FloatVector.zero(G);
+                            for (int d = j; d < hd; d += lanes) acc = FloatVector.fromArray(G, kc, kvBase + d * maxTokens + p).fma(FloatVector.broadcast(G, q[qo + d]), acc);
+                            acc.intoArray(chains, j * width + p);
+                        }
+                    }
+                    for (int p = 0; p < vecEnd; p += L) hsumLanewise(chains, width, p, lanes).intoArray(sc, p);
+                } else if (!kvF16) {
+                    vecDotF32Lanewise(kc, kvBase, q, qo, hd, lanes, vecEnd, sc, chains);
+                } else {
+                    for (int p = 0; p < len; p++) {
+                        for (int d = 0; d < hd; d++) kRow[d] = kc[kvBase + d * maxTokens + p];
+                        sc[p] = MatmulKernel.ggmlVecDot(kRow, 0, q, qo, hd, lanes, kvF16, scratch);
+                    }
+                }
+                // soft_max over cells 0 … len−1 (the rest masked: exp 0)
+                float max = Float.NEGATIVE_INFINITY;
+                for (int p = 0; p < len; p++) {
+                    sc[p] *= scale;
+                    max = Math.max(max, sc[p]);
+                }
+                int groupEnd = (len + lanes - 1) / lanes * lanes;
+                double sum = 0;
+                for (int g = 0; g < groupEnd; g += lanes) {
+                    for (int l = 0; l < lanes; l++) {
+                        int p = g + l;
+                        buf[l] = p < len ? GgmlCpuMath.expf(sc[p] - max, lanes) : 0f;
+                        sc[p] = buf[l];
+                    }
+                    sum += MatmulKernel.ggmlHsum(buf, 0, lanes);
+                }
+                float inv = (float) (1.0 / sum);
+                for (int p = 0; p < groupEnd; p++) sc[p] = kvF16 ? Numerics.f16(sc[p] * inv) : sc[p] * inv;
+                // P·V
+                int ao = t * qDim + h * hd;
+                for (int d = 0; d < hd; d++) {
+                    int vo = kvBase + d * maxTokens;
+                    if (pvTinyBlas) {
+                        for (int phase = 0; phase < lanes; phase += L) {
+                            FloatVector acc = FloatVector.zero(G);
+                            for (int p = phase; p < groupEnd; p += lanes) acc = FloatVector.fromArray(G, vc, vo + p).fma(FloatVector.fromArray(G, sc, p), acc);
+                            acc.intoArray(buf, phase);
+                        }
+                        att[ao + d] = MatmulKernel.ggmlHsum(buf, 0, lanes);
+                    } else {
+                        for (int p = 0; p < nKv; p++) {
+                            vRow[p] = p < len ? vc[vo + p] : 0f;
+                            pRow[p] = p < groupEnd ? sc[p] : 0f;
+                        }
+                        att[ao + d] = MatmulKernel.ggmlVecDot(vRow, 0, pRow, 0, nKv, lanes, kvF16, scratch);
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * sc[p] = ggml_vec_dot_f32(K[·][p], q) ({@link MatmulKernel#ggmlVecDot}'s order) for the positions p &lt; vecEnd, L at
+     * a time: each position runs its own sequence of float operations, so lanewise vector operations give the same bits.
+     * acc holds 4·lanes·L floats.
+     */
+    private void vecDotF32Lanewise(float[] kc, int kvBase, float[] q, int qo, int hd, int lanes, int vecEnd, float[] sc, float[] acc) {
+        int L = G.length(), step = 4 * lanes, np = hd - hd % step;
+        for (int p = 0; p < vecEnd; p += L) {
+            FloatVector r = FloatVector.zero(G);
+            if (np > 0) {
+                for (int k = 0; k < step; k++) {
+                    FloatVector a = FloatVector.zero(G);
+                    for (int i = k; i < np; i += step) a = ld(kc, kvBase + i * maxTokens + p).fma(FloatVector.broadcast(G, q[qo + i]), a);
+                    a.intoArray(acc, k * L);
+                }
+                for (int k = 0; k < lanes; k++) { // the accumulators folded: 0 + 2, 1 + 3, then 0 + 1
+                    FloatVector s0 = ld(acc, k * L).add(ld(acc, (2 * lanes + k) * L));
+                    FloatVector s1 = ld(acc, (lanes + k) * L).add(ld(acc, (3 * lanes + k) * L));
+                    s0.add(s1).intoArray(acc, k * L);
+                }
+                r = lanes == 16 ? hsumLanewise(acc, L, 0, 16) // AVX-512: the reduce tree; AVX2: two hadds after the 128-bit fold
+                        : ld(acc, 0).add(ld(acc, 4 * L)).add(ld(acc, L).add(ld(acc, 5 * L)))
+                        .add(ld(acc, 2 * L).add(ld(acc, 6 * L)).add(ld(acc, 3 * L).add(ld(acc, 7 * L))));
+            }
+            int i = np;
+            for (; i + 4 <= hd; i += 4) {
+                for (int k = 0; k < 4; k++) r = r.add(ld(kc, kvBase + (i + k) * maxTokens + p).mul(q[qo + i + k]));
+            }
+            for (; i < hd; i++) r = ld(kc, kvBase + i * maxTokens + p).fma(FloatVector.broadcast(G, q[qo + i]), r);
+            r.intoArray(sc, p);
+        }
+    }
+
+    /** {@link MatmulKernel#ggmlHsum} of lanes stored vectors (lane j's at chains[j·stride + p]), for L positions at once. */
+    private static FloatVector hsumLanewise(float[] chains, int stride, int p, int lanes) {
+        FloatVector c0, c1, c2, c3;
+        if (lanes == 16) {
+            FloatVector b0 = ld(chains, p).add(ld(chains, 8 * stride + p)), b1 = ld(chains, stride + p).add(ld(chains, 9 * stride + p));
+            FloatVector b2 = ld(chains, 2 * stride + p).add(ld(chains, 10 * stride + p)), b3 = ld(chains, 3 * stride + p).add(ld(chains, 11 * stride + p));
+            FloatVector b4 = ld(chains, 4 * stride + p).add(ld(chains, 12 * stride + p)), b5 = ld(chains, 5 * stride + p).add(ld(chains, 13 * stride + p));
+            FloatVector b6 = ld(chains, 6 * stride + p).add(ld(chains, 14 * stride + p)), b7 = ld(chains, 7 * stride + p).add(ld(chains, 15 * stride + p));
+            c0 = b0.add(b4);
+            c1 = b1.add(b5);
+            c2 = b2.add(b6);
+            c3 = b3.add(b7);
+        } else {
+            c0 = ld(chains, p).add(ld(chains, 4 * stride + p));
+            c1 = ld(chains, stride + p).add(ld(chains, 5 * stride + p));
+            c2 = ld(chains, 2 * stride + p).add(ld(chains, 6 * stride + p));
+            c3 = ld(chains, 3 * stride + p).add(ld(chains, 7 * stride + p));
+        }
+        return c0.add(c2).add(c1.add(c3));
+    }
+
+    private static FloatVector ld(float[] a, int o) {
+        return FloatVector.fromArray(G, a, o);
     }
 
     /**

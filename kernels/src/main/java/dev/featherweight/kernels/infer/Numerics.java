@@ -13,27 +13,54 @@ import java.util.Locale;
  *   float scale (Q8_K); F32 weights keep f32 activations.</li>
  *   <li>{@code kvF16}: llama.cpp's default f16 KV cache: K and V stored as fp16, the queries and the softmax
  *   probabilities rounded to fp16 for the two attention products ({@code -ctk f32 -ctv f32} turns it off).</li>
+ *   <li>{@code simdLanes} (0, 8 or 16): the float forward pass in the order of ggml's CPU backend built for vectors of
+ *   that many floats — 16 = AVX-512 (the machine of ../shared's references), 8 = AVX2 — whatever this CPU's width:
+ *   F32/F16 matmuls, K·q and P·V as tinyBLAS chains and horizontal sums, soft_max, rms_norm, the rope cache and silu
+ *   as ggml computes them ({@link GgmlCpuMath}). 0 keeps this project's own width-independent order (fp32).</li>
  * </ul>
  */
-public record Numerics(boolean roundActivations, boolean kvF16) {
-    public static final Numerics FP32 = new Numerics(false, false);
-    /** llama.cpp CPU backend with {@code -ctk f32 -ctv f32}. */
-    public static final Numerics LLAMACPP_KV_F32 = new Numerics(true, false);
-    /** llama.cpp CPU backend with its default f16 KV cache. */
-    public static final Numerics LLAMACPP_KV_F16 = new Numerics(true, true);
+public record Numerics(boolean roundActivations, boolean kvF16, int simdLanes) {
+    public static final Numerics FP32 = new Numerics(false, false, 0);
+    /** llama.cpp CPU backend (AVX-512 build) with {@code -ctk f32 -ctv f32}. */
+    public static final Numerics LLAMACPP_KV_F32 = new Numerics(true, false, 16);
+    /** llama.cpp CPU backend (AVX-512 build) with its default f16 KV cache. */
+    public static final Numerics LLAMACPP_KV_F16 = new Numerics(true, true, 16);
+    /** llama.cpp CPU backend built for AVX2 (8-float vectors), f16 KV cache: what a llama.cpp build on this kind of CPU computes. */
+    public static final Numerics LLAMACPP_KV_F16_AVX2 = new Numerics(true, true, 8);
 
-    /** "fp32", "llamacpp" (kv f32) or "llamacpp-kvf16". */
+    public Numerics {
+        if (simdLanes != 0 && simdLanes != 8 && simdLanes != 16) throw new IllegalArgumentException("simdLanes must be 0, 8 or 16, got " + simdLanes);
+    }
+
+    /**
+     * "fp32", "llamacpp" (kv f32) or "llamacpp-kvf16", the llama.cpp modes optionally suffixed "-avx2" (8-float vectors)
+     * or "-avx512" (16, the default).
+     */
     public static Numerics parse(String s) {
-        return switch (s.toLowerCase(Locale.ROOT)) {
+        String name = s.toLowerCase(Locale.ROOT);
+        int lanes = 16;
+        if (name.endsWith("-avx2")) {
+            lanes = 8;
+            name = name.substring(0, name.length() - 5);
+        } else if (name.endsWith("-avx512")) {
+            name = name.substring(0, name.length() - 7);
+        }
+        Numerics n = switch (name) {
             case "fp32" -> FP32;
             case "llamacpp", "llamacpp-kvf32" -> LLAMACPP_KV_F32;
             case "llamacpp-kvf16" -> LLAMACPP_KV_F16;
-            default -> throw new IllegalArgumentException("numerics must be fp32, llamacpp or llamacpp-kvf16, got " + s);
+            default -> throw new IllegalArgumentException("numerics must be fp32, llamacpp or llamacpp-kvf16 (optionally -avx2 / -avx512), got " + s);
         };
+        if (n == FP32) {
+            if (!name.equals(s.toLowerCase(Locale.ROOT))) throw new IllegalArgumentException("fp32 has no SIMD variant: " + s);
+            return FP32;
+        }
+        return n.simdLanes == lanes ? n : new Numerics(n.roundActivations, n.kvF16, lanes);
     }
 
     public String label() {
-        return !roundActivations && !kvF16 ? "fp32" : roundActivations && !kvF16 ? "llamacpp" : roundActivations ? "llamacpp-kvf16" : "fp32-kvf16";
+        String base = !roundActivations && !kvF16 ? "fp32" : roundActivations && !kvF16 ? "llamacpp" : roundActivations ? "llamacpp-kvf16" : "fp32-kvf16";
+        return simdLanes == 8 ? base + "-avx2" : base;
     }
 
     static float f16(float x) {

@@ -4,41 +4,45 @@ import dev.featherweight.kernels.SharedData;
 import dev.featherweight.kernels.core.GgmlType;
 import dev.featherweight.kernels.core.Parallel;
 import dev.featherweight.kernels.core.Tensor;
+import dev.featherweight.kernels.formats.gguf.GgufFile;
 import dev.featherweight.kernels.quant.gguf.GgufBlockCodec;
 import dev.featherweight.kernels.quant.gguf.GgufBlockCodecs;
 import dev.featherweight.kernels.quant.gguf.Q8Activations;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.within;
 
 /**
- * The integer dots of llama.cpp numerics' one-token products (Q8_0/Q4_0 weights on Q8_0 activations): the activation
- * quants are the values {@link Numerics} rounds to, each dot is the documented order of 16 virtual lanes bit for bit
- * (a scalar model of it here, so this also runs in the vector-128 and vector-avx2 executions of kernels/pom.xml to
- * prove the bits do not depend on the width), and a generated sequence gives the logits of the batched float path up to
- * what llama.cpp's 8-bit activation rounding amplifies (a 1e-6 difference that flips one quant moves the logits by
- * ~1e-2; the tree before the integer dots measured the same 5.3e-2 on this sequence).
+ * llama.cpp numerics' quantized products ({@link dev.featherweight.kernels.quant.gguf.GgmlDot}): the activation quants
+ * are the values {@link Numerics} rounds to (Q8_0 and Q8_K blocks); every product of each weight type equals what
+ * llama.cpp's CPU backend computed, bit for bit (fixtures cut from its tensor dumps, see
+ * {@code src/test/resources/ggml-dot/README.md}; the class also runs in the vector-128 and vector-avx2 executions of
+ * kernels/pom.xml, so the bits do not depend on the width); Q4_0 takes the repacked order only when ggml repacks it;
+ * and a generated sequence gives the logits of the batched pass up to what the attention's order changes.
  */
 class IntegerDotTest {
-    private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    @Test
-    void activationQuantsTimesScalesAreWhatNumericsRoundsTo() {
-        int n = 3, cols = 512, blockSize = 32;
+    @ParameterizedTest
+    @ValueSource(strings = {"Q4_0", "Q4_K"})
+    void activationQuantsTimesScalesAreWhatNumericsRoundsTo(String weightType) {
+        int n = 3, cols = 512, blockSize = weightType.equals("Q4_0") ? 32 : 256;
         float[] x = activations(n * cols, 5);
         for (int j = 0; j < blockSize; j++) x[blockSize + j] = 0; // an all-zero block: scale 0, quants 0
         float[] rounded = new float[n * cols];
-        float[] ref = Numerics.roundForWeights("Q4_0", x, n, cols, rounded);
+        float[] ref = Numerics.roundForWeights(weightType, x, n, cols, rounded);
         assertThat(ref).isSameAs(rounded);
         Q8Activations q = new Q8Activations();
         q.quantize(blockSize, x, n, cols);
@@ -52,41 +56,82 @@ class IntegerDotTest {
         assertThat(ours).containsExactly(rounded);
     }
 
+    /**
+     * Per weight type, two tokens' src1 and dst rows of one matmul of llama.cpp's first ubatch of dev.tinystories (native
+     * AVX2 build of c392e50; an AVX-512 build runs the same code for these types), the weights being the golden GGUF's
+     * tensor; the batched product and the one-token product (ggml's vec_dot / gemv) both give those bits.
+     */
     @ParameterizedTest
-    @ValueSource(strings = {"Q8_0", "Q4_0"})
-    void integerDotIsTheSixteenLaneOrderBitForBitAndCloseToDouble(String typeName) {
-        GgmlType type = GgmlType.valueOf(typeName);
-        int rows = 37, cols = 320, tokens = 3;
-        try (Arena arena = Arena.ofConfined(); Parallel pool = new Parallel(2)) {
-            MemorySegment data = matrixBytes(type, rows, cols, arena);
-            BlockMatrix w = new BlockMatrix(new Tensor("w", type, new long[]{rows, cols}, data));
-            assertThat(w.q8BlockSize()).isEqualTo(32);
-            float[] x = activations(tokens * cols, 9);
+    @CsvSource({
+            "Q8_0, gguf/feather-3m-Q8_0.gguf, blk.0.ffn_down.weight",
+            "Q4_0, gguf/feather-3m-Q4_0.gguf, blk.0.ffn_down.weight",
+            "Q2_K, gguf/feather-3m-Q2_K.gguf, blk.0.ffn_gate.weight",
+            "Q3_K, gguf/feather-3m-Q2_K.gguf, blk.0.ffn_down.weight",
+            "Q4_K, gguf/feather-3m-Q4_K_M.gguf, blk.0.ffn_down.weight",
+            "Q5_K, gguf-iq/feather-3m-IQ2_XS.imatrix.gguf, output.weight",
+            "Q6_K, gguf/feather-3m-Q6_K.gguf, blk.0.ffn_down.weight",
+            "IQ4_XS, gguf-iq/feather-3m-IQ4_XS.imatrix.gguf, blk.0.ffn_down.weight",
+            "IQ2_XS, gguf-iq/feather-3m-IQ2_XS.imatrix.gguf, blk.0.ffn_down.weight"})
+    void productsAreLlamaCppsBitForBit(String typeName, String file, String tensor) throws Exception {
+        try (GgufFile gguf = GgufFile.open(SharedData.shared("golden").resolve(file)); Parallel pool = new Parallel(2)) {
+            BlockMatrix w = new BlockMatrix(gguf.tensor(tensor));
+            assertThat(w.format()).isEqualTo(typeName);
+            int rows = w.rows(), cols = w.cols(), tokens = 2;
+            ByteBuffer fixture;
+            try (InputStream in = IntegerDotTest.class.getResourceAsStream("/ggml-dot/" + typeName + ".bin")) {
+                fixture = ByteBuffer.wrap(in.readAllBytes()).order(ByteOrder.LITTLE_ENDIAN);
+            }
+            assertThat(fixture.remaining()).isEqualTo(4 * tokens * (cols + rows));
+            float[] x = new float[tokens * cols], expected = new float[tokens * rows];
+            fixture.asFloatBuffer().get(x).get(expected);
             Q8Activations q = new Q8Activations();
-            q.quantize(32, x, tokens, cols);
+            q.quantize(w.q8BlockSize(), x, tokens, cols);
             float[] out = new float[tokens * rows];
             w.matmul(q, tokens, out, pool);
-            float[] decoded = new float[cols];
-            for (int r = 0; r < rows; r++) {
-                w.decodeRow(r, decoded, 0);
-                for (int t = 0; t < tokens; t++) {
-                    float expected = sixteenLanes(type, data, r * type.rowBytes(cols), q, t * cols, cols);
-                    assertThat(out[t * rows + r]).as("row %d token %d", r, t).isEqualTo(expected);
-                    double exact = 0, scale = 0;
-                    for (int i = 0; i < cols; i++) {
-                        double xi = (double) q.scale((t * cols + i) / 32) * q.quant(t * cols + i);
-                        exact += decoded[i] * xi;
-                        scale += Math.abs(decoded[i] * xi);
+            assertThat(out).containsExactly(expected);
+            float[] one = new float[rows];
+            q.quantize(w.q8BlockSize(), Arrays.copyOfRange(x, cols, 2 * cols), 1, cols);
+            w.matmul(q, 1, one, pool);
+            assertThat(one).containsExactly(Arrays.copyOfRange(expected, rows, 2 * rows));
+        }
+    }
+
+    /**
+     * ggml repacks Q4_0 to q4_0_8x8 only when its row count is a multiple of 8; otherwise it multiplies as Q8_0 does
+     * (8 lanes of 4 products per block, then the horizontal sum). So Q4_0 rows with 37 rows give exactly the products
+     * of a Q8_0 matrix holding the same integers and scales, and with 40 rows (one chain of whole-block sums) not all.
+     */
+    @Test
+    void q4_0TakesTheRepackedOrderOnlyForRowsInEights() {
+        int cols = 256, tokens = 3;
+        try (Arena arena = Arena.ofConfined(); Parallel pool = new Parallel(1)) {
+            float[] x = activations(tokens * cols, 11);
+            Q8Activations q = new Q8Activations();
+            q.quantize(32, x, tokens, cols);
+            for (int rows : new int[]{37, 40}) {
+                MemorySegment q4 = matrixBytes(GgmlType.Q4_0, rows, cols, arena);
+                MemorySegment q8 = arena.allocate(GgmlType.Q8_0.rowBytes(cols) * rows);
+                for (long b = 0; b < (long) rows * cols / 32; b++) {
+                    long o4 = b * GgmlType.Q4_0.typeSize, o8 = b * GgmlType.Q8_0.typeSize;
+                    q8.set(ValueLayout.JAVA_SHORT_UNALIGNED, o8, q4.get(ValueLayout.JAVA_SHORT_UNALIGNED, o4));
+                    for (int j = 0; j < 16; j++) {
+                        int nibbles = q4.get(ValueLayout.JAVA_BYTE, o4 + 2 + j) & 0xFF;
+                        q8.set(ValueLayout.JAVA_BYTE, o8 + 2 + j, (byte) ((nibbles & 0xF) - 8));
+                        q8.set(ValueLayout.JAVA_BYTE, o8 + 2 + 16 + j, (byte) ((nibbles >> 4) - 8));
                     }
-                    assertThat((double) out[t * rows + r]).isCloseTo(exact, within(1e-6 * scale + 1e-30));
                 }
+                float[] out4 = new float[tokens * rows], out8 = new float[tokens * rows];
+                new BlockMatrix(new Tensor("w", GgmlType.Q4_0, new long[]{rows, cols}, q4)).matmul(q, tokens, out4, pool);
+                new BlockMatrix(new Tensor("w", GgmlType.Q8_0, new long[]{rows, cols}, q8)).matmul(q, tokens, out8, pool);
+                if (rows == 37) assertThat(out4).containsExactly(out8);
+                else assertThat(out4).isNotEqualTo(out8);
             }
         }
     }
 
     @Test
     void mismatchedActivationsAreRefused() {
-        assertThatThrownBy(() -> new Q8Activations().quantize(256, new float[256], 1, 256)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new Q8Activations().quantize(64, new float[256], 1, 256)).isInstanceOf(IllegalArgumentException.class);
         try (Arena arena = Arena.ofConfined(); Parallel pool = new Parallel(1)) {
             BlockMatrix w = new BlockMatrix(new Tensor("w", GgmlType.Q8_0, new long[]{4, 64}, matrixBytes(GgmlType.Q8_0, 4, 64, arena)));
             Q8Activations q = new Q8Activations();
@@ -96,7 +141,7 @@ class IntegerDotTest {
         }
     }
 
-    /** feather-3m as Q4_0 (every row a multiple of 32, so every product is an integer dot when generating). */
+    /** feather-3m as Q4_0: one token at a time and one batch multiply alike; the attention's order differs. */
     @Test
     void generatingTokenByTokenGivesTheLogitsOfTheBatchedPass() throws Exception {
         int[] tokens = {1, 422, 17, 305, 88, 9, 260, 41};
@@ -115,7 +160,7 @@ class IntegerDotTest {
                 maxDiff = Math.max(maxDiff, Math.abs(last[i] - all[i]));
                 maxAbs = Math.max(maxAbs, Math.abs(all[i]));
             }
-            System.out.printf("feather-3m Q4_0 llamacpp: one-token integer dots vs batched float tiles, max |Δlogit| %.2e (max |logit| %.1f)%n", maxDiff, maxAbs);
+            System.out.printf("feather-3m Q4_0 llamacpp: token by token vs one batch, max |Δlogit| %.2e (max |logit| %.1f)%n", maxDiff, maxAbs);
             assertThat(maxAbs).isGreaterThan(1);
             assertThat(maxDiff).isLessThan(2e-2 * maxAbs);
             assertThat(argmax(last)).isEqualTo(argmax(all));
@@ -126,31 +171,6 @@ class IntegerDotTest {
         int best = 0;
         for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
         return best;
-    }
-
-    /** The documented order, in scalar Java: lane v of a block = w[v]·x[v] + w[v+16]·x[v+16]; lane += float(int)·(d_w·d_x). */
-    private static float sixteenLanes(GgmlType type, MemorySegment data, long rowOff, Q8Activations q, int xOff, int cols) {
-        float[] lane = new float[16];
-        for (int b = 0; b < cols / 32; b++) {
-            long o = rowOff + (long) b * type.typeSize;
-            float dd = Float.float16ToFloat(data.get(LE_SHORT, o)) * q.scale((xOff + 32 * b) / 32);
-            for (int v = 0; v < 16; v++) {
-                int w0, w1;
-                if (type == GgmlType.Q8_0) {
-                    w0 = data.get(ValueLayout.JAVA_BYTE, o + 2 + v);
-                    w1 = data.get(ValueLayout.JAVA_BYTE, o + 2 + 16 + v);
-                } else {
-                    int nibbles = data.get(ValueLayout.JAVA_BYTE, o + 2 + v) & 0xFF;
-                    w0 = (nibbles & 0xF) - 8;
-                    w1 = (nibbles >> 4) - 8;
-                }
-                int p = w0 * q.quant(xOff + 32 * b + v) + w1 * q.quant(xOff + 32 * b + 16 + v);
-                lane[v] = Math.fma((float) p, dd, lane[v]);
-            }
-        }
-        float s = 0;
-        for (float l : lane) s += l;
-        return s;
     }
 
     /** A rows × cols matrix of seeded N(0, 0.02²) weights quantized by the type's codec. */

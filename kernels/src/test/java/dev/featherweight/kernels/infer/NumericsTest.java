@@ -35,6 +35,23 @@ class NumericsTest {
         assertThat(Numerics.roundForWeights("F32", same, 1, 1, out)).isSameAs(same);
     }
 
+    @Test
+    void modesNameTheirEmulatedVectorWidth() {
+        assertThat(Numerics.parse("llamacpp-kvf16")).isEqualTo(Numerics.LLAMACPP_KV_F16);
+        assertThat(Numerics.LLAMACPP_KV_F16.simdLanes()).isEqualTo(16);
+        assertThat(Numerics.parse("llamacpp-kvf16-avx512")).isEqualTo(Numerics.LLAMACPP_KV_F16);
+        assertThat(Numerics.parse("llamacpp-kvf16-avx2")).isEqualTo(Numerics.LLAMACPP_KV_F16_AVX2);
+        Numerics kvF32Avx2 = Numerics.parse("llamacpp-avx2");
+        assertThat(kvF32Avx2.kvF16()).isFalse();
+        assertThat(kvF32Avx2.simdLanes()).isEqualTo(8);
+        for (String name : new String[]{"fp32", "llamacpp", "llamacpp-kvf16", "llamacpp-avx2", "llamacpp-kvf16-avx2"}) {
+            assertThat(Numerics.parse(Numerics.parse(name).label())).isEqualTo(Numerics.parse(name));
+        }
+        assertThat(Numerics.parse("fp32").simdLanes()).isZero();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Numerics.parse("fp32-avx2")).isInstanceOf(IllegalArgumentException.class);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new Numerics(true, true, 4)).isInstanceOf(IllegalArgumentException.class);
+    }
+
     private static void assertRoundTrip(String weightFormat, GgmlType activationType, int n) {
         Random r = new Random(3);
         float[] x = new float[n];

@@ -53,27 +53,6 @@ public interface GgufBlockCodec {
     }
 
     /**
-     * Block size of the quantized activations this type's integer dot ({@link #dotRowQ8}) takes: 32 (Q8_0 blocks,
-     * for Q8_0 and Q4_0 weights), or 0 when the type has no integer dot (the K-quants: an integer Q4_K/Q6_K dot
-     * measured slower than their decode-and-FMA dot here, see the kernels README).
-     */
-    default int q8BlockSize() {
-        return 0;
-    }
-
-    /**
-     * dot(row, activations) for the row of {@code n} weights at srcOff and the quantized activations
-     * {@code x} from element xOff (a token's row): per block an exact integer sum of weight quants times
-     * activation quants, scaled by both scales, as llama.cpp's {@code ggml_vec_dot_<type>_q8_0} do
-     * (summation order: {@link IntLanes}).
-     *
-     * @throws UnsupportedOperationException when {@link #q8BlockSize()} is 0
-     */
-    default float dotRowQ8(MemorySegment src, long srcOff, Q8Activations x, int xOff, int n) {
-        throw new UnsupportedOperationException(type() + " has no integer dot");
-    }
-
-    /**
      * Byte offsets inside a block of its fp16 scales (d, and dmin/m where the type has one), which
      * {@code ggml_validate_row_data} checks for inf/NaN; empty for F32/F16/BF16 (every element is checked) and
      * Q8_K (an f32 d).

@@ -5,7 +5,6 @@ import dev.featherweight.kernels.core.MatmulKernel;
 import dev.featherweight.kernels.core.VectorWidth;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -90,40 +89,5 @@ final class Q8_0Codec extends BlockCodec {
             acc = s.fma(FloatVector.broadcast(F, d), acc);
         }
         return MatmulKernel.sumLanes(acc);
-    }
-
-    @Override
-    public int q8BlockSize() {
-        return QK;
-    }
-
-    /**
-     * Integer dot with Q8_0 activations ({@code ggml_vec_dot_q8_0_q8_0}): per block and lane v, w[v]·x[v] +
-     * w[v+16]·x[v+16] in a short lane, then to float and multiply-added with d_w·d_x ({@link IntLanes}).
-     */
-    @Override
-    public float dotRowQ8(MemorySegment src, long base, Q8Activations x, int xOff, int n) {
-        short[] xq = x.quants();
-        float[] xd = x.scales();
-        int xb = xOff / QK;
-        float[] evenLanes = new float[IntLanes.L], oddLanes = new float[IntLanes.L];
-        float s = 0;
-        for (int h = 0; h < IntLanes.VIRTUAL_LANES; h += IntLanes.SL) {
-            FloatVector even = IntLanes.zero(), odd = even;
-            for (int b = 0, nb = n / QK; b < nb; b++) {
-                long o = base + (long) BLOCK_BYTES * b;
-                int xo = xOff + QK * b + h;
-                ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(IntLanes.B, src, o + QS + h, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2S, IntLanes.SH, 0);
-                ShortVector w1 = (ShortVector) ByteVector.fromMemorySegment(IntLanes.B, src, o + QS + QK / 2 + h, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2S, IntLanes.SH, 0);
-                ShortVector p = w0.mul(IntLanes.x(xq, xo)).add(w1.mul(IntLanes.x(xq, xo + QK / 2)));
-                FloatVector dd = FloatVector.broadcast(IntLanes.F, Float.float16ToFloat(src.get(LE_SHORT, o + D)) * xd[xb + b]);
-                even = IntLanes.toFloat(IntLanes.even(p)).fma(dd, even);
-                odd = IntLanes.toFloat(IntLanes.odd(p)).fma(dd, odd);
-            }
-            even.intoArray(evenLanes, 0);
-            odd.intoArray(oddLanes, 0);
-            s = IntLanes.addLanes(s, evenLanes, oddLanes);
-        }
-        return s;
     }
 }
