@@ -73,13 +73,13 @@ public final class BenchCommand implements Callable<Integer> {
             description = "also measure generation of this many tokens one at a time (fw generate --stats against llama-bench -p 0 -n N)")
     int generate;
 
-    /** One process run: wall seconds, peak RSS in KB (-1 unknown), what it printed on stdout and stderr. */
-    record Run(double seconds, long peakKb, String stdout, String stderr) {
+    /** One process run: wall seconds, CPU seconds (user + system; NaN unknown), peak RSS in KB (-1 unknown), its stdout and stderr. */
+    record Run(double seconds, double cpuSeconds, long peakKb, String stdout, String stderr) {
     }
 
     /** The medians of one side of one job (NaN / -1 when not measured). */
-    record Side(double seconds, long peakKb, double tokensPerSecond) {
-        static final Side NONE = new Side(Double.NaN, -1, Double.NaN);
+    record Side(double seconds, double cpuSeconds, long peakKb, double tokensPerSecond) {
+        static final Side NONE = new Side(Double.NaN, Double.NaN, -1, Double.NaN);
     }
 
     @Override
@@ -126,7 +126,7 @@ public final class BenchCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "fw bench: %s, %d thread(s), median of %d run(s) each, interleaved; %s; load average %.2f at start, %.2f at end%n",
                 model.getFileName(), threads, runs, start.truncatedTo(ChronoUnit.SECONDS), loadStart, load());
         out.printf(Locale.ROOT, "llama.cpp: %s%n", bin == null ? "not given (fw only)" : bin);
-        String[] header = {"job", "type", "fw s", "llama.cpp s", "time fw/llama", "fw MB", "llama.cpp MB", "RSS fw/llama", "fw tok/s", "llama.cpp tok/s",
+        String[] header = {"job", "type", "fw s", "llama.cpp s", "time fw/llama", "fw CPU s", "llama.cpp CPU s", "CPU fw/llama", "fw MB", "llama.cpp MB", "RSS fw/llama", "fw tok/s", "llama.cpp tok/s",
                 "tok/s fw/llama"};
         printTable(out, header, rows);
         out.flush();
@@ -198,12 +198,12 @@ public final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    /** One process: wall time, and peak RSS through /usr/bin/time when it exists. Null: fw asked for a heap restart. */
+    /** One process: wall time, and CPU time and peak RSS through /usr/bin/time when it exists. Null: fw asked for a heap restart. */
     private Run run(List<String> cmd, Path tmp, Path restartFile) throws IOException, InterruptedException {
         Path stdout = Files.createTempFile(tmp, "out", ".txt"), stderr = Files.createTempFile(tmp, "err", ".txt"), rss = Files.createTempFile(tmp, "rss", ".txt");
         List<String> full = new ArrayList<>();
         boolean timed = Files.isExecutable(TIME);
-        if (timed) full.addAll(List.of(TIME.toString(), "-f", "%M", "-o", rss.toString()));
+        if (timed) full.addAll(List.of(TIME.toString(), "-f", "%M %U %S", "-o", rss.toString()));
         full.addAll(cmd);
         ProcessBuilder pb = new ProcessBuilder(full).redirectOutput(stdout.toFile()).redirectError(stderr.toFile());
         pb.environment().remove("FW_HEAP_RESTART_FILE");
@@ -217,11 +217,14 @@ public final class BenchCommand implements Callable<Integer> {
             throw new IllegalStateException("`" + String.join(" ", cmd) + "` exited with " + rc + ": " + lastLines(err, 5));
         }
         long peak = -1;
+        double cpu = Double.NaN;
         if (timed) {
             String[] lines = Files.readString(rss).trim().split("\n");
-            peak = Long.parseLong(lines[lines.length - 1].trim());
+            String[] fields = lines[lines.length - 1].trim().split(" ");   // "%M %U %S": the last line (earlier ones are time's own notes)
+            peak = Long.parseLong(fields[0]);
+            cpu = Double.parseDouble(fields[1]) + Double.parseDouble(fields[2]);
         }
-        return new Run(seconds, peak, Files.readString(stdout), err);
+        return new Run(seconds, cpu, peak, Files.readString(stdout), err);
     }
 
     /** fw in a new JVM like this one: same java, same JVM options (heap, AOT cache, modules), same class path. */
@@ -238,9 +241,10 @@ public final class BenchCommand implements Callable<Integer> {
 
     private static Side median(List<Run> runs, Throughput throughput) {
         double[] s = runs.stream().mapToDouble(Run::seconds).sorted().toArray();
+        double[] c = runs.stream().mapToDouble(Run::cpuSeconds).sorted().toArray();
         long[] m = runs.stream().mapToLong(Run::peakKb).sorted().toArray();
         double[] t = runs.stream().mapToDouble(throughput::of).sorted().toArray();
-        return new Side(s[s.length / 2], m[m.length / 2], t[t.length / 2]);
+        return new Side(s[s.length / 2], c[c.length / 2], m[m.length / 2], t[t.length / 2]);
     }
 
     /** fw perplexity --json's tokensPerSecond, or llama-perplexity's "prompt eval time … tokens per second". */
@@ -257,7 +261,8 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private static String[] row(String job, String type, Side fw, Side llama, boolean throughput) {
-        return new String[]{job, type, num(fw.seconds(), 2), num(llama.seconds(), 2), num(fw.seconds() / llama.seconds(), 2), mb(fw.peakKb()),
+        return new String[]{job, type, num(fw.seconds(), 2), num(llama.seconds(), 2), num(fw.seconds() / llama.seconds(), 2), num(fw.cpuSeconds(), 2),
+                num(llama.cpuSeconds(), 2), num(fw.cpuSeconds() / llama.cpuSeconds(), 2), mb(fw.peakKb()),
                 mb(llama.peakKb()), fw.peakKb() > 0 && llama.peakKb() > 0 ? num((double) fw.peakKb() / llama.peakKb(), 2) : "—",
                 throughput ? num(fw.tokensPerSecond(), 0) : "—", throughput ? num(llama.tokensPerSecond(), 0) : "—",
                 throughput ? num(fw.tokensPerSecond() / llama.tokensPerSecond(), 2) : "—"};

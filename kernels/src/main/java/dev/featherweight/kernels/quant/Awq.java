@@ -2,6 +2,8 @@ package dev.featherweight.kernels.quant;
 
 import dev.featherweight.kernels.core.MatmulKernel;
 import dev.featherweight.kernels.core.Parallel;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.util.function.ToDoubleFunction;
 
@@ -150,20 +152,35 @@ public final class Awq {
      * Clipping search on W (rows × cols, modified: clamped to the best max per row and group) with input x
      * (nTokens × cols; at most 512 evenly spaced tokens are used, as n_sample_token). Rows are independent, so
      * they are spread over the pool's threads (the same bits on any thread count). Returns Σ of best errors.
+     * <p>
+     * Why the tokens are transposed: every (row, group) needs the dot of its original weights and of its 10 clipped
+     * candidates with each sampled token's slice. Dotting one pair at a time ends every 128-long dot in a horizontal
+     * sum; here each group's token slices are stored transposed in blocks of one vector of tokens, so a lane holds one
+     * token and all 11 × tokens dots are plain vertical FMAs ({@link #groupDots}) — in each lane exactly the order of
+     * {@link MatmulKernel#dot}, so every error, every choice and every byte is what one dot at a time gives.
      */
     public static double searchClip(float[] w, int rows, int cols, float[] x, int nTokens, int bits, int groupSize, Parallel pool) {
         int gs = groupSize <= 0 ? cols : groupSize, groups = cols / gs, maxq = (1 << bits) - 1;
         int step = Math.max(1, nTokens / 512);
         int nt = (nTokens + step - 1) / step;
-        float[] xs = new float[nt * cols];
-        for (int t = 0; t < nt; t++) System.arraycopy(x, t * step * cols, xs, t * cols, cols);
+        int L = S.length(), blocks = (nt + L - 1) / L;
+        // xT[g][b][c][l] = x[token b·L + l][g·gs + c] (sampled tokens; the padding tokens are zero and never read back)
+        float[][] xT = new float[groups][blocks * gs * L];
+        for (int t = 0; t < nt; t++) {
+            int src = t * step * cols, b = t / L, l = t % L;
+            for (int g = 0; g < groups; g++) {
+                float[] dst = xT[g];
+                int o = b * gs * L + l;
+                for (int c = 0; c < gs; c++) dst[o + c * L] = x[src + g * gs + c];
+            }
+        }
         double[] rowErr = new double[rows];
         int rowsPerTask = 8;
         pool.forEach((rows + rowsPerTask - 1) / rowsPerTask, task -> {
-            float[] org = new float[nt], cur = new float[gs], qw = new float[gs];
+            float[] cand = new float[CLIP_CANDIDATES * gs], dots = new float[CLIP_CANDIDATES * blocks * L];
             for (int r = task * rowsPerTask; r < Math.min(rows, (task + 1) * rowsPerTask); r++) {
                 double total = 0;
-                for (int g = 0; g < groups; g++) total += clipGroup(w, r * cols + g * gs, xs, g * gs, cols, nt, gs, maxq, org, cur, qw);
+                for (int g = 0; g < groups; g++) total += clipGroup(w, r * cols + g * gs, xT[g], nt, blocks, gs, maxq, cand, dots);
                 rowErr[r] = total;
             }
         });
@@ -172,37 +189,78 @@ public final class Awq {
         return total;
     }
 
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** The original group and its 10 clipped versions. */
+    private static final int CLIP_CANDIDATES = 1 + GRID / 2;
+
     /** One row's group at w[o ..): tries 10 clip ratios, clamps the weights to the best; returns its error. */
-    private static double clipGroup(float[] w, int o, float[] xs, int xo, int cols, int nt, int gs, int maxq, float[] org, float[] cur, float[] qw) {
+    private static double clipGroup(float[] w, int o, float[] xT, int nt, int blocks, int gs, int maxq, float[] cand, float[] dots) {
         float maxAbs = 0;
         for (int c = 0; c < gs; c++) maxAbs = Math.max(maxAbs, Math.abs(w[o + c]));
-        for (int t = 0; t < nt; t++) org[t] = MatmulKernel.dot(xs, t * cols + xo, w, o, gs);
-        double bestErr = Double.POSITIVE_INFINITY;
-        float bestMax = maxAbs;
-        for (int is = 0; is < (int) (0.5 * GRID); is++) {
+        System.arraycopy(w, o, cand, 0, gs);
+        for (int is = 0; is < GRID / 2; is++) {
             float mxv = maxAbs * (1 - (float) is / GRID);
             float mnv = -mxv;
             float lo = Float.POSITIVE_INFINITY, hi = Float.NEGATIVE_INFINITY;
+            int q0 = (1 + is) * gs;
             for (int c = 0; c < gs; c++) {
-                cur[c] = Math.max(mnv, Math.min(mxv, w[o + c]));
-                lo = Math.min(lo, cur[c]);
-                hi = Math.max(hi, cur[c]);
+                float cur = Math.max(mnv, Math.min(mxv, w[o + c]));
+                cand[q0 + c] = cur;
+                lo = Math.min(lo, cur);
+                hi = Math.max(hi, cur);
             }
             float sc = Rtn.fp16Scale(Math.max(hi - lo, 1e-5f) / maxq);
             int z = (int) Math.max(0, Math.min(maxq, -Math.rint(lo / sc)));
-            for (int c = 0; c < gs; c++) qw[c] = sc * ((int) Math.max(0, Math.min(maxq, Math.rint(cur[c] / sc) + z)) - z);
+            for (int c = 0; c < gs; c++) cand[q0 + c] = sc * ((int) Math.max(0, Math.min(maxq, Math.rint(cand[q0 + c] / sc) + z)) - z);
+        }
+        groupDots(cand, CLIP_CANDIDATES, gs, xT, blocks, dots);
+        int stride = blocks * S.length();
+        double bestErr = Double.POSITIVE_INFINITY;
+        float bestMax = maxAbs;
+        for (int is = 0; is < GRID / 2; is++) {
+            int q = (1 + is) * stride;
             double err = 0;
             for (int t = 0; t < nt; t++) {
-                double d = MatmulKernel.dot(xs, t * cols + xo, qw, 0, gs) - org[t];
+                double d = dots[q + t] - dots[t];
                 err += d * d;
             }
             err /= nt;
             if (err < bestErr) {
                 bestErr = err;
-                bestMax = mxv;
+                bestMax = maxAbs * (1 - (float) is / GRID);
             }
         }
         for (int c = 0; c < gs; c++) w[o + c] = Math.max(-bestMax, Math.min(bestMax, w[o + c]));
         return bestErr;
+    }
+
+    /**
+     * dots[j·blocks·L + t] = dot(cand[j·n ..], token t's slice) for j &lt; m, the tokens transposed in blocks of L (one
+     * per lane). Each lane sums in {@link MatmulKernel#dot}'s order: virtual lane k (k &lt; 16) keeps two FMA chains,
+     * chunk i of 16 elements on chain i mod 2, the chains added and the 16 lanes added in order; elements past the last
+     * whole chunk are then added one product at a time. Only element-wise operations: the same bits at any width.
+     */
+    static void groupDots(float[] cand, int m, int n, float[] xT, int blocks, float[] dots) {
+        int L = S.length(), V = MatmulKernel.VIRTUAL_LANES, chunks = n / V, stride = blocks * L;
+        for (int b = 0; b < blocks; b++) {
+            int xb = b * n * L;
+            for (int j = 0; j < m; j++) {
+                int cj = j * n;
+                FloatVector s = FloatVector.zero(S);
+                for (int k = 0; k < V && chunks > 0; k++) {
+                    FloatVector a0 = FloatVector.zero(S), a1 = a0;
+                    int c = 0;
+                    for (; c + 1 < chunks; c += 2) {
+                        int e0 = c * V + k, e1 = e0 + V;
+                        a0 = FloatVector.fromArray(S, xT, xb + e0 * L).fma(FloatVector.broadcast(S, cand[cj + e0]), a0);
+                        a1 = FloatVector.fromArray(S, xT, xb + e1 * L).fma(FloatVector.broadcast(S, cand[cj + e1]), a1);
+                    }
+                    if (c < chunks) a0 = FloatVector.fromArray(S, xT, xb + (c * V + k) * L).fma(FloatVector.broadcast(S, cand[cj + c * V + k]), a0);
+                    s = s.add(a0.add(a1));
+                }
+                for (int e = chunks * V; e < n; e++) s = s.add(FloatVector.fromArray(S, xT, xb + e * L).mul(cand[cj + e]));
+                s.intoArray(dots, j * stride + b * L);
+            }
+        }
     }
 }

@@ -94,14 +94,16 @@ class BenchCommandTest {
         assertThat(ll).as("the stand-in sleeps 0.2 s").isGreaterThanOrEqualTo(0.2);
         // the printed seconds are rounded to 0.01 s: the ratio of the unrounded times lies within that rounding
         assertThat(Double.parseDouble(q[4])).isCloseTo(fw / ll, org.assertj.core.data.Offset.offset(0.006 + fw / ll * (0.005 / fw + 0.005 / ll) * 1.01));
+        assertThat(Double.parseDouble(q[5])).as("fw CPU seconds (user + system, /usr/bin/time)").isPositive();
+        assertThat(Double.parseDouble(q[6])).as("llama.cpp CPU seconds: the stand-in only sleeps").isLessThan(0.2);
         String[] p = row(r.out(), "perplexity", "Q4_0");
-        assertThat(p[9]).as("llama.cpp tok/s parsed from its log").isEqualTo("2560");
-        double fwTokens = Double.parseDouble(p[8]);
+        assertThat(p[12]).as("llama.cpp tok/s parsed from its log").isEqualTo("2560");
+        double fwTokens = Double.parseDouble(p[11]);
         assertThat(fwTokens).isPositive();
-        assertThat(Double.parseDouble(p[10])).as("tok/s fw/llama").isCloseTo(fwTokens / 2560.0, org.assertj.core.data.Offset.offset(0.006 + 0.5 / 2560));
+        assertThat(Double.parseDouble(p[13])).as("tok/s fw/llama").isCloseTo(fwTokens / 2560.0, org.assertj.core.data.Offset.offset(0.006 + 0.5 / 2560));
         String[] g = row(r.out(), "generate", "Q4_0");
-        assertThat(g[9]).as("llama-bench's avg_ts of its generation test").isEqualTo("1001");
-        assertThat(Double.parseDouble(g[8])).as("fw generate --stats tok/s").isPositive();
+        assertThat(g[12]).as("llama-bench's avg_ts of its generation test").isEqualTo("1001");
+        assertThat(Double.parseDouble(g[11])).as("fw generate --stats tok/s").isPositive();
     }
 
     private static void script(Path file, String body) throws Exception {

@@ -1,5 +1,6 @@
 package dev.featherweight.kernels.quant;
 
+import dev.featherweight.kernels.core.MatmulKernel;
 import dev.featherweight.kernels.core.Parallel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -375,6 +376,72 @@ class AlgorithmsTest {
             Awq.searchClip(oneThread, rows, cols, x, tokens, 4, 128, one);
         }
         assertThat(oneThread).as("rows split over threads give the same clip").isEqualTo(clipped);
+    }
+
+    /**
+     * The clip search's batched dots (tokens transposed, one token per lane) choose what one {@link MatmulKernel#dot}
+     * per (token, candidate) chooses, error for error: groups of whole 16-chunks (even and odd counts), with a ragged
+     * tail, per channel; every token sampled and every second one (padding lanes).
+     */
+    @Test
+    void awqClipEqualsOneDotAtATime() {
+        int rows = 12, cols = 240;
+        float[] w = PackingRoundTripTest.randomWeights(rows, cols, 44);
+        w[5] = 0.7f;
+        for (int tokens : new int[]{203, 1100}) {
+            float[] x = activations(tokens, cols, 43);
+            for (int gs : new int[]{48, 40, 80, -1}) {
+                float[] batched = w.clone(), reference = w.clone();
+                double e = Awq.searchClip(batched, rows, cols, x, tokens, 3, gs, POOL);
+                double re = clipOneDotAtATime(reference, rows, cols, x, tokens, 3, gs);
+                assertThat(batched).as("clipped weights, %d tokens, group %d", tokens, gs).isEqualTo(reference);
+                assertThat(e).as("summed best errors, %d tokens, group %d", tokens, gs).isEqualTo(re);
+                assertThat(batched).as("the clip changed something").isNotEqualTo(w);
+            }
+        }
+    }
+
+    /** AutoAWQ's _compute_best_clip as written, one dot per token and candidate (the definition the batched search keeps). */
+    private static double clipOneDotAtATime(float[] w, int rows, int cols, float[] x, int nTokens, int bits, int groupSize) {
+        int gs = groupSize <= 0 ? cols : groupSize, maxq = (1 << bits) - 1, step = Math.max(1, nTokens / 512), nt = (nTokens + step - 1) / step;
+        double total = 0;
+        float[] org = new float[nt], qw = new float[gs];
+        for (int r = 0; r < rows; r++) {
+            double rowTotal = 0;   // per row, then over the rows: the search's own grouping of the sum
+            for (int o = r * cols; o < (r + 1) * cols; o += gs) {
+                int xo = o - r * cols;
+                float maxAbs = 0;
+                for (int c = 0; c < gs; c++) maxAbs = Math.max(maxAbs, Math.abs(w[o + c]));
+                for (int t = 0; t < nt; t++) org[t] = MatmulKernel.dot(x, t * step * cols + xo, w, o, gs);
+                double best = Double.POSITIVE_INFINITY;
+                float bestMax = maxAbs;
+                for (int is = 0; is < 10; is++) {
+                    float mx = maxAbs * (1 - (float) is / 20), lo = Float.POSITIVE_INFINITY, hi = Float.NEGATIVE_INFINITY;
+                    for (int c = 0; c < gs; c++) {
+                        qw[c] = Math.max(-mx, Math.min(mx, w[o + c]));
+                        lo = Math.min(lo, qw[c]);
+                        hi = Math.max(hi, qw[c]);
+                    }
+                    float sc = Rtn.fp16Scale(Math.max(hi - lo, 1e-5f) / maxq);
+                    int z = (int) Math.max(0, Math.min(maxq, -Math.rint(lo / sc)));
+                    for (int c = 0; c < gs; c++) qw[c] = sc * ((int) Math.max(0, Math.min(maxq, Math.rint(qw[c] / sc) + z)) - z);
+                    double err = 0;
+                    for (int t = 0; t < nt; t++) {
+                        double d = MatmulKernel.dot(x, t * step * cols + xo, qw, 0, gs) - org[t];
+                        err += d * d;
+                    }
+                    err /= nt;
+                    if (err < best) {
+                        best = err;
+                        bestMax = mx;
+                    }
+                }
+                for (int c = 0; c < gs; c++) w[o + c] = Math.max(-bestMax, Math.min(bestMax, w[o + c]));
+                rowTotal += best;
+            }
+            total += rowTotal;
+        }
+        return total;
     }
 
     /** Same inputs, same bytes: whatever the thread or the JIT tier that runs a row (resume depends on it). */
