@@ -370,7 +370,9 @@ class WebUiTest extends PlatformTestBase {
 
     void await(Duration timeout, java.util.function.BooleanSupplier condition) {
         try {
-            new WebDriverWait(browser, timeout, Duration.ofMillis(200)).until(d -> condition.getAsBoolean());
+            // the pages re-render while a job runs: an element read between two renders is stale, so look again
+            new WebDriverWait(browser, timeout, Duration.ofMillis(200)).ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+                    .until(d -> condition.getAsBoolean());
         } catch (org.openqa.selenium.TimeoutException e) {
             failureShot();
             throw new AssertionError("condition not met within " + timeout + "; the page shows: " + text(), e);
