@@ -34,7 +34,7 @@ public final class HellaSwag {
         // lane of a cell (cell mod lanes, in soft_max's group sums and P·V's chains) is not the lane of its position that a
         // one-sequence forward pass gives. Until that cell layout is emulated, tasks run with llama.cpp's rounding (f16
         // cache, rounded activations) in this project's own order (simdLanes 0), as before the ggml-order port.
-        if (numerics.simdLanes() != 0) numerics = new Numerics(numerics.roundActivations(), numerics.kvF16(), 0);
+        numerics = numerics.withSimdLanes(0);
         int n = limit > 0 ? Math.min(limit, tasks.size()) : tasks.size();
         if (n == 0) throw new IllegalArgumentException("no tasks");
         int[] order = drawOrder(tasks.size(), n);

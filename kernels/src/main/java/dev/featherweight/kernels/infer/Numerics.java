@@ -1,5 +1,7 @@
 package dev.featherweight.kernels.infer;
 
+import dev.featherweight.kernels.quant.gguf.Q8Activations;
+
 import java.util.Locale;
 
 /**
@@ -55,7 +57,12 @@ public record Numerics(boolean roundActivations, boolean kvF16, int simdLanes) {
             if (!name.equals(s.toLowerCase(Locale.ROOT))) throw new IllegalArgumentException("fp32 has no SIMD variant: " + s);
             return FP32;
         }
-        return n.simdLanes == lanes ? n : new Numerics(n.roundActivations, n.kvF16, lanes);
+        return n.withSimdLanes(lanes);
+    }
+
+    /** The same rounding computed in the order of ggml built for {@code lanes}-float vectors (0: this project's own order). */
+    public Numerics withSimdLanes(int lanes) {
+        return lanes == simdLanes ? this : new Numerics(roundActivations, kvF16, lanes);
     }
 
     public String label() {
@@ -112,15 +119,8 @@ public record Numerics(boolean roundActivations, boolean kvF16, int simdLanes) {
 
     /** quantize_row_q8_K_ref (iscale = −127/max of largest |x|, nearest int, ≤ 127) then dequantize: d·q with d = 1/iscale. */
     private static void q8_K(float[] x, int o, float[] out) {
-        float max = 0, amax = 0;
-        for (int j = 0; j < 256; j++) {
-            float ax = Math.abs(x[o + j]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[o + j];
-            }
-        }
-        if (amax == 0) {
+        float max = Q8Activations.firstLargestMagnitude(x, o, 256);
+        if (max == 0) {
             for (int j = 0; j < 256; j++) out[o + j] = 0;
             return;
         }

@@ -101,17 +101,26 @@ public final class Q8Activations {
         for (int j = 0; j < 32; j++) q[position(o + j)] = (float) Math.rint(x[o + j] * id);
     }
 
-    /** quantize_row_q8_K_ref: the first largest |x| gives max, iscale = −127/max, q = min(127, rint(iscale·x)), d = 1/iscale. */
-    private void q8_K(float[] x, int o, int b) {
+    /**
+     * quantize_row_q8_K_ref's max: the first element of largest |x| among x[o ..< o + n], with its sign (0 when all
+     * are 0). Shared with {@code Numerics}, which rounds activations the same way without keeping the codes.
+     */
+    public static float firstLargestMagnitude(float[] x, int o, int n) {
         float max = 0, amax = 0;
-        for (int j = 0; j < 256; j++) {
+        for (int j = 0; j < n; j++) {
             float ax = Math.abs(x[o + j]);
             if (ax > amax) {
                 amax = ax;
                 max = x[o + j];
             }
         }
-        if (amax == 0) {
+        return max;
+    }
+
+    /** quantize_row_q8_K_ref: the first largest |x| gives max, iscale = −127/max, q = min(127, rint(iscale·x)), d = 1/iscale. */
+    private void q8_K(float[] x, int o, int b) {
+        float max = firstLargestMagnitude(x, o, 256);
+        if (max == 0) {
             d[b] = 0;
             for (int j = 0; j < 256; j++) q[o + j] = 0;
             for (int j = 0; j < 16; j++) bsums[16 * b + j] = 0;
